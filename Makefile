@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The CPU wheel of this torch lies on the project's machines; an unpinned torch makes pip
+# download gigabytes of CUDA packages.
+TORCH := torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo lint clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.py package.xml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e '.[ros,test]'
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q test
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+demo: setup
+	@if [ -x $(VENV)/bin/gan-compress-demo ]; then $(VENV)/bin/gan-compress-demo; \
+	else echo "gan-compress-demo is not built yet (issue 4: ROS 2 runtime and demo)."; \
+	echo "Available now: $(VENV)/bin/gan-compress-train --help"; fi
+
+clean:
+	rm -rf $(VENV) build install log *.egg-info

@@ -1,0 +1,51 @@
+"""The payload layout: a 3-byte header, then the range-coded latent symbols.
+
+``[format version: 1 byte][model id: 2 bytes, big-endian][range-coded body]``
+
+The frame size and latent shape follow from the model, so the header carries only what a
+decoder must check before trusting the body: that it speaks this format and holds the same
+weights. Every payload is self-contained; there is no state between frames.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .errors import BitstreamError
+
+FORMAT_VERSION = 1
+HEADER_BYTES = 3
+#: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
+MAX_PAYLOAD_BYTES = 1 << 16
+_HEADER = struct.Struct(">BH")
+
+
+def model_id_to_int(model_id: str) -> int:
+    """The 16-bit integer form of a 4-hex-digit model id."""
+    return int(model_id, 16)
+
+
+def pack(model_id: str, body: bytes) -> bytes:
+    """Prefix ``body`` with the header for ``model_id``."""
+    return _HEADER.pack(FORMAT_VERSION, model_id_to_int(model_id)) + body
+
+
+def unpack(payload: bytes, model_id: str) -> bytes:
+    """Check the header of ``payload`` against this decoder and return the body."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
+    payload = bytes(payload)
+    if len(payload) < HEADER_BYTES:
+        raise BitstreamError(f"truncated payload: {len(payload)} bytes, the header alone "
+                             f"is {HEADER_BYTES}")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
+                             f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
+    version, mid = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION:
+        raise BitstreamError(f"unsupported format version {version} (this decoder reads "
+                             f"version {FORMAT_VERSION}): corrupt or foreign payload")
+    if mid != model_id_to_int(model_id):
+        raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
+                             f"{model_id}: load the weights the encoder used")
+    return payload[HEADER_BYTES:]

@@ -1,0 +1,43 @@
+"""Generalized divisive normalization (Balle et al. 2016), the codec's nonlinearity.
+
+GDN gaussianizes local statistics, which lets a small transform reach a compact latent:
+``y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)`` (and the inverse, ``x * sqrt(...)``).
+beta and gamma are kept non-negative by a reparametrisation (square of a lower-bounded value).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_PEDESTAL = 2.0 ** -36
+_BETA_MIN = 1e-6
+
+
+def _lower_bound(x: torch.Tensor, bound: float) -> torch.Tensor:
+    """Clamp from below with a gradient that still pulls values up towards the bound."""
+    clamped = torch.clamp(x, min=bound)
+    return x + (clamped - x).detach() if x.requires_grad else clamped
+
+
+class GDN(nn.Module):
+    """GDN over the channel axis; ``inverse=True`` gives IGDN for synthesis transforms."""
+
+    def __init__(self, channels: int, inverse: bool = False, gamma_init: float = 0.1) -> None:
+        super().__init__()
+        self.inverse = inverse
+        beta_bound = (_BETA_MIN + _PEDESTAL) ** 0.5
+        self._beta_bound = beta_bound
+        self.beta = nn.Parameter(torch.sqrt(torch.ones(channels) + _PEDESTAL))
+        gamma = gamma_init * torch.eye(channels) + _PEDESTAL
+        self.gamma = nn.Parameter(torch.sqrt(gamma))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalize ``x`` (N, C, H, W)."""
+        channels = x.shape[1]
+        beta = _lower_bound(self.beta, self._beta_bound) ** 2 - _PEDESTAL
+        gamma = _lower_bound(self.gamma, _PEDESTAL ** 0.5) ** 2 - _PEDESTAL
+        norm = F.conv2d(x * x, gamma.view(channels, channels, 1, 1), beta)
+        norm = torch.sqrt(norm)
+        return x * norm if self.inverse else x / norm

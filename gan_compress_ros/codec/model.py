@@ -1,0 +1,79 @@
+"""The codec network: analysis transform, quantizer, factorized prior, synthesis transform.
+
+Two paths over one set of weights (as in CompressAI): ``forward`` is the differentiable
+training path (noisy latent, likelihoods), while ``analyse``/``synthesise`` serve the real
+bitstream in ``api.Codec``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .entropy import CdfTables, FactorizedPrior
+from .presets import build_transforms, latent_shape, preset_config
+
+NOISE_SEED = 20240601
+
+
+def quantize(y: torch.Tensor, mode: str) -> torch.Tensor:
+    """Quantize the latent ``y`` by ``mode``.
+
+    ``noise``: additive U(-0.5, 0.5) (training); ``ste``: rounding with straight-through
+    gradients; ``round``: plain rounding (inference).
+    """
+    if mode == "noise":
+        return y + torch.empty_like(y).uniform_(-0.5, 0.5)
+    if mode == "ste":
+        return y + (torch.round(y) - y).detach()
+    if mode == "round":
+        return torch.round(y)
+    raise ValueError(f"unknown quantization mode {mode!r}")
+
+
+class CodecModel(nn.Module):
+    """Generator of the GAN: encoder + quantizer + entropy model + decoder."""
+
+    def __init__(self, preset: str, config: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.preset = preset
+        self.config = preset_config(preset, config)
+        self.latent_shape = latent_shape(preset, self.config)
+        self.encoder, self.decoder = build_transforms(preset, self.config)
+        self.prior = FactorizedPrior(self.latent_shape[0])
+        noise = self.config["noise_channels"]
+        # The decoder's noise input (the paper's "noise level") is a fixed draw at inference,
+        # stored with the weights, so decoding is deterministic.
+        gen = torch.Generator().manual_seed(NOISE_SEED)
+        fixed = torch.randn((1, noise, *self.latent_shape[1:]), generator=gen)
+        self.register_buffer("decoder_noise", fixed)
+
+    def analyse(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent ``y`` (N, C, 4, 4) of images ``x`` in [0, 1] (N, 3, 64, 64)."""
+        return self.encoder(x)
+
+    def synthesise(self, y_hat: torch.Tensor, fresh_noise: bool = False) -> torch.Tensor:
+        """Reconstruction (N, 3, 64, 64), unclamped, from a quantized latent."""
+        if self.config["noise_channels"]:
+            if fresh_noise:
+                noise = torch.randn((y_hat.shape[0], *self.decoder_noise.shape[1:]),
+                                    device=y_hat.device, dtype=y_hat.dtype)
+            else:
+                noise = self.decoder_noise.expand(y_hat.shape[0], -1, -1, -1)
+            y_hat = torch.cat([y_hat, noise.to(y_hat.dtype)], dim=1)
+        return self.decoder(y_hat)
+
+    def forward(self, x: torch.Tensor, decoder_quant: str = "ste",
+                fresh_noise: bool = False) -> dict[str, torch.Tensor]:
+        """Training path: reconstruction, likelihoods of the noisy latent, and the latent."""
+        y = self.analyse(x)
+        likelihoods = self.prior.likelihood(quantize(y, "noise"))
+        y_hat = quantize(y, decoder_quant)
+        return {"x_hat": self.synthesise(y_hat, fresh_noise), "likelihoods": likelihoods,
+                "y_hat": y_hat}
+
+    def freeze_tables(self) -> CdfTables:
+        """Integer entropy tables of the current prior (call after training)."""
+        return self.prior.freeze()

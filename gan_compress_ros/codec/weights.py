@@ -1,0 +1,167 @@
+"""Weights files: safetensors tensors plus JSON metadata, validated on load.
+
+Only safetensors is ever read (no pickle, so no code from a weights file runs). The metadata
+names the preset and its config; loading rebuilds that network and insists every tensor
+matches it by name, dtype and shape, that the entropy tables are valid distributions, and
+that the model id recomputed from the contents equals the stored one (tamper check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from .entropy import CdfTables
+from .errors import WeightsError
+from .model import CodecModel
+
+METADATA_KEY = "gan_compress_ros"
+FILE_FORMAT = "gan_compress_ros.weights"
+WEIGHTS_VERSION = 1
+TABLE_KEYS = ("entropy.offsets", "entropy.lengths", "entropy.pmf")
+
+
+@dataclass
+class LoadedWeights:
+    """A validated weights file: the network in eval mode, its tables and metadata."""
+
+    model: CodecModel
+    tables: CdfTables
+    metadata: dict[str, Any]
+    path: Path | None
+
+    @property
+    def model_id(self) -> str:
+        """Short id carried in every payload."""
+        return self.metadata["model_id"]
+
+
+def compute_model_id(tensors: dict[str, torch.Tensor], preset: str,
+                     config: dict[str, Any]) -> str:
+    """16-bit content hash (4 hex digits) of the tensors, preset and config."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"preset": preset, "config": config}, sort_keys=True).encode())
+    for key in sorted(tensors):
+        t = tensors[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.numpy().tobytes())
+    return digest.hexdigest()[:4]
+
+
+def model_tensors(model: CodecModel, tables: CdfTables) -> dict[str, torch.Tensor]:
+    """Every tensor a weights file stores for ``model`` with frozen ``tables``."""
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    tensors["entropy.offsets"] = torch.from_numpy(tables.offsets.copy())
+    tensors["entropy.lengths"] = torch.from_numpy(tables.lengths.copy())
+    tensors["entropy.pmf"] = torch.from_numpy(tables.pmf.copy())
+    return tensors
+
+
+def save_weights(path: str | Path, model: CodecModel, tables: CdfTables,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``model`` and its tables to ``path``; returns the metadata written."""
+    tensors = model_tensors(model, tables)
+    metadata = dict(extra or {})
+    metadata.update({
+        "format": FILE_FORMAT,
+        "weights_version": WEIGHTS_VERSION,
+        "preset": model.preset,
+        "config": model.config,
+        "model_id": compute_model_id(tensors, model.preset, model.config),
+    })
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(metadata, sort_keys=True)})
+    tmp.replace(path)
+    return metadata
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a weights file, without loading or validating tensors."""
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(METADATA_KEY)
+    except FileNotFoundError:
+        raise WeightsError(f"weights file {path}: not found") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"weights file {path}: not a readable safetensors file ({exc})") \
+            from None
+    if raw is None:
+        raise WeightsError(f"weights file {path}: no {METADATA_KEY!r} metadata; not written "
+                           "by gan-compress-train")
+    try:
+        metadata = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"weights file {path}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise WeightsError(f"weights file {path}: metadata is not a JSON object")
+    return metadata
+
+
+def load_weights(path: str | Path, device: str | torch.device = "cpu") -> LoadedWeights:
+    """Load and validate a weights file; any problem raises WeightsError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file {path}: not found")
+    metadata = read_metadata(path)
+    try:
+        model, tables = _build_and_fill(path, metadata)
+    except WeightsError:
+        raise
+    except (SafetensorError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise WeightsError(f"weights file {path}: {exc}") from None
+    return LoadedWeights(model.to(device).eval(), tables, metadata, path)
+
+
+def _build_and_fill(path: Path, metadata: dict[str, Any]) -> tuple[CodecModel, CdfTables]:
+    if metadata.get("format") != FILE_FORMAT:
+        raise ValueError(f"metadata format is {metadata.get('format')!r}, expected "
+                         f"{FILE_FORMAT!r}")
+    if metadata.get("weights_version") != WEIGHTS_VERSION:
+        raise ValueError(f"weights version {metadata.get('weights_version')!r} is not "
+                         f"supported (this package reads version {WEIGHTS_VERSION})")
+    preset, config = metadata.get("preset"), metadata.get("config")
+    if not isinstance(preset, str) or not isinstance(config, dict):
+        raise ValueError("metadata lacks a preset name or config")
+    model = CodecModel(preset, config)  # raises ValueError for unknown presets/settings
+    expected = model_tensors(model, CdfTables(np.zeros(1, np.int32), np.ones(1, np.int32),
+                                              np.ones((1, 1), np.int32)))
+    with safe_open(str(path), framework="pt") as f:
+        keys = set(f.keys())
+        missing = sorted(set(expected) - keys)
+        unexpected = sorted(keys - set(expected))
+        if missing or unexpected:
+            raise ValueError(f"tensors do not match preset {preset!r}: missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]}")
+        tensors = {k: f.get_tensor(k) for k in sorted(keys)}
+    for key, ref in expected.items():
+        got = tensors[key]
+        if got.dtype != ref.dtype:
+            raise ValueError(f"tensor {key} has dtype {got.dtype}, expected {ref.dtype}")
+        if key not in TABLE_KEYS and got.shape != ref.shape:
+            raise ValueError(f"tensor {key} has shape {tuple(got.shape)}, preset {preset!r} "
+                             f"needs {tuple(ref.shape)}")
+        if got.is_floating_point() and not torch.isfinite(got).all():
+            raise ValueError(f"tensor {key} holds NaN or infinite values")
+    tables = CdfTables(tensors["entropy.offsets"].numpy(), tensors["entropy.lengths"].numpy(),
+                       tensors["entropy.pmf"].numpy())
+    if tables.pmf.ndim != 2:
+        raise ValueError("tensor entropy.pmf must be 2-D")
+    tables.validate(model.latent_shape[0])
+    stored_id = metadata.get("model_id")
+    actual_id = compute_model_id(tensors, preset, model.config)
+    if stored_id != actual_id:
+        raise ValueError(f"contents do not match the stored model id {stored_id!r} "
+                         f"(computed {actual_id!r}): the file was altered or corrupted")
+    model.load_state_dict({k: v for k, v in tensors.items() if k not in TABLE_KEYS})
+    return model, tables

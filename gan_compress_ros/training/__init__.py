@@ -1,0 +1,1 @@
+"""Offline training of the codec: data, losses, the trainer. Never imports rclpy."""

@@ -1,0 +1,48 @@
+"""ament_python build of gan_compress_ros (colcon build, or pip install for development)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "gan_compress_ros"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*")),
+        (f"share/{PACKAGE}/config", glob("config/*")),
+        (f"share/{PACKAGE}/weights", glob(f"{PACKAGE}/weights/*.safetensors")
+         + glob(f"{PACKAGE}/weights/*.md")),
+    ],
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy",
+        "torch>=2.1",  # install torch==2.13.0 first (see Makefile): never let pip pick one
+        "constriction==0.5.0",  # the bitstream depends on its range coder: keep pinned
+        "safetensors>=0.4",
+        "opencv-python-headless",
+        "tqdm",
+    ],
+    extras_require={
+        "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
+                "ros-diagnostic-msgs"],
+        "test": ["pytest", "hypothesis", "ruff", "colcon-core", "colcon-ros",
+                 "ros-ament-package"],
+    },
+    zip_safe=True,
+    maintainer="gan_compress_ros maintainers",
+    maintainer_email="maintainers@gan-compress-ros.invalid",
+    description="GAN-trained neural image codec for low-bandwidth ROS 2 image streams",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "gan-compress-train = gan_compress_ros.tools.train:main",
+        ],
+    },
+)

@@ -1,0 +1,41 @@
+"""Shared fixtures: a small codec trained in the test session on the shipped photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_compress_ros.codec import Codec
+from gan_compress_ros.training.data import eval_frames, find_images
+from gan_compress_ros.training.trainer import TrainConfig, Trainer
+
+DATA = Path(__file__).parent / "data"
+#: A model trained for seconds, not hours: the default architecture at reduced width.
+TRAIN_STEPS = 600
+SMALL = {"channels": 48, "latent_channels": 32}
+
+
+@pytest.fixture(scope="session")
+def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Weights file of a compact codec trained briefly on test/data/train."""
+    out = tmp_path_factory.mktemp("train")
+    config = TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
+                         preset_overrides=SMALL, lmbda=50.0, steps=TRAIN_STEPS, batch=8,
+                         lr=2e-3, seed=0, threads=1, checkpoint_every=10_000,
+                         command="pytest fixture")
+    Trainer(config).train()
+    return out / "weights.safetensors"
+
+
+@pytest.fixture(scope="session")
+def codec(trained_weights: Path) -> Codec:
+    """The briefly trained codec, loaded through the public API."""
+    return Codec.load(str(trained_weights))
+
+
+@pytest.fixture(scope="session")
+def val_frames() -> np.ndarray:
+    """Centre crops (64x64) of the shipped validation photos."""
+    return eval_frames(find_images([DATA / "val"]))

@@ -1,0 +1,44 @@
+"""The trainer CLI: outputs, model card, CSV log, and resuming from a checkpoint."""
+
+import csv
+import json
+from pathlib import Path
+
+from gan_compress_ros.codec import Codec
+from gan_compress_ros.tools.train import main
+
+DATA = Path(__file__).parent / "data"
+TINY = '{"channels": 8, "latent_channels": 4}'
+
+
+def _args(out: Path, steps: int) -> list[str]:
+    return ["--data", str(DATA / "train"), "--val", str(DATA / "val"), "--out", str(out),
+            "--preset-config", TINY, "--steps", str(steps), "--batch", "4", "--threads", "1",
+            "--seed", "3"]
+
+
+def test_cli_writes_weights_card_and_log(tmp_path: Path, capsys) -> None:
+    assert main(_args(tmp_path, 60)) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    codec = Codec.load(tmp_path / "weights.safetensors")
+    assert summary["model_id"] == codec.model_id
+    card = (tmp_path / "model_card.md").read_text()
+    assert "gan-compress-train --data" in card and "Seed: 3" in card and "bytes/frame" in card
+    rows = list(csv.DictReader((tmp_path / "train_log.csv").open()))
+    assert [int(r["step"]) for r in rows] == [50, 60]
+
+
+def test_resume_continues_from_checkpoint(tmp_path: Path) -> None:
+    assert main(_args(tmp_path, 30)) == 0
+    assert main(_args(tmp_path, 60) + ["--resume"]) == 0
+    codec = Codec.load(tmp_path / "weights.safetensors")
+    assert codec.metadata["training"]["steps_done"] == 60
+    rows = list(csv.DictReader((tmp_path / "train_log.csv").open()))
+    assert [int(r["step"]) for r in rows] == [30, 50, 60]
+
+
+def test_bad_preset_config_is_reported(tmp_path: Path, capsys) -> None:
+    args = _args(tmp_path, 1)
+    args[args.index(TINY)] = "{not json"
+    assert main(args) == 2
+    assert "--preset-config is not JSON" in capsys.readouterr().err
