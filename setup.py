@@ -27,6 +27,11 @@ setup(
         "safetensors>=0.4",
         "opencv-python-headless",
         "tqdm",
+        "pillow>=11",  # AVIF in gan-compress-eval
+        "pytorch-msssim",
+        "matplotlib",
+        "rosbags",
+        "rosbags-image",
     ],
     extras_require={
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
@@ -43,6 +48,7 @@ setup(
     entry_points={
         "console_scripts": [
             "gan-compress-train = gan_compress_ros.tools.train:main",
+            "gan-compress-eval = gan_compress_ros.tools.eval:main",
         ],
     },
 )

@@ -69,7 +69,8 @@ class CodecModel(nn.Module):
                 fresh_noise: bool = False) -> dict[str, torch.Tensor]:
         """Training path: reconstruction, likelihoods of the noisy latent, and the latent."""
         y = self.analyse(x)
-        likelihoods = self.prior.likelihood(quantize(y, "noise"))
+        with torch.autocast(device_type=y.device.type, enabled=False):  # rate stays fp32
+            likelihoods = self.prior.likelihood(quantize(y.float(), "noise"))
         y_hat = quantize(y, decoder_quant)
         return {"x_hat": self.synthesise(y_hat, fresh_noise), "likelihoods": likelihoods,
                 "y_hat": y_hat}

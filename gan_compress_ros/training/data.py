@@ -1,9 +1,9 @@
-"""Training and evaluation samples: 64x64 RGB crops from image folders.
+"""Training and evaluation samples: 64x64 RGB crops from images, videos and bags.
 
 Training takes random resized crops (several scales down to 64x64) and horizontal flips, so a
 few thousand photos give many distinct samples; evaluation takes a centre crop resized to
 64x64, so its numbers are repeatable. Without a validation set, a deterministic split (by a
-hash of the file path) holds out a fraction of the images.
+hash of the file name and, for videos and bags, the block of 50 frames) holds some out.
 """
 
 from __future__ import annotations
@@ -14,45 +14,58 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
+from .sources import IMAGE_SUFFIXES, find_sources, iter_frames
+
 SIZE = 64
 #: Images are stored with their shorter side at most this long (keeps memory bounded).
 MAX_SIDE = 320
+#: Neighbouring video/bag frames stay on the same side of the split, in blocks of this many.
+SPLIT_BLOCK = 50
 
 
 def find_images(roots: Iterable[str | Path]) -> list[Path]:
-    """Image files below each root (recursive), sorted; a root may also be a file."""
-    found: list[Path] = []
-    for root in roots:
-        root = Path(root)
-        if root.is_file() and root.suffix.lower() in IMAGE_SUFFIXES:
-            found.append(root)
-        elif root.is_dir():
-            found.extend(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            raise FileNotFoundError(f"training data {root}: no such file or folder")
-    return sorted(found)
+    """Still-image files below ``roots`` (recursive), sorted."""
+    return [p for p in find_sources(list(roots)) if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
-def read_rgb(path: Path, max_side: int = MAX_SIDE) -> np.ndarray | None:
-    """An image as uint8 RGB with its shorter side at most ``max_side``; None if unreadable."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None or min(bgr.shape[:2]) < 8:
-        return None
-    short = min(bgr.shape[:2])
-    if short > max_side:
-        scale = max_side / short
-        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+def shrink(image: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
+    """``image`` with its shorter side at most ``max_side`` (area interpolation)."""
+    short = min(image.shape[:2])
+    if short <= max_side:
+        return image
+    scale = max_side / short
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
-def split_holdout(paths: list[Path], fraction: float) -> tuple[list[Path], list[Path]]:
-    """Deterministic train/validation split by a hash of each path's name."""
-    def held(p: Path) -> bool:
-        h = int(hashlib.sha1(p.name.encode()).hexdigest()[:8], 16)
-        return h / 0xFFFFFFFF < fraction
-    return [p for p in paths if not held(p)], [p for p in paths if held(p)]
+def _held_out(key: str, fraction: float) -> bool:
+    name, _, index = key.rpartition("#")
+    block = f"{name}#{int(index) // SPLIT_BLOCK}" if index.isdigit() and name \
+        else Path(key).name
+    h = int(hashlib.sha1(block.encode()).hexdigest()[:8], 16)
+    return h / 0xFFFFFFFF < fraction
+
+
+def load_frames(roots: Iterable[str | Path], stride: int = 1, topics: list[str] | None = None,
+                holdout: float = 0.0, held: bool = False,
+                progress: bool = True) -> list[np.ndarray]:
+    """Frames of every source below ``roots``, shrunk.
+
+    With ``holdout``, only the training side (``held=False``) or the held-out side
+    (``held=True``) of the deterministic split.
+    """
+    frames = []
+    sources = find_sources(list(roots))
+    for path in tqdm(sources, desc="loading data", unit="file", disable=not progress or None,
+                     mininterval=2.0):
+        for key, rgb in iter_frames(path, stride, topics):
+            if min(rgb.shape[:2]) < 8:
+                continue
+            if holdout and _held_out(key, holdout) != held:
+                continue
+            frames.append(shrink(rgb))
+    return frames
 
 
 def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:
@@ -63,6 +76,17 @@ def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:
     crop = image[y0:y0 + side, x0:x0 + side]
     interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     return cv2.resize(crop, (size, size), interpolation=interp)
+
+
+def eval_crops(images: list[np.ndarray]) -> np.ndarray:
+    """Centre crops of ``images`` as uint8 (N, 64, 64, 3)."""
+    frames = [center_crop(im) for im in images]
+    return np.stack(frames) if frames else np.zeros((0, SIZE, SIZE, 3), np.uint8)
+
+
+def eval_frames(roots: Iterable[str | Path], stride: int = 1) -> np.ndarray:
+    """Centre crops of every frame below ``roots``: the evaluation set."""
+    return eval_crops(load_frames(roots, stride, progress=False))
 
 
 class CropSampler:
@@ -94,15 +118,3 @@ class CropSampler:
     def batch(self, n: int) -> np.ndarray:
         """``n`` crops stacked as uint8 (n, 64, 64, 3)."""
         return np.stack([self.crop() for _ in range(n)])
-
-
-def load_images(paths: list[Path]) -> list[np.ndarray]:
-    """Read every path, skipping unreadable files."""
-    images = (read_rgb(p) for p in paths)
-    return [im for im in images if im is not None]
-
-
-def eval_frames(paths: list[Path]) -> np.ndarray:
-    """Centre crops of ``paths`` as uint8 (N, 64, 64, 3)."""
-    frames = [center_crop(im) for im in load_images(paths)]
-    return np.stack(frames) if frames else np.zeros((0, SIZE, SIZE, 3), np.uint8)

@@ -1,8 +1,11 @@
-"""Quality and rate measurements shared by training, evaluation and tests."""
+"""Quality measurements shared by training, evaluation and tests (uint8 RGB batches)."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from .losses import msssim
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -11,6 +14,32 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
 
 
+def psnr_per_frame(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """PSNR of each frame pair (identical frames are capped at 100 dB)."""
+    diff = a.astype(np.float64) - b.astype(np.float64)
+    mse = np.maximum(np.mean(diff.reshape(len(a), -1) ** 2, axis=1), 255.0 ** 2 * 1e-10)
+    return 10.0 * np.log10(255.0 ** 2 / mse)
+
+
 def mean_psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Mean of per-frame PSNR over a batch (the usual way codecs are compared)."""
-    return float(np.mean([psnr(x, y) for x, y in zip(a, b, strict=True)]))
+    return float(np.mean(psnr_per_frame(a, b)))
+
+
+def _tensor(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float() / 255.0
+
+
+@torch.no_grad()
+def msssim_per_frame(a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """MS-SSIM of each frame pair (3x3 window, five scales; see ``losses.msssim``)."""
+    out = []
+    for i in range(0, len(a), chunk):
+        ta, tb = _tensor(a[i:i + chunk]), _tensor(b[i:i + chunk])
+        out.extend(float(msssim(ta[j:j + 1], tb[j:j + 1])) for j in range(len(ta)))
+    return np.array(out)
+
+
+def msssim_np(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean MS-SSIM over a batch of uint8 frames."""
+    return float(np.mean(msssim_per_frame(a, b))) if len(a) else float("nan")

@@ -1,15 +1,19 @@
-"""Rate-distortion training of a codec preset, resumable, with logs and a model card.
+"""The GAN trainer: rate-distortion warm-up, then the adversarial term; resumable, DDP-ready.
 
-Loss: ``mse + lmbda * bpp`` (MSE on the 0-255 scale, rate in bits per pixel from the
-factorized prior on the noisy latent); a larger ``lmbda`` gives a lower rate. The decoder sees
-the rounded latent with straight-through gradients, as at inference.
+Generator = encoder + quantizer + entropy model + decoder (``CodecModel``). Its loss is
+``distortion + lmbda * bpp + beta * adversarial`` (see ``losses``); a larger ``lmbda`` gives
+fewer bytes. For ``gan_start`` steps the adversarial term is off (warm-up), then the
+discriminator trains alongside. Under ``torchrun`` each process samples its own crops and
+DistributedDataParallel averages gradients; only rank 0 writes files.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,15 +22,21 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from torch import nn
 from tqdm import tqdm
 
 from ..codec.api import Codec
 from ..codec.model import CodecModel
-from ..codec.weights import save_weights
-from .data import CropSampler, eval_frames, find_images, load_images, split_holdout
-from .metrics import mean_psnr
+from ..codec.weights import load_weights, save_weights
+from . import losses
+from .data import CropSampler, eval_crops, load_frames
+from .discriminators import build_discriminator
+from .metrics import mean_psnr, msssim_np
+from .plots import plot_losses, save_grid
 
 PIXELS = 64 * 64
+LOG_EVERY = 50
 
 
 @dataclass
@@ -42,35 +52,30 @@ class TrainConfig:
     steps: int = 10000
     batch: int = 16
     lr: float = 3e-4
+    lr_d: float = 1e-4
+    lr_drop: int = 0
+    beta: float = 0.0
+    gan_start: int = 0
+    discriminator: str = "latent"
+    instance_noise: float = 0.1
+    msssim_weight: float = 0.0
+    fresh_decoder_noise: bool = False
+    precision: str = "fp32"
+    frame_stride: int = 10
+    topics: list[str] = field(default_factory=list)
+    init: str = ""
     seed: int = 0
     threads: int = 0
     time_limit: float = 0.0
-    eval_every: int = 1000
     checkpoint_every: int = 500
     val_fraction: float = 0.1
-    max_val: int = 256
+    max_val: int = 0
     command: str = ""
 
 
-def rd_loss(model: CodecModel, x: torch.Tensor, lmbda: float) -> dict[str, torch.Tensor]:
-    """Distortion, rate and their sum for a batch ``x`` in [0, 1]."""
-    out = model(x)
-    bits = -torch.log2(out["likelihoods"]).sum()
-    bpp = bits / (x.shape[0] * PIXELS)
-    mse = torch.mean((out["x_hat"] - x) ** 2) * 255.0 ** 2
-    return {"loss": mse + lmbda * bpp, "mse": mse, "bpp": bpp}
-
-
-def evaluate(model: CodecModel, frames: np.ndarray) -> dict[str, float]:
-    """Real bytes per frame (range-coded) and PSNR of ``model`` on ``frames``."""
-    was_training = model.training
-    codec = Codec.from_model(model.eval())
-    payloads = codec.encode(frames)
-    recon = codec.decode(payloads)
-    model.train(was_training)
-    sizes = np.array([len(p) for p in payloads], dtype=np.float64)
-    return {"bytes_per_frame": float(sizes.mean()), "bpp": float(sizes.mean() * 8 / PIXELS),
-            "psnr": mean_psnr(frames, recon), "frames": int(len(frames))}
+#: The paper's setting (Table 1, batch 8, lr 0.0004 / 0.004, noise level 100, BCE losses).
+PAPER_SETTINGS: dict[str, Any] = {"preset": "paper", "batch": 8, "lr": 4e-4, "lr_d": 4e-3,
+                                  "discriminator": "paper", "fresh_decoder_noise": True}
 
 
 def _seed_all(seed: int) -> None:
@@ -79,29 +84,116 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _autocast_dtype(precision: str) -> torch.dtype | None:
+    """``fp32`` -> None; ``bf16`` -> bfloat16; ``auto`` -> bf16 where the CPU has it."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "auto":
+        if torch.cuda.is_available():
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return torch.bfloat16 if torch.backends.mkldnn.is_available() and \
+            torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+    raise ValueError(f"unknown precision {precision!r}: use fp32, bf16 or auto")
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+def params_digest(module: nn.Module) -> str:
+    """SHA-256 of every parameter and buffer (to show DDP ranks hold identical weights)."""
+    digest = hashlib.sha256()
+    for key, value in sorted(_unwrap(module).state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def evaluate(model: CodecModel, frames: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """Real range-coded bytes per frame, PSNR and MS-SSIM of ``model`` on ``frames``."""
+    was_training = model.training
+    codec = Codec.from_model(model.eval())
+    payloads = codec.encode(frames)
+    recon = codec.decode(payloads)
+    model.train(was_training)
+    sizes = np.array([len(p) for p in payloads], dtype=np.float64)
+    return ({"bytes_per_frame": float(sizes.mean()), "bpp": float(sizes.mean() * 8 / PIXELS),
+             "psnr": mean_psnr(frames, recon), "ms_ssim": msssim_np(frames, recon),
+             "frames": int(len(frames))}, recon)
+
+
 class Trainer:
-    """One training run in ``config.out``: weights, checkpoint, CSV log, model card."""
+    """One training run in ``config.out``: weights, checkpoint, logs, plots, model card."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if self.distributed and not dist.is_initialized():
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.world = dist.get_world_size() if self.distributed else 1
+        self.main = self.rank == 0
         self.out = Path(config.out)
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.main:
+            self.out.mkdir(parents=True, exist_ok=True)
         if config.threads > 0:
             torch.set_num_threads(config.threads)
-        _seed_all(config.seed)
-        paths = find_images(config.data)
-        if config.val:
-            train_paths, val_paths = paths, find_images(config.val)
-        else:
-            train_paths, val_paths = split_holdout(paths, config.val_fraction)
-        self.train_images = load_images(train_paths)
-        self.val_frames = eval_frames(val_paths[:config.max_val])
-        self.sampler = CropSampler(self.train_images, seed=config.seed)
+        _seed_all(config.seed)  # identical initial weights on every rank
+        holdout = 0.0 if config.val else config.val_fraction
+        self.train_images = load_frames(config.data, config.frame_stride, config.topics,
+                                        holdout, held=False, progress=self.main)
+        val_images = (load_frames(config.val, config.frame_stride, config.topics,
+                                  progress=False) if config.val else
+                      load_frames(config.data, config.frame_stride, config.topics, holdout,
+                                  held=True, progress=False))
+        if config.max_val:
+            val_images = val_images[:config.max_val]
+        self.val_frames = eval_crops(val_images)
+        self.sampler = CropSampler(self.train_images, seed=config.seed + 1000 * self.rank)
         self.model = CodecModel(config.preset, config.preset_overrides)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        if config.init:
+            self._init_from(config.init)
+        self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
+        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
+        self.autocast = _autocast_dtype(config.precision)
+        if self.autocast is not None:  # bf16 convolutions run fastest in channels-last
+            self.model.to(memory_format=torch.channels_last)
+            self.disc.to(memory_format=torch.channels_last)
+        self.g_net: nn.Module = self.model
+        self.d_net: nn.Module = self.disc
+        if self.distributed:
+            self.g_net = nn.parallel.DistributedDataParallel(self.model)
+            self.d_net = nn.parallel.DistributedDataParallel(self.disc)
         self.step = 0
         self.elapsed = 0.0
+        self.history: list[str] = []  # commands of earlier invocations when resumed
         self.checkpoint_path = self.out / "checkpoint.pt"
+        self.tb = self._tensorboard()
+
+    def _init_from(self, path: str) -> None:
+        """Start from a weights file or another run's ``checkpoint.pt`` (same preset)."""
+        if path.endswith(".pt"):
+            state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+            self.model.load_state_dict(state)  # raises on any mismatch
+            return
+        loaded = load_weights(path)
+        if (loaded.model.preset, loaded.model.config) != (self.model.preset, self.model.config):
+            raise ValueError(f"--init {path}: preset {loaded.model.preset} "
+                             f"{loaded.model.config} differs from this run's "
+                             f"{self.model.preset} {self.model.config}")
+        self.model.load_state_dict(loaded.model.state_dict())
+
+    def _tensorboard(self) -> Any:
+        if not self.main:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # optional: CSV and PNG logs always exist
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
 
     def resume(self) -> bool:
         """Continue from ``checkpoint.pt`` in the output folder if there is one."""
@@ -109,21 +201,31 @@ class Trainer:
             return False
         state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.opt_g.load_state_dict(state["optimizer"])
+        if "disc" in state:  # a warm-up checkpoint has no discriminator yet
+            self.disc.load_state_dict(state["disc"])
+            self.opt_d.load_state_dict(state["optimizer_d"])
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed"])
-        self.sampler.rng = np.random.default_rng([self.config.seed, self.step])
+        self.history = [*state.get("commands", []), f"(resumed at step {self.step})"]
+        self.sampler.rng = np.random.default_rng([self.config.seed, self.rank, self.step])
         torch.manual_seed(self.config.seed + self.step)
         return True
 
     def save_checkpoint(self) -> None:
-        """Write the full training state (atomic rename)."""
+        """Write the full training state (atomic rename); rank 0 only."""
+        if not self.main:
+            return
         tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "step": self.step, "elapsed": self.elapsed}, tmp)
+        torch.save({"model": self.model.state_dict(), "optimizer": self.opt_g.state_dict(),
+                    "disc": self.disc.state_dict(), "optimizer_d": self.opt_d.state_dict(),
+                    "step": self.step, "elapsed": self.elapsed,
+                    "commands": [*self.history, self.config.command]}, tmp)
         tmp.replace(self.checkpoint_path)
 
     def _log(self, row: dict[str, Any]) -> None:
+        if not self.main:
+            return
         path = self.out / "train_log.csv"
         new = not path.exists()
         with path.open("a", newline="") as f:
@@ -131,40 +233,93 @@ class Trainer:
             if new:
                 writer.writeheader()
             writer.writerow(row)
+        if self.tb is not None:
+            for key, value in row.items():
+                if key != "step":
+                    self.tb.add_scalar(key, value, row["step"])
+
+    def _amp(self) -> torch.autocast:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.autocast(device_type=device, dtype=self.autocast or torch.bfloat16,
+                              enabled=self.autocast is not None)
+
+    def train_step(self, x: torch.Tensor) -> dict[str, float]:
+        """One generator update and, once the GAN is on, one discriminator update."""
+        cfg = self.config
+        gan = cfg.beta > 0 and self.step >= cfg.gan_start
+        with self._amp():
+            out = self.g_net(x, fresh_noise=cfg.fresh_decoder_noise)
+        x_hat, y_hat = out["x_hat"].float(), out["y_hat"].float()
+        bpp = losses.rate_bpp(out["likelihoods"], x.shape[0])
+        mse = losses.mse_255(x_hat, x)
+        loss = mse + cfg.lmbda * bpp
+        if cfg.msssim_weight:
+            loss = loss + cfg.msssim_weight * (1 - losses.msssim(x_hat.clamp(0, 1), x))
+        terms = {"mse": mse.item(), "bpp": bpp.item()}
+        if gan:
+            self.disc.requires_grad_(False)
+            fake = losses.add_instance_noise(x_hat, cfg.instance_noise)
+            with self._amp():
+                fake_logits = self.disc(fake, y_hat).float()
+            g_adv = losses.generator_adversarial(fake_logits)
+            loss = loss + cfg.beta * g_adv
+            self.disc.requires_grad_(True)
+            terms["g_adv"] = g_adv.item()
+        for group in self.opt_g.param_groups:  # one 10x drop near the end of long runs
+            group["lr"] = cfg.lr * (0.1 if cfg.lr_drop and self.step >= cfg.lr_drop else 1.0)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt_g.step()
+        terms["loss"] = loss.item()
+        if gan:
+            both = losses.add_instance_noise(torch.cat([x, x_hat.detach()]), cfg.instance_noise)
+            with self._amp():
+                logits = self.d_net(both, torch.cat([y_hat.detach(), y_hat.detach()])).float()
+            real, fake_logits = logits.chunk(2)
+            d_loss = losses.discriminator_loss(real, fake_logits)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            terms["d_loss"] = d_loss.item()
+        return terms
+
+    def _stop_now(self, start: float) -> bool:
+        cfg = self.config
+        stop = bool(cfg.time_limit) and time.monotonic() - start >= cfg.time_limit
+        if self.distributed:  # every rank must agree, or the collectives hang
+            flag = torch.tensor([1.0 if stop else 0.0])
+            dist.all_reduce(flag)
+            stop = bool(flag.item())
+        return stop
 
     def train(self) -> dict[str, Any]:
-        """Run until ``steps`` or ``time_limit``; then write weights and the model card."""
+        """Run until ``steps`` or ``time_limit``; then write weights, plots, model card."""
         cfg = self.config
         self.model.train()
+        self.disc.train()
         start = time.monotonic() - self.elapsed
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.preset}",
                    unit="step", dynamic_ncols=True, mininterval=2.0,
-                   disable=None)
-        acc = {"loss": 0.0, "mse": 0.0, "bpp": 0.0}
-        count = 0
-        while self.step < cfg.steps:
-            if cfg.time_limit and time.monotonic() - start >= cfg.time_limit:
-                break
+                   disable=None if self.main else True)
+        keys = ("loss", "mse", "bpp", "g_adv", "d_loss")
+        acc: dict[str, list[float]] = {k: [] for k in keys}
+        while self.step < cfg.steps and not self._stop_now(start):
             batch = torch.from_numpy(self.sampler.batch(cfg.batch))
             x = batch.permute(0, 3, 1, 2).float().div_(255.0)
-            terms = rd_loss(self.model, x, cfg.lmbda)
-            self.optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-            self.optimizer.step()
+            if self.autocast is not None:
+                x = x.contiguous(memory_format=torch.channels_last)
+            for k, v in self.train_step(x).items():
+                acc[k].append(v)
             self.step += 1
-            count += 1
-            for k in acc:
-                acc[k] += terms[k].item()
             bar.update(1)
-            if self.step % 50 == 0 or self.step == cfg.steps:
-                row = {k: v / count for k, v in acc.items()}
+            if self.step % LOG_EVERY == 0 or self.step == cfg.steps:
+                row = {k: float(np.mean(v)) if v else float("nan") for k, v in acc.items()}
                 psnr = 10 * math.log10(255.0 ** 2 / max(row["mse"], 1e-9))
                 bar.set_postfix(bpp=f"{row['bpp']:.3f}", psnr=f"{psnr:.2f}")
                 self._log({"step": self.step, "time_s": round(time.monotonic() - start, 1),
                            **{k: round(v, 5) for k, v in row.items()}})
-                acc = dict.fromkeys(acc, 0.0)
-                count = 0
+                acc = {k: [] for k in keys}
             if self.step % cfg.checkpoint_every == 0:
                 self.elapsed = time.monotonic() - start
                 self.save_checkpoint()
@@ -174,37 +329,62 @@ class Trainer:
         return self.finish()
 
     def finish(self) -> dict[str, Any]:
-        """Freeze tables, measure on the validation frames, write weights and model card."""
+        """Freeze tables, measure on the validation frames, write weights and pictures."""
+        if self.distributed:
+            (self.out / f"rank{self.rank}.params.sha256").write_text(
+                params_digest(self.model) + "\n")
+            dist.barrier()
+        if not self.main:
+            return {}
         self.model.eval()
-        result = evaluate(self.model, self.val_frames) if len(self.val_frames) else {}
+        result, recon = evaluate(self.model, self.val_frames) if len(self.val_frames) else ({},
+                                                                                          None)
         meta = {
             "training": {**asdict(self.config), "steps_done": self.step,
-                         "wall_time_s": round(self.elapsed, 1),
-                         "train_images": len(self.train_images),
-                         "torch": torch.__version__},
+                         "commands": [*self.history, self.config.command],
+                         "wall_time_s": round(self.elapsed, 1), "processes": self.world,
+                         "train_images": len(self.train_images), "torch": torch.__version__},
             "evaluation": result,
         }
         written = save_weights(self.out / "weights.safetensors", self.model,
                                self.model.freeze_tables(), meta)
         (self.out / "model_card.md").write_text(model_card(written))
+        if (self.out / "train_log.csv").exists():
+            plot_losses(self.out / "train_log.csv", self.out / "losses.png",
+                        f"{self.config.preset}, lambda {self.config.lmbda}")
+        if recon is not None:
+            n = min(8, len(recon))
+            save_grid([("original", self.val_frames[:n]),
+                       (f"decoded ({result['bytes_per_frame']:.0f} B/frame)", recon[:n])],
+                      self.out / "samples.png")
+        if self.tb is not None:
+            self.tb.close()
         return written
 
 
 def model_card(meta: dict[str, Any]) -> str:
-    """A markdown model card from a weights file's metadata."""
+    """Markdown model card from a weights file's metadata."""
     t, e = meta.get("training", {}), meta.get("evaluation", {})
+    gan = (f"adversarial weight beta {t.get('beta')} from step {t.get('gan_start')} "
+           f"({t.get('discriminator')} discriminator, instance noise N_sp "
+           f"{t.get('instance_noise')})" if t.get("beta") else "no adversarial term")
     lines = [
         f"# Model card: {meta['preset']} codec, model id {meta['model_id']}", "",
         f"- Preset: `{meta['preset']}` with config `{json.dumps(meta['config'], sort_keys=True)}`",
-        f"- Training data: {', '.join(t.get('data', []))} ({t.get('train_images')} images)",
+        f"- Training data: {', '.join(t.get('data', []))} ({t.get('train_images')} images or "
+        f"frames, video/bag frame stride {t.get('frame_stride')})",
         f"- Validation data: {', '.join(t.get('val', [])) or 'held-out split of --data'}",
-        f"- Command: `{t.get('command', '')}`",
-        f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')}; "
-        f"lr {t.get('lr')}; lambda {t.get('lmbda')}",
+        "- Commands (in order; later ones resumed the run):",
+        *[f"  - `{c}`" if c.startswith("gan-compress") else f"  - {c}"
+          for c in t.get("commands", [t.get("command", "")])],
+        f"- Initialised from: {t.get('init') or 'scratch'}",
+        f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')} x "
+        f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}",
+        f"- Loss: MSE + lambda * bpp; {gan}",
         f"- Wall time: {t.get('wall_time_s')} s (torch {t.get('torch')})",
     ]
     if e:
         lines.append(f"- Measured on {e['frames']} validation frames (64x64 centre crops): "
                      f"{e['bytes_per_frame']:.1f} bytes/frame ({e['bpp']:.3f} bpp), "
-                     f"PSNR {e['psnr']:.2f} dB")
+                     f"PSNR {e['psnr']:.2f} dB, MS-SSIM {e['ms_ssim']:.4f}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""gan-compress-eval: rate-distortion of codec weights against JPEG, WebP and AVIF.
+
+Writes ``rd.csv`` (every point), ``rd.md`` (table, BD-rates, the bytes each codec needs at
+WebP's lowest-setting quality), ``rd.png`` (PSNR and MS-SSIM against bytes per frame) and
+``samples.png`` (originals, each weights' reconstructions, WebP at its lowest setting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..codec.errors import WeightsError
+from ..training.data import eval_frames
+from ..training.plots import save_grid
+from ..training.rd_eval import (
+    QUALITIES,
+    RDPoint,
+    bd_rate,
+    bytes_at_quality,
+    classic_curve,
+    classic_decoded,
+    plot_rd,
+    weights_point,
+    write_csv,
+)
+
+#: Frames shown in the sample grid (spread over the evaluation set).
+SAMPLES = 8
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="gan-compress-eval", description=__doc__)
+    p.add_argument("--weights", nargs="+", required=True,
+                   help="weights files or bundled names; files of one preset form one curve")
+    p.add_argument("--data", nargs="+", required=True, help="evaluation images/videos/bags")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--codecs", nargs="*", default=list(QUALITIES), choices=list(QUALITIES))
+    p.add_argument("--frame-stride", type=int, default=1, help="every Nth video/bag frame")
+    p.add_argument("--max-frames", type=int, default=0, help="use at most this many frames")
+    return p.parse_args(argv)
+
+
+def markdown(curves: dict[str, list[RDPoint]], frames: int) -> str:
+    """The report: points, BD-rates, and bytes at WebP's lowest-setting quality."""
+    lines = [f"Frames: {frames} (64x64 centre crops).", "",
+             "| codec | setting | bytes/frame | bpp | PSNR (dB) | MS-SSIM |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for points in curves.values():
+        for p in sorted(points, key=lambda p: p.bytes_per_frame):
+            lines.append(f"| {p.codec} | {p.setting} | {p.bytes_per_frame:.1f} | {p.bpp:.3f} "
+                         f"| {p.psnr:.2f} | {p.ms_ssim:.4f} |")
+    ours = {k: v for k, v in curves.items() if k.startswith("gan_compress")}
+    classic = {k: v for k, v in curves.items() if not k.startswith("gan_compress")}
+    lines += ["", "BD-rate (negative: fewer bytes than the anchor at equal quality; n/a: the "
+              "curves share no quality range or a curve has one point):", "",
+              "| weights | anchor | BD-rate PSNR | BD-rate MS-SSIM |",
+              "| --- | --- | ---: | ---: |"]
+
+    def fmt(v: float) -> str:
+        return "n/a" if np.isnan(v) else f"{v:+.1f}%"
+
+    for name, points in ours.items():
+        for anchor, ref in classic.items():
+            lines.append(f"| {name} | {anchor} | {fmt(bd_rate(points, ref, 'psnr'))} | "
+                         f"{fmt(bd_rate(points, ref, 'ms_ssim'))} |")
+    if "WebP" in curves:
+        low = min(curves["WebP"], key=lambda p: p.bytes_per_frame)
+        lines += ["", f"At the PSNR of WebP's lowest setting ({low.setting}: {low.psnr:.2f} dB, "
+                  f"{low.bytes_per_frame:.1f} bytes/frame):", ""]
+        for name, points in curves.items():
+            b = bytes_at_quality(points, low.psnr)
+            ratio = "n/a (quality out of range)" if np.isnan(b) else \
+                f"{b:.1f} bytes/frame ({b / low.bytes_per_frame:.2f}x WebP)"
+            lines.append(f"- {name}: {ratio}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = eval_frames(args.data, args.frame_stride)
+    if args.max_frames:
+        frames = frames[np.linspace(0, len(frames) - 1, args.max_frames).astype(int)] \
+            if len(frames) > args.max_frames else frames
+    if not len(frames):
+        print("gan-compress-eval: no frames found in --data", file=sys.stderr)
+        return 2
+    curves: dict[str, list[RDPoint]] = {}
+    grid = [("original", frames[:SAMPLES])]
+    for w in tqdm(args.weights, desc="weights", disable=None):
+        try:
+            point, recon = weights_point(w, frames)
+        except WeightsError as exc:
+            print(f"gan-compress-eval: {exc}", file=sys.stderr)
+            return 2
+        curves.setdefault(point.codec, []).append(point)
+        grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
+                     f"{point.psnr:.1f} dB", recon[:SAMPLES]))
+    if "WebP" in args.codecs:
+        q = QUALITIES["WebP"][0]
+        size, recon = classic_decoded("WebP", frames[:SAMPLES], q)
+        grid.append((f"WebP q{q} (lowest): {size:.0f} B/frame", recon))
+    for name in tqdm(args.codecs, desc="classic codecs", disable=None):
+        curves[name] = classic_curve(name, frames)
+    points = [p for pts in curves.values() for p in pts]
+    write_csv(points, out / "rd.csv")
+    report = markdown(curves, len(frames))
+    (out / "rd.md").write_text(report)
+    plot_rd(curves, out / "rd.png", f"{len(frames)} frames, 64x64")
+    save_grid(grid, out / "samples.png")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

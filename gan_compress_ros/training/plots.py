@@ -1,0 +1,58 @@
+"""Pictures of a run: loss curves (the paper's Figs. 5-6) and sample grids (Figs. 3-4)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_losses(log_csv: Path, out_png: Path, title: str = "") -> None:
+    """Generator/discriminator losses, rate and PSNR over steps from ``train_log.csv``."""
+    rows = list(csv.DictReader(log_csv.open()))
+    if not rows:
+        return
+    step = np.array([float(r["step"]) for r in rows])
+
+    def col(name: str) -> np.ndarray:
+        return np.array([float(r.get(name) or "nan") for r in rows])
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    axes[0].plot(step, col("g_adv"), label="generator (adversarial)")
+    axes[0].plot(step, col("d_loss"), label="discriminator")
+    axes[0].set_title("GAN losses")
+    axes[0].legend()
+    axes[1].plot(step, col("bpp") * 64 * 64 / 8, color="tab:green")
+    axes[1].set_title("rate (bytes/frame, training estimate)")
+    axes[2].plot(step, 10 * np.log10(255.0 ** 2 / np.maximum(col("mse"), 1e-9)),
+                 color="tab:red")
+    axes[2].set_title("PSNR on training crops (dB)")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def save_grid(rows: list[tuple[str, np.ndarray]], out_png: Path, scale: int = 2) -> None:
+    """An image grid: one labelled row per (label, uint8 (N, 64, 64, 3)) entry."""
+    n = max(len(images) for _, images in rows)
+    fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.64 * scale, len(rows) * 0.7 * scale),
+                             squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r][c]
+            ax.axis("off")
+            if c < len(images):
+                ax.imshow(images[c], interpolation="nearest")
+        axes[r][0].set_title(label, loc="left", fontsize=8)
+    fig.tight_layout(pad=0.3)
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,177 @@
+"""Rate-distortion of codec weights against JPEG, WebP and AVIF on the same 64x64 frames.
+
+Classic codecs are swept over many quality settings (JPEG and WebP through OpenCV, AVIF
+through Pillow); each weights file is one point. BD-rate (Bjontegaard) compares two curves:
+the mean difference of log-rate over the quality range both cover, with log-rate linearly
+interpolated in quality (no curve fitting, so three points suffice), as a percentage.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..codec.api import Codec
+from .metrics import msssim_per_frame, psnr_per_frame
+
+PIXELS = 64 * 64
+QUALITIES = {
+    "JPEG": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
+    "WebP": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
+    "AVIF": [0, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90],
+}
+
+
+@dataclass
+class RDPoint:
+    """One codec setting measured on a frame set."""
+
+    codec: str
+    setting: str
+    bytes_per_frame: float
+    bpp: float
+    psnr: float
+    ms_ssim: float
+    frames: int
+
+
+def _cv2_roundtrip(ext: str, flag: int) -> Callable[[np.ndarray, int], tuple[int, np.ndarray]]:
+    def run(frame: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
+        ok, buf = cv2.imencode(ext, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [flag, quality])
+        if not ok:
+            raise RuntimeError(f"OpenCV could not encode {ext}")
+        back = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        return len(buf), cv2.cvtColor(back, cv2.COLOR_BGR2RGB)
+    return run
+
+
+def _avif_roundtrip(frame: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
+    buf = io.BytesIO()
+    Image.fromarray(frame).save(buf, "AVIF", quality=quality)
+    data = buf.getvalue()
+    return len(data), np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+ROUNDTRIPS = {
+    "JPEG": _cv2_roundtrip(".jpg", cv2.IMWRITE_JPEG_QUALITY),
+    "WebP": _cv2_roundtrip(".webp", cv2.IMWRITE_WEBP_QUALITY),
+    "AVIF": _avif_roundtrip,
+}
+
+
+def _point(codec: str, setting: str, frames: np.ndarray, sizes: list[int],
+           recon: np.ndarray) -> RDPoint:
+    mean_bytes = float(np.mean(sizes))
+    return RDPoint(codec, setting, mean_bytes, mean_bytes * 8 / PIXELS,
+                   float(np.mean(psnr_per_frame(frames, recon))),
+                   float(np.mean(msssim_per_frame(frames, recon))), len(frames))
+
+
+def classic_curve(name: str, frames: np.ndarray,
+                  qualities: list[int] | None = None) -> list[RDPoint]:
+    """``name`` (JPEG, WebP, AVIF) at each quality setting on ``frames``."""
+    run = ROUNDTRIPS[name]
+    points = []
+    for q in qualities or QUALITIES[name]:
+        results = [run(f, q) for f in frames]
+        recon = np.stack([r[1] for r in results])
+        points.append(_point(name, f"q{q}", frames, [r[0] for r in results], recon))
+    return points
+
+
+def weights_point(weights: str | Path, frames: np.ndarray,
+                  label: str = "") -> tuple[RDPoint, np.ndarray]:
+    """One weights file on ``frames``: real payload bytes, decoded quality, reconstructions."""
+    codec = Codec.load(weights)
+    payloads = codec.encode(frames)
+    recon = codec.decode(payloads)
+    name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"
+    setting = Path(str(weights)).stem
+    if setting == "weights":  # a run folder's weights.safetensors: name it by its folder
+        setting = Path(str(weights)).parent.name
+    return _point(name, setting, frames, [len(p) for p in payloads], recon), recon
+
+
+def classic_decoded(name: str, frames: np.ndarray, quality: int) -> tuple[float, np.ndarray]:
+    """Mean bytes and reconstructions of ``frames`` through a classic codec."""
+    results = [ROUNDTRIPS[name](f, quality) for f in frames]
+    return float(np.mean([r[0] for r in results])), np.stack([r[1] for r in results])
+
+
+def bd_rate(test: list[RDPoint], anchor: list[RDPoint], metric: str = "psnr") -> float:
+    """Average bitrate change (%) of ``test`` against ``anchor`` at equal ``metric``.
+
+    Negative means ``test`` needs fewer bytes. NaN when the curves share no quality range or
+    a curve has fewer than two points.
+    """
+    def curve(points: list[RDPoint]) -> tuple[np.ndarray, np.ndarray]:
+        pts = sorted(points, key=lambda p: getattr(p, metric))
+        q = np.array([getattr(p, metric) for p in pts])
+        r = np.log(np.array([p.bytes_per_frame for p in pts]))
+        # keep quality strictly increasing for interpolation
+        keep = np.concatenate([[True], np.diff(q) > 0])
+        return q[keep], r[keep]
+
+    qt, rt = curve(test)
+    qa, ra = curve(anchor)
+    if len(qt) < 2 or len(qa) < 2:
+        return float("nan")
+    lo, hi = max(qt[0], qa[0]), min(qt[-1], qa[-1])
+    if hi <= lo:
+        return float("nan")
+    grid = np.linspace(lo, hi, 512)
+    diff = np.interp(grid, qt, rt) - np.interp(grid, qa, ra)
+    return float((np.exp(np.mean(diff)) - 1.0) * 100.0)
+
+
+def bytes_at_quality(points: list[RDPoint], target: float, metric: str = "psnr") -> float:
+    """Bytes per frame a curve needs for ``target`` quality (log-linear interpolation)."""
+    pts = sorted(points, key=lambda p: getattr(p, metric))
+    q = np.array([getattr(p, metric) for p in pts])
+    if len(q) == 0 or target < q[0] or target > q[-1]:
+        return float("nan")
+    r = np.log(np.array([p.bytes_per_frame for p in pts]))
+    return float(np.exp(np.interp(target, q, r)))
+
+
+def write_csv(points: list[RDPoint], path: Path) -> None:
+    """All points as CSV."""
+    import csv
+
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(asdict(points[0])))
+        writer.writeheader()
+        for p in points:
+            writer.writerow(asdict(p))
+
+
+def plot_rd(curves: dict[str, list[RDPoint]], path: Path, title: str = "") -> None:
+    """PSNR and MS-SSIM against bytes per frame, one line per codec."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name, points in curves.items():
+        pts = sorted(points, key=lambda p: p.bytes_per_frame)
+        x = [p.bytes_per_frame for p in pts]
+        style = "o-" if name.startswith("gan_compress") else ".--"
+        axes[0].plot(x, [p.psnr for p in pts], style, label=name)
+        axes[1].plot(x, [p.ms_ssim for p in pts], style, label=name)
+    for ax, label in zip(axes, ("PSNR (dB)", "MS-SSIM"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("bytes per 64x64 frame (log)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
