@@ -10,7 +10,8 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md"]},
+    package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md", "data/README.md",
+                            "data/sample_clip/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -49,6 +50,11 @@ setup(
         "console_scripts": [
             "gan-compress-train = gan_compress_ros.tools.train:main",
             "gan-compress-eval = gan_compress_ros.tools.eval:main",
+            "encoder_node = gan_compress_ros.nodes.encoder_node:main",
+            "decoder_node = gan_compress_ros.nodes.decoder_node:main",
+            "camera_source = gan_compress_ros.nodes.camera_source:main",
+            "gan-compress-demo = gan_compress_ros.tools.demo:main",
+            "gan-compress-bag = gan_compress_ros.tools.bag:main",
         ],
     },
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import random
 from pathlib import Path
+
+# Integration tests talk over real DDS: a random domain and localhost-only discovery keep
+# parallel runs (and other machines) out of each other's way. Set before rclpy loads.
+os.environ["ROS_DOMAIN_ID"] = str(random.SystemRandom().randint(1, 101))
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ["ROS_LOCALHOST_ONLY"] = "1"
 
 import numpy as np
 import pytest

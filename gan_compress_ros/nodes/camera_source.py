@@ -1,0 +1,66 @@
+"""camera_source: publishes ``image_raw`` (rgb8) from a video, a folder, a webcam or a pattern.
+
+A stand-in camera for demos, tests and replays: frames carry the publish time as stamp and
+the ``frame_id`` parameter, at ``rate_hz``.
+"""
+
+from __future__ import annotations
+
+from rclpy.node import Node
+from rclpy.qos import qos_profile_system_default
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from sensor_msgs.msg import Image
+
+from .convert import rgb_to_image
+from .frames import SOURCES, open_source
+from .params import declare
+from .runner import StartupError, main_for
+
+OUTPUT_TOPIC = "image_raw"
+
+
+class CameraSource(Node):
+    """Publishes frames from a file source at a fixed rate, looping."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("camera_source", **kwargs)
+        source = declare(self, "source", "pattern", f"one of {', '.join(SOURCES)}")
+        path = declare(self, "path", "", "video file or image folder; webcam index for webcam")
+        rate = float(declare(self, "rate_hz", 10.0, "frames per second"))
+        self.frame_id = declare(self, "frame_id", "camera", "header.frame_id of each frame")
+        loop = declare(self, "loop", True, "start again at the end of a video or folder")
+        self.max_frames = int(declare(self, "max_frames", 0, "stop publishing after this "
+                                      "many frames (0: never)"))
+        if rate <= 0:
+            raise StartupError(f"bad parameter rate_hz={rate}: must be > 0")
+        try:
+            self.frames = open_source(source, path, loop)
+        except ValueError as exc:
+            raise StartupError(f"bad source: {exc}") from None
+        self.published = 0
+        self.pub = self.create_publisher(
+            Image, OUTPUT_TOPIC, qos_profile_system_default,
+            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+        self.timer = self.create_timer(1.0 / rate, self.tick)
+
+    @property
+    def done(self) -> bool:
+        """Whether the source has published all it will."""
+        return self.timer.is_canceled()
+
+    def tick(self) -> None:
+        """Publish the next frame."""
+        frame = next(self.frames, None)
+        if frame is None or (self.max_frames and self.published >= self.max_frames):
+            self.timer.cancel()
+            return
+        msg = rgb_to_image(frame, frame_id=self.frame_id)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.pub.publish(msg)
+        self.published += 1
+
+
+main = main_for(CameraSource, "camera_source")
+
+if __name__ == "__main__":
+    main()

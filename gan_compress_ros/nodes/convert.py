@@ -1,0 +1,98 @@
+"""Camera frames <-> numpy, and fitting any frame into the codec's 64x64 input.
+
+cv_bridge is used when importable (a ROS install); otherwise ``rosbags-image``, which covers
+the same colour, mono and Bayer encodings. Anything malformed raises ``FrameError`` with the
+reason, so a node can count it and serve the next frame.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from sensor_msgs.msg import Image
+
+try:  # pragma: no cover - depends on the ROS install
+    from cv_bridge import CvBridge
+
+    _BRIDGE: CvBridge | None = CvBridge()
+except ImportError:
+    _BRIDGE = None
+    from rosbags.image import image_to_cvimage
+
+SIZE = 64
+RESIZE_MODES = ("crop", "letterbox", "stretch")
+#: The ``format`` of latent messages: short, since it travels with every frame.
+LATENT_FORMAT = "gan_compress"
+_CHANNELS = {"mono8": 1, "mono16": 2, "rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4,
+             "rgb16": 6, "bgr16": 6, "rgba16": 8, "bgra16": 8}
+
+
+class FrameError(ValueError):
+    """A camera frame that cannot be used: bad size, step, data length or encoding."""
+
+
+def _bytes_per_pixel(encoding: str) -> int | None:
+    if encoding in _CHANNELS:
+        return _CHANNELS[encoding]
+    if encoding.startswith("bayer_"):
+        return 2 if encoding.endswith("16") else 1
+    return None
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """uint8 RGB (H, W, 3) of a sensor_msgs/Image; FrameError for anything malformed."""
+    h, w, step, n = int(msg.height), int(msg.width), int(msg.step), len(msg.data)
+    if h <= 0 or w <= 0:
+        raise FrameError(f"empty frame ({w}x{h})")
+    bpp = _bytes_per_pixel(msg.encoding)
+    if bpp is not None and step < w * bpp:
+        raise FrameError(f"step {step} is shorter than a row of {w} {msg.encoding} pixels")
+    if n < step * h or step <= 0:
+        raise FrameError(f"data holds {n} bytes, {h} rows of step {step} need {step * h}")
+    try:
+        if _BRIDGE is not None:  # pragma: no cover
+            rgb = _BRIDGE.imgmsg_to_cv2(msg, "rgb8")
+        else:
+            rgb = image_to_cvimage(msg, "rgb8")
+    except Exception as exc:  # both converters raise their own types for bad encodings
+        raise FrameError(f"cannot convert encoding {msg.encoding!r} to rgb8: {exc}") from None
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    if rgb.dtype != np.uint8:
+        rgb = cv2.convertScaleAbs(rgb, alpha=255.0 / max(float(rgb.max()), 1.0))
+    return np.ascontiguousarray(rgb[..., :3])
+
+
+def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE) -> np.ndarray:
+    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``."""
+    h, w = rgb.shape[:2]
+    if mode == "crop":
+        side = min(h, w)
+        y0, x0 = (h - side) // 2, (w - side) // 2
+        rgb = rgb[y0:y0 + side, x0:x0 + side]
+    elif mode == "letterbox":
+        side = max(h, w)
+        canvas = np.zeros((side, side, 3), np.uint8)
+        y0, x0 = (side - h) // 2, (side - w) // 2
+        canvas[y0:y0 + h, x0:x0 + w] = rgb
+        rgb = canvas
+    elif mode != "stretch":
+        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
+    interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (size, size), interpolation=interp)
+
+
+def rgb_to_image(rgb: np.ndarray, header: object = None, frame_id: str = "") -> Image:
+    """A sensor_msgs/Image (rgb8) of a uint8 RGB array, with ``header`` copied if given."""
+    msg = Image()
+    if header is not None:
+        msg.header = header
+    elif frame_id:
+        msg.header.frame_id = frame_id
+    msg.height, msg.width = int(rgb.shape[0]), int(rgb.shape[1])
+    msg.encoding = "rgb8"
+    msg.is_bigendian = 0
+    msg.step = msg.width * 3
+    msg.data = np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
+    return msg

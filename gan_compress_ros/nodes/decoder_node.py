@@ -1,0 +1,69 @@
+"""decoder_node: latent CompressedImage on ``image_raw/gan`` -> 64x64 rgb8 on ``image_decoded``.
+
+Every payload decodes alone, so the node may join a stream (or a bag) at any point. Payloads
+that are corrupt, from other weights or another format are counted and logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_system_default
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from sensor_msgs.msg import CompressedImage, Image
+
+from ..codec import BitstreamError
+from .convert import LATENT_FORMAT, rgb_to_image
+from .diagnostics import Diagnostics
+from .params import declare, load_codec
+from .runner import StartupError, main_for
+
+INPUT_TOPIC = "image_raw/gan"
+OUTPUT_TOPIC = "image_decoded"
+
+
+class DecoderNode(Node):
+    """Decodes latent messages back into images."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("decoder", **kwargs)
+        self.codec = load_codec(self)
+        self.output_size = int(declare(self, "output_size", 0, "side of the published image "
+                                       "in pixels, upscaled for display (0: native 64)"))
+        if self.output_size < 0 or self.output_size > 4096:
+            raise StartupError(f"bad parameter output_size={self.output_size}: 0 to 4096")
+        self.diag = Diagnostics(self, "gan_compress decoder")
+        overrides = QoSOverridingOptions.with_default_policies()
+        self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
+                                         qos_overriding_options=overrides)
+        # Reliable with a short queue: latents are tiny, and a burst after a link stall
+        # should be decoded, not collapsed to the newest one.
+        self.sub = self.create_subscription(CompressedImage, INPUT_TOPIC, self.on_latent,
+                                            QoSProfile(depth=10),
+                                            qos_overriding_options=overrides)
+
+    def on_latent(self, msg: CompressedImage) -> None:
+        """Decode and publish one payload; bad payloads are counted and logged (throttled)."""
+        if not msg.format.startswith(LATENT_FORMAT):
+            self.diag.bad_input("format", f"format {msg.format[:40]!r} is not {LATENT_FORMAT}")
+            return
+        start = time.perf_counter()
+        try:
+            rgb = self.codec.decode([bytes(msg.data)])[0]
+        except BitstreamError as exc:
+            self.diag.bad_input("payload", str(exc))
+            return
+        ms = (time.perf_counter() - start) * 1000
+        if self.output_size and self.output_size != rgb.shape[0]:
+            rgb = cv2.resize(rgb, (self.output_size, self.output_size),
+                             interpolation=cv2.INTER_NEAREST)
+        self.pub.publish(rgb_to_image(rgb, msg.header))
+        self.diag.stats.served(len(msg.data), ms)
+
+
+main = main_for(DecoderNode, "decoder_node")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Periodic /diagnostics and summary log line for a codec node, and throttled error logs."""
+
+from __future__ import annotations
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+
+from .params import declare
+from .stats import NodeStats
+
+LOG_THROTTLE_S = 5.0
+
+
+class Diagnostics:
+    """Owns a node's NodeStats, its /diagnostics publisher and its summary timer."""
+
+    def __init__(self, node: Node, name: str) -> None:
+        self.node = node
+        self.stats = NodeStats(name)
+        period = float(declare(node, "diagnostics_period", 5.0, "seconds between "
+                               "/diagnostics messages and summary log lines (0: off)"))
+        self.pub = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        if period > 0:
+            node.create_timer(period, self.report)
+
+    def report(self) -> None:
+        """Publish diagnostics and log the summary line."""
+        now = self.node.get_clock().now().to_msg()
+        self.pub.publish(self.stats.diagnostics(now, self.node.get_fully_qualified_name()))
+        if self.stats.frames or self.stats.errors:
+            self.node.get_logger().info(self.stats.summary())
+
+    def bad_input(self, kind: str, reason: str) -> None:
+        """Count a bad input and log it, at most once per LOG_THROTTLE_S."""
+        self.stats.error(kind)
+        self.node.get_logger().warning(f"skipped bad {kind} ({self.stats.errors[kind]} so "
+                                       f"far): {reason}", throttle_duration_sec=LOG_THROTTLE_S)

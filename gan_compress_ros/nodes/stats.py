@@ -1,0 +1,68 @@
+"""Counters and timings a codec node reports on /diagnostics and in its summary log line."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+WINDOW = 300  # recent frames the rates and percentiles are computed over
+
+
+class NodeStats:
+    """Frames served, bytes, processing time and errors by kind."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.frames = 0
+        self.dropped = 0
+        self.errors: Counter[str] = Counter()
+        self._times: deque[float] = deque(maxlen=WINDOW)
+        self._bytes: deque[int] = deque(maxlen=WINDOW)
+        self._ms: deque[float] = deque(maxlen=WINDOW)
+
+    def served(self, payload_bytes: int, ms: float) -> None:
+        """Record one frame handled in ``ms`` milliseconds with a ``payload_bytes`` payload."""
+        self.frames += 1
+        self._times.append(time.monotonic())
+        self._bytes.append(payload_bytes)
+        self._ms.append(ms)
+
+    def error(self, kind: str) -> None:
+        """Count one bad input of ``kind``."""
+        self.errors[kind] += 1
+
+    def snapshot(self) -> dict[str, float]:
+        """Current figures: fps, bytes per frame, bitrate, ms per frame, totals."""
+        span = self._times[-1] - self._times[0] if len(self._times) > 1 else 0.0
+        fps = (len(self._times) - 1) / span if span > 0 else 0.0
+        bpf = float(np.mean(self._bytes)) if self._bytes else 0.0
+        return {"frames": self.frames, "dropped": self.dropped,
+                "errors": sum(self.errors.values()), "fps": fps, "bytes_per_frame": bpf,
+                "bitrate_kbps": fps * bpf * 8 / 1000,
+                "ms_p50": float(np.percentile(self._ms, 50)) if self._ms else 0.0,
+                "ms_p99": float(np.percentile(self._ms, 99)) if self._ms else 0.0}
+
+    def summary(self) -> str:
+        """One log line."""
+        s = self.snapshot()
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"
+        return (f"{s['frames']} frames, {s['fps']:.1f} fps, {s['bytes_per_frame']:.0f} B/frame, "
+                f"{s['bitrate_kbps']:.1f} kbit/s, {s['ms_p50']:.1f} ms p50 "
+                f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, errors: {errors}")
+
+    def diagnostics(self, stamp: object, hardware_id: str) -> DiagnosticArray:
+        """A DiagnosticArray with one status for this node."""
+        s = self.snapshot()
+        status = DiagnosticStatus(name=self.name, hardware_id=hardware_id)
+        status.level = DiagnosticStatus.WARN if self.errors else DiagnosticStatus.OK
+        status.message = "bad input seen" if self.errors else "ok"
+        status.values = [KeyValue(key=k, value=f"{v:.3f}" if isinstance(v, float) else str(v))
+                         for k, v in s.items()]
+        status.values += [KeyValue(key=f"errors.{k}", value=str(v))
+                          for k, v in sorted(self.errors.items())]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = stamp
+        return msg

@@ -1,0 +1,209 @@
+"""gan-compress-bag: rewrite a rosbag's image topic as latent messages, and back.
+
+``compress IN OUT --topic T``: every sensor_msgs/Image or CompressedImage on ``T`` becomes a
+latent CompressedImage on ``T/gan`` (header and timestamps kept); ``--keep`` also keeps ``T``.
+``decompress IN OUT --topic T/gan``: latents become 64x64 rgb8 Images on ``T/decoded``.
+rosbag2 input (``.mcap``, ``.db3`` or the bag folder) is written in the same storage format
+with every other topic copied unchanged; a ROS 1 ``.bag`` becomes an mcap rosbag2 holding the
+converted topic. Both print sizes before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+from tqdm import tqdm
+
+from ..codec import BitstreamError, Codec
+from ..codec.errors import WeightsError
+from ..training.sources import IMAGE_TYPES
+
+IMAGE = "sensor_msgs/msg/Image"
+COMPRESSED = "sensor_msgs/msg/CompressedImage"
+LATENT_FORMAT = "gan_compress"  # as nodes.convert.LATENT_FORMAT (no rclpy here)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else \
+        path.stat().st_size
+
+
+def _storage(path: Path) -> StoragePlugin:
+    files = [path] if path.is_file() else list(path.iterdir())
+    return StoragePlugin.SQLITE3 if any(p.suffix == ".db3" for p in files) else \
+        StoragePlugin.MCAP
+
+
+def _rgb(reader: AnyReader, raw: bytes, msgtype: str) -> np.ndarray:
+    from rosbags.image import message_to_cvimage
+
+    rgb = np.asarray(message_to_cvimage(reader.deserialize(raw, msgtype), "rgb8"))
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    return np.ascontiguousarray(rgb[..., :3])
+
+
+def _header(store, msg) -> object:
+    header = msg.header
+    return store.types["std_msgs/msg/Header"](
+        stamp=store.types["builtin_interfaces/msg/Time"](sec=header.stamp.sec,
+                                                         nanosec=header.stamp.nanosec),
+        frame_id=header.frame_id)
+
+
+def _rewrite(src: Path, dst: Path, topic: str, out_topic: str, out_type: str, keep: bool,
+             convert) -> tuple[int, int]:
+    """Copy ``src`` to ``dst`` with ``topic`` converted by ``convert`` onto ``out_topic``."""
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    done = errors = 0
+    with AnyReader([src]) as reader:
+        ros2 = not src.suffix == ".bag"
+        sources = [c for c in reader.connections if c.topic == topic]
+        if not sources:
+            raise ValueError(f"{src}: no topic {topic!r}; topics: "
+                             f"{sorted({c.topic for c in reader.connections})}")
+        with Writer(dst, version=9, storage_plugin=_storage(src) if ros2 else
+                    StoragePlugin.MCAP) as writer:
+            out_conn = writer.add_connection(out_topic, out_type, typestore=store)
+            copies = {}
+            for conn in reader.connections:
+                if conn.topic == topic and not keep:
+                    continue
+                if ros2:
+                    copies[conn.id] = writer.add_connection(
+                        conn.topic, conn.msgtype, msgdef=conn.msgdef.data, rihs01=conn.digest,
+                        serialization_format=conn.ext.serialization_format,
+                        offered_qos_profiles=conn.ext.offered_qos_profiles)
+                elif conn.topic == topic:
+                    copies[conn.id] = writer.add_connection(conn.topic, conn.msgtype,
+                                                            typestore=store)
+            skipped = sorted({c.topic for c in reader.connections if c.id not in copies
+                              and c.topic != topic})
+            if skipped:
+                print(f"ROS 1 input: topics not carried over: {', '.join(skipped)}",
+                      file=sys.stderr)
+            for conn, stamp, raw in tqdm(reader.messages(), total=reader.message_count,
+                                         desc="messages", disable=None, mininterval=1.0):
+                if conn.topic == topic:
+                    msg = reader.deserialize(raw, conn.msgtype)
+                    try:
+                        out = convert(reader, raw, conn.msgtype, _header(store, msg), store)
+                    except (ValueError, BitstreamError) as exc:
+                        errors += 1
+                        print(f"skipped message at {stamp}: {exc}", file=sys.stderr)
+                        continue
+                    writer.write(out_conn, stamp, store.serialize_cdr(out, out_type))
+                    done += 1
+                if conn.id in copies:
+                    data = raw if ros2 else store.serialize_cdr(
+                        _to_ros2(reader, raw, conn.msgtype, store), conn.msgtype)
+                    writer.write(copies[conn.id], stamp, data)
+    return done, errors
+
+
+def _to_ros2(reader: AnyReader, raw: bytes, msgtype: str, store) -> object:
+    """A ROS 1 image message rebuilt as its ROS 2 form (the header loses ``seq``)."""
+    msg = reader.deserialize(raw, msgtype)
+    fields = {k: getattr(msg, k) for k in store.types[msgtype].__dataclass_fields__
+              if k != "header"}
+    return store.types[msgtype](header=_header(store, msg), **fields)
+
+
+def _frames(codec: Codec, resize_mode: str) -> object:
+    from ..training.data import center_crop
+
+    def convert(reader, raw, msgtype, header, store) -> object:
+        if msgtype not in IMAGE_TYPES:
+            raise ValueError(f"{msgtype} is not an image type")
+        rgb = _rgb(reader, raw, msgtype)
+        frame = center_crop(rgb) if resize_mode == "crop" else _stretch(rgb)
+        payload = codec.encode(frame)[0]
+        return store.types[COMPRESSED](header=header, format=LATENT_FORMAT,
+                                       data=np.frombuffer(payload, np.uint8))
+    return convert
+
+
+def _stretch(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA)
+
+
+def _decoder(codec: Codec) -> object:
+    def convert(reader, raw, msgtype, header, store) -> object:
+        msg = reader.deserialize(raw, msgtype)
+        if not str(msg.format).startswith(LATENT_FORMAT):
+            raise ValueError(f"format {msg.format!r} is not {LATENT_FORMAT}")
+        rgb = codec.decode([bytes(msg.data)])[0]
+        return store.types[IMAGE](header=header, height=64, width=64, encoding="rgb8",
+                                  is_bigendian=0, step=64 * 3, data=rgb.reshape(-1))
+    return convert
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="gan-compress-bag", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=["compress", "decompress"])
+    p.add_argument("input", type=Path)
+    p.add_argument("output", type=Path, help="output rosbag2 folder (must not exist)")
+    p.add_argument("--topic", required=True, help="image topic (compress) or latent topic "
+                   "(decompress)")
+    p.add_argument("--weights", default="", help="weights file or bundled name")
+    p.add_argument("--resize-mode", default="crop", choices=["crop", "stretch"])
+    p.add_argument("--keep", action="store_true", help="keep the input topic as well")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parse_args(argv)
+    if args.output.exists():
+        print(f"gan-compress-bag: {args.output} exists; choose a new output", file=sys.stderr)
+        return 2
+    if not args.input.exists():
+        print(f"gan-compress-bag: {args.input} not found", file=sys.stderr)
+        return 2
+    try:
+        codec = Codec.load(args.weights or None)
+    except WeightsError as exc:
+        print(f"gan-compress-bag: {exc}", file=sys.stderr)
+        return 2
+    if args.mode == "compress":
+        out_topic, out_type = f"{args.topic.rstrip('/')}/gan", COMPRESSED
+        convert = _frames(codec, args.resize_mode)
+    else:
+        base = args.topic[:-4] if args.topic.endswith("/gan") else args.topic
+        out_topic, out_type, convert = f"{base}/decoded", IMAGE, _decoder(codec)
+    try:
+        done, errors = _rewrite(args.input, args.output, args.topic, out_topic, out_type,
+                                args.keep, convert)
+    except (ValueError, KeyError) as exc:
+        shutil.rmtree(args.output, ignore_errors=True)
+        print(f"gan-compress-bag: {exc}", file=sys.stderr)
+        return 2
+    before, after = _size(args.input), _size(args.output)
+    print(f"{args.mode}: {done} messages on {args.topic} -> {out_topic} ({errors} skipped); "
+          f"{args.input}: {before} bytes -> {args.output}: {after} bytes "
+          f"({after / max(before, 1):.3f}x)")
+    return 0
+
+
+def iter_topic(path: Path, topic: str) -> Iterator[tuple[int, object]]:
+    """(timestamp, message) pairs of ``topic`` in a bag (for tests and inspection)."""
+    with AnyReader([path]) as reader:
+        conns = [c for c in reader.connections if c.topic == topic]
+        for conn, stamp, raw in reader.messages(connections=conns):
+            yield stamp, reader.deserialize(raw, conn.msgtype)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Helpers for integration tests: node processes and a probe node in the test process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+
+def reliable_input(topic: str) -> list[str]:
+    """ROS args making the encoder's subscription on ``topic`` reliable with a deep queue.
+
+    ``topic`` is the resolved name; tests use it to count every frame.
+    """
+    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
+            "-p", f"qos_overrides.{topic}.subscription.depth:=50"]
+
+
+class NodeProcess:
+    """A node as its own process, its output collected by a reader thread."""
+
+    def __init__(self, executable: str, *ros_args: str) -> None:
+        cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{executable}", "--ros-args",
+               *ros_args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        """Everything the process printed so far."""
+        return "".join(self.lines)
+
+    def poll(self) -> int | None:
+        """Exit code, or None while running."""
+        return self.proc.poll()
+
+    def send_signal(self, signum: int) -> None:
+        """Send ``signum`` to the process."""
+        self.proc.send_signal(signum)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> bool:
+        """Wait until ``text`` appears in the output (or the process ends)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if text in self.log:
+                return True
+            if self.proc.poll() is not None:
+                self._reader.join(5)
+                return text in self.log
+            time.sleep(0.05)
+        return False
+
+
+def start_node(executable: str, *ros_args: str) -> NodeProcess:
+    """Start ``gan_compress_ros.nodes.<executable>`` with ROS arguments."""
+    return NodeProcess(executable, *ros_args)
+
+
+def wait_exit(node: NodeProcess, timeout: float = 120.0) -> tuple[int, str]:
+    """Wait for a node that should end by itself; (exit code, output)."""
+    try:
+        node.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    return stop_node(node)
+
+
+def stop_node(node: NodeProcess, timeout: float = 20.0) -> tuple[int, str]:
+    """SIGINT (if still running), wait; returns (exit code, output)."""
+    if node.proc.poll() is None:
+        node.proc.send_signal(signal.SIGINT)
+    try:
+        node.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        node.proc.kill()
+        node.proc.wait()
+    node._reader.join(5)
+    return node.proc.returncode, node.log
+
+
+def spin_until(node: Node, condition: Callable[[], bool], timeout: float) -> bool:
+    """Spin ``node`` until ``condition()`` or ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        rclpy.spin_once(node, timeout_sec=0.05)
+        if condition():
+            return True
+    return False
+
+
+def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str = "camera",
+              encoding: str = "rgb8") -> Image:
+    """A sensor_msgs/Image of ``rgb`` (any dtype/channels as the encoding says)."""
+    msg = Image()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 10**9)
+    msg.header.frame_id = frame_id
+    msg.height, msg.width = rgb.shape[:2]
+    msg.encoding = encoding
+    msg.step = rgb.shape[1] * rgb.itemsize * (rgb.shape[2] if rgb.ndim == 3 else 1)
+    msg.data = np.ascontiguousarray(rgb).tobytes()
+    return msg
+
+
+def stamp_ns(msg) -> int:
+    """Header stamp in nanoseconds."""
+    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec

@@ -1,0 +1,194 @@
+"""Encoder and decoder nodes as separate processes over real DDS on localhost."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.qos import qos_profile_sensor_data
+from rosutil import (
+    image_msg,
+    reliable_input,
+    spin_until,
+    stamp_ns,
+    start_node,
+    stop_node,
+    wait_exit,
+)
+from sensor_msgs.msg import CompressedImage, Image
+
+from gan_compress_ros.codec import Codec
+from gan_compress_ros.nodes.convert import fit
+from gan_compress_ros.training.data import find_images
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def ros():
+    rclpy.init()
+    node = rclpy.create_node("test_probe")
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    return [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+            for p in find_images([DATA / "val"])]
+
+
+class Pipeline:
+    """Encoder + decoder processes in namespace /robot1, camera remapped to /usb_cam/image."""
+
+    def __init__(self, ros, weights: Path) -> None:
+        self.ros = ros
+        common = ["-r", "__ns:=/robot1", "-p", f"weights:={weights}",
+                  "-p", "diagnostics_period:=1.0"]
+        self.encoder = start_node("encoder_node", *common, "-r", "image_raw:=/usb_cam/image",
+                                  *reliable_input("/usb_cam/image"))
+        self.decoder = start_node("decoder_node", *common)
+        self.pub = ros.create_publisher(Image, "/usb_cam/image", 50)
+        self.latent_pub = ros.create_publisher(CompressedImage, "/robot1/image_raw/gan", 50)
+        self.decoded: list[Image] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.subs = [ros.create_subscription(Image, "/robot1/image_decoded",
+                                             self.decoded.append, 50),
+                     ros.create_subscription(DiagnosticArray, "/diagnostics",
+                                             self.diagnostics.append, 50)]
+
+    def wait_ready(self, frame: np.ndarray) -> None:
+        """Publish a warm-up frame until one comes back decoded (discovery done)."""
+        def back() -> bool:
+            self.pub.publish(image_msg(frame, 1))
+            return spin_until(self.ros, lambda: bool(self.decoded), 0.5)
+        assert spin_until(self.ros, back, 60.0), "pipeline did not come up"
+        spin_until(self.ros, lambda: False, 0.5)
+        self.decoded.clear()
+
+    def close(self) -> list[tuple[int, str]]:
+        """Remove the test's endpoints and stop both nodes."""
+        for sub in self.subs:
+            self.ros.destroy_subscription(sub)
+        self.ros.destroy_publisher(self.pub)
+        self.ros.destroy_publisher(self.latent_pub)
+        return [stop_node(self.encoder), stop_node(self.decoder)]
+
+
+@pytest.fixture(scope="module")
+def pipeline(ros, trained_weights: Path, photos: list[np.ndarray]):
+    p = Pipeline(ros, trained_weights)
+    p.wait_ready(photos[0])
+    yield p
+    p.close()
+
+
+def test_frames_arrive_decoded_with_same_stamps(pipeline: Pipeline, codec: Codec,
+                                                photos: list[np.ndarray]) -> None:
+    sent = {}
+    for i, photo in enumerate(photos):
+        stamp = 1_000_000_000 * (100 + i) + 12345
+        sent[stamp] = photo
+        pipeline.pub.publish(image_msg(photo, stamp, frame_id="cam_optical"))
+        time.sleep(0.05)
+    assert spin_until(pipeline.ros, lambda: len(pipeline.decoded) >= len(sent), 30.0)
+    assert [stamp_ns(m) for m in pipeline.decoded] == sorted(sent)
+    for msg in pipeline.decoded:
+        assert msg.header.frame_id == "cam_optical"
+        assert (msg.width, msg.height, msg.encoding) == (64, 64, "rgb8")
+        got = np.frombuffer(bytes(msg.data), np.uint8).reshape(64, 64, 3)
+        expected = codec.decode(codec.encode(fit(sent[stamp_ns(msg)], "crop")))[0]
+        assert np.array_equal(got, expected)  # the same pixels as the API, bit for bit
+
+
+def test_bad_frames_and_payloads_are_survived(pipeline: Pipeline,
+                                              photos: list[np.ndarray]) -> None:
+    pipeline.decoded.clear()
+    rgb = photos[1]
+    bad = [image_msg(rgb, 1, encoding="32FC1"), image_msg(rgb, 2, encoding="nonsense"),
+           image_msg(np.zeros((0, 0, 3), np.uint8), 3), image_msg(rgb[:, :, 0], 4, "rgb8")]
+    short = image_msg(rgb, 5)
+    short.data = bytes(short.data)[:100]
+    step = image_msg(rgb, 6)
+    step.step = 7
+    for msg in [*bad, short, step]:
+        pipeline.pub.publish(msg)
+    rng = np.random.default_rng(0)
+    for i, data in enumerate([b"", b"\x01", rng.bytes(50), rng.bytes(400)]):
+        latent = CompressedImage(format="gan_compress", data=data)
+        latent.header.stamp.sec = 10 + i
+        pipeline.latent_pub.publish(latent)
+    pipeline.latent_pub.publish(CompressedImage(format="jpeg", data=b"\xff\xd8"))
+    good = image_msg(rgb, 999_000_000_000, frame_id="after")
+    pipeline.pub.publish(good)
+    assert spin_until(pipeline.ros, lambda: any(m.header.frame_id == "after"
+                                                for m in pipeline.decoded), 30.0)
+    assert all(m.header.frame_id == "after" for m in pipeline.decoded)
+
+    def errors_reported() -> bool:
+        values = {(s.name, kv.key): kv.value for d in pipeline.diagnostics for s in d.status
+                  for kv in s.values}
+        return (int(values.get(("gan_compress encoder", "errors"), 0)) >= 6
+                and int(values.get(("gan_compress decoder", "errors"), 0)) >= 5)
+    assert spin_until(pipeline.ros, errors_reported, 10.0)
+    assert pipeline.encoder.poll() is None and pipeline.decoder.poll() is None
+
+
+def test_sensor_data_publisher_reaches_encoder(ros, trained_weights: Path,
+                                               photos: list[np.ndarray]) -> None:
+    """A camera publishing best-effort (as camera drivers do) is heard by the encoder."""
+    enc = start_node("encoder_node", "-r", "__ns:=/be", "-p", f"weights:={trained_weights}")
+    pub = ros.create_publisher(Image, "/be/image_raw", qos_profile_sensor_data)
+    got: list[CompressedImage] = []
+    sub = ros.create_subscription(CompressedImage, "/be/image_raw/gan", got.append, 10)
+
+    def back() -> bool:
+        pub.publish(image_msg(photos[0], 5))
+        return spin_until(ros, lambda: bool(got), 0.5)
+    try:
+        assert spin_until(ros, back, 60.0)
+        assert got[0].format == "gan_compress" and len(got[0].data) < 12288 / 10
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        code, log = stop_node(enc)
+    assert code == 0 and "Traceback" not in log
+
+
+def test_double_sigint_exits_cleanly(trained_weights: Path) -> None:
+    proc = start_node("decoder_node", "-p", f"weights:={trained_weights}")
+    assert proc.wait_for("codec ", 120.0), proc.log
+    assert proc.poll() is None
+    proc.send_signal(2)
+    proc.send_signal(2)
+    code, log = stop_node(proc)
+    assert code == 0 and "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("executable", ["encoder_node", "decoder_node"])
+def test_missing_weights_exit_nonzero_naming_the_file(tmp_path: Path, executable: str) -> None:
+    missing = tmp_path / "nowhere.safetensors"
+    proc = start_node(executable, "-p", f"weights:={missing}")
+    code, log = wait_exit(proc)
+    assert code == 1 and "nowhere.safetensors" in log and "not found" in log, log
+    assert "Traceback" not in log
+
+
+def test_broken_weights_exit_nonzero(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"\x00" * 64)
+    code, log = wait_exit(start_node("encoder_node", "-p", f"weights:={broken}"))
+    assert code == 1 and "broken.safetensors" in log, log
+
+
+def test_bad_parameter_exits_nonzero(trained_weights: Path) -> None:
+    proc = start_node("encoder_node", "-p", f"weights:={trained_weights}",
+                      "-p", "resize_mode:=zoom")
+    code, log = wait_exit(proc)
+    assert code == 1 and "resize_mode" in log, log
