@@ -201,6 +201,8 @@ def iter_topic(path: Path, topic: str) -> Iterator[tuple[int, object]]:
     """(timestamp, message) pairs of ``topic`` in a bag (for tests and inspection)."""
     with AnyReader([path]) as reader:
         conns = [c for c in reader.connections if c.topic == topic]
+        if not conns:  # an empty selection would mean "every topic" to rosbags
+            return
         for conn, stamp, raw in reader.messages(connections=conns):
             yield stamp, reader.deserialize(raw, conn.msgtype)
 

@@ -1,0 +1,65 @@
+"""gan-compress-bag: image topic -> latent topic -> images, timestamps and sizes kept."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from bagutil import write_rosbag1, write_rosbag2
+
+from gan_compress_ros.tools.bag import iter_topic, main
+from gan_compress_ros.training.data import find_images
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def frames() -> np.ndarray:
+    return np.stack([cv2.resize(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), (96, 72))
+                     for p in find_images([DATA / "val"])])
+
+
+@pytest.mark.parametrize("storage, suffix", [("mcap", ".mcap"), ("sqlite3", ".db3")])
+def test_compress_then_decompress(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
+                                  storage: str, suffix: str, capsys) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, storage, topic="/cam/image_raw")
+    w = ["--weights", str(trained_weights)]
+    assert main(["compress", str(src), str(tmp_path / "gan"), "--topic", "/cam/image_raw",
+                 *w]) == 0
+    assert "bytes ->" in capsys.readouterr().out
+    assert any(p.suffix == suffix for p in (tmp_path / "gan").iterdir())
+    latents = list(iter_topic(tmp_path / "gan", "/cam/image_raw/gan"))
+    assert [t for t, _ in latents] == [t for t, _ in iter_topic(src, "/cam/image_raw")]
+    assert all(m.format == "gan_compress" for _, m in latents)
+    assert list(iter_topic(tmp_path / "gan", "/cam/image_raw")) == []  # replaced
+    assert main(["decompress", str(tmp_path / "gan"), str(tmp_path / "out"), "--topic",
+                 "/cam/image_raw/gan", *w]) == 0
+    images = list(iter_topic(tmp_path / "out", "/cam/image_raw/decoded"))
+    assert len(images) == len(frames) and images[0][1].width == 64
+
+
+def test_keep_and_other_topics(tmp_path: Path, frames: np.ndarray, trained_weights: Path) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, "mcap", topic="/a/image")
+    assert main(["compress", str(src), str(tmp_path / "gan"), "--topic", "/a/image", "--keep",
+                 "--weights", str(trained_weights)]) == 0
+    assert len(list(iter_topic(tmp_path / "gan", "/a/image"))) == len(frames)
+    assert len(list(iter_topic(tmp_path / "gan", "/a/image/gan"))) == len(frames)
+
+
+def test_ros1_input_becomes_rosbag2(tmp_path: Path, frames: np.ndarray,
+                                    trained_weights: Path) -> None:
+    src = write_rosbag1(tmp_path / "in.bag", frames, topic="/cam/image", compressed=True)
+    assert main(["compress", str(src), str(tmp_path / "gan"), "--topic", "/cam/image",
+                 "--weights", str(trained_weights)]) == 0
+    assert len(list(iter_topic(tmp_path / "gan", "/cam/image/gan"))) == len(frames)
+
+
+def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
+                             capsys) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, "mcap", topic="/a/image")
+    assert main(["compress", str(src), str(tmp_path / "o"), "--topic", "/nope",
+                 "--weights", str(trained_weights)]) == 2
+    assert "no topic '/nope'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert main(["compress", str(tmp_path / "missing"), str(tmp_path / "o2"), "--topic", "/a",
+                 "--weights", str(trained_weights)]) == 2

@@ -1,0 +1,79 @@
+"""Camera frame conversion: every common encoding, the resize modes, and malformed frames."""
+
+import numpy as np
+import pytest
+from rosutil import image_msg
+
+from gan_compress_ros.nodes.convert import FrameError, fit, image_to_rgb, rgb_to_image
+
+RGB = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("encoding, data", [
+    ("rgb8", RGB),
+    ("bgr8", RGB[..., ::-1]),
+    ("rgba8", np.dstack([RGB, np.full(RGB.shape[:2], 255, np.uint8)])),
+    ("bgra8", np.dstack([RGB[..., ::-1], np.full(RGB.shape[:2], 255, np.uint8)])),
+])
+def test_colour_encodings(encoding: str, data: np.ndarray) -> None:
+    assert np.array_equal(image_to_rgb(image_msg(data, 0, encoding=encoding)), RGB)
+
+
+@pytest.mark.parametrize("encoding, data", [
+    ("mono8", RGB[..., 0]),
+    ("mono16", RGB[..., 0].astype(np.uint16) * 256),
+    ("rgb16", RGB.astype(np.uint16) * 256),
+    ("bayer_rggb8", RGB[..., 0]),
+    ("bayer_bggr8", RGB[..., 0]),
+    ("bayer_gbrg8", RGB[..., 0]),
+    ("bayer_grbg8", RGB[..., 0]),
+])
+def test_other_encodings_become_rgb8(encoding: str, data: np.ndarray) -> None:
+    rgb = image_to_rgb(image_msg(data, 0, encoding=encoding))
+    assert rgb.shape == (30, 40, 3) and rgb.dtype == np.uint8
+
+
+def _short(msg):
+    msg.data = bytes(msg.data)[:10]
+    return msg
+
+
+def _step(msg):
+    msg.step = 5
+    return msg
+
+
+@pytest.mark.parametrize("msg, reason", [
+    (image_msg(np.zeros((0, 0, 3), np.uint8), 0), "empty"),
+    (_short(image_msg(RGB, 0)), "data holds 10 bytes"),
+    (_step(image_msg(RGB, 0)), "step 5"),
+    (image_msg(RGB, 0, encoding="32FC1"), "32FC1"),
+    (image_msg(RGB, 0, encoding="yuv_unknown"), "yuv_unknown"),
+])
+def test_malformed_frames_raise_frame_error(msg, reason: str) -> None:
+    with pytest.raises(FrameError, match=reason):
+        image_to_rgb(msg)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (480, 640, 3), (4320, 7680, 3), (64, 64, 3)])
+@pytest.mark.parametrize("mode", ["crop", "letterbox", "stretch"])
+def test_fit_gives_64x64(shape: tuple, mode: str) -> None:
+    assert fit(np.zeros(shape, np.uint8), mode).shape == (64, 64, 3)
+
+
+def test_letterbox_keeps_bars_and_crop_keeps_centre() -> None:
+    wide = np.full((32, 128, 3), 200, np.uint8)
+    boxed = fit(wide, "letterbox")
+    assert boxed[0].max() == 0 and boxed[32].min() == 200
+    assert fit(wide, "crop").min() == 200
+
+
+def test_unknown_resize_mode() -> None:
+    with pytest.raises(ValueError, match="resize_mode"):
+        fit(RGB, "zoom")
+
+
+def test_rgb_to_image_round_trip() -> None:
+    msg = rgb_to_image(RGB, frame_id="cam")
+    assert (msg.width, msg.height, msg.step, msg.header.frame_id) == (40, 30, 120, "cam")
+    assert np.array_equal(image_to_rgb(msg), RGB)
