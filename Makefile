@@ -26,9 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 demo: setup
-	@if [ -x $(VENV)/bin/gan-compress-demo ]; then $(VENV)/bin/gan-compress-demo; \
-	else echo "gan-compress-demo is not built yet (issue 4: ROS 2 runtime and demo)."; \
-	echo "Available now: $(VENV)/bin/gan-compress-train --help"; fi
+	$(VENV)/bin/gan-compress-demo --out demo_output
 
 clean:
-	rm -rf $(VENV) build install log *.egg-info
+	rm -rf $(VENV) build install log *.egg-info demo_output

@@ -47,3 +47,15 @@ def codec(trained_weights: Path) -> Codec:
 def val_frames() -> np.ndarray:
     """Centre crops (64x64) of the shipped validation photos."""
     return eval_frames(find_images([DATA / "val"]))
+
+
+@pytest.fixture(scope="module")
+def ros():
+    """An rclpy context and a probe node in the test process (one per test module)."""
+    import rclpy
+
+    rclpy.init()
+    node = rclpy.create_node("test_probe")
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()

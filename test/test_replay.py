@@ -32,15 +32,6 @@ def frames() -> np.ndarray:
     return np.stack([cv2.resize(p, (160, 120)) for p in photos])
 
 
-@pytest.fixture(scope="module")
-def ros():
-    rclpy.init()
-    node = rclpy.create_node("replay_probe")
-    yield node
-    node.destroy_node()
-    rclpy.shutdown()
-
-
 def _record(path: Path, messages: list[Image]) -> None:
     store = get_typestore(Stores.ROS2_HUMBLE)
     types = store.types

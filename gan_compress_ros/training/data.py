@@ -118,3 +118,41 @@ class CropSampler:
     def batch(self, n: int) -> np.ndarray:
         """``n`` crops stacked as uint8 (n, 64, 64, 3)."""
         return np.stack([self.crop() for _ in range(n)])
+
+
+class Prefetcher:
+    """Makes batches in a background thread, overlapping sampling with the training step.
+
+    OpenCV releases the GIL while resizing; batches come in the sampler's order, so a seeded
+    run stays reproducible.
+    """
+
+    def __init__(self, sampler: CropSampler, batch: int, depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(sampler, batch), daemon=True)
+        self._thread.start()
+
+    def _run(self, sampler: CropSampler, batch: int) -> None:
+        import queue
+
+        while not self._stop.is_set():
+            item = sampler.batch(batch)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def next(self) -> np.ndarray:
+        """The next batch, uint8 (n, 64, 64, 3)."""
+        return self._queue.get()
+
+    def close(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)

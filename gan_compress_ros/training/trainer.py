@@ -30,7 +30,7 @@ from ..codec.api import Codec
 from ..codec.model import CodecModel
 from ..codec.weights import load_weights, save_weights
 from . import losses
-from .data import CropSampler, eval_crops, load_frames
+from .data import CropSampler, Prefetcher, eval_crops, load_frames
 from .discriminators import build_discriminator
 from .metrics import mean_psnr, msssim_np
 from .plots import plot_losses, save_grid
@@ -304,8 +304,9 @@ class Trainer:
                    disable=None if self.main else True)
         keys = ("loss", "mse", "bpp", "g_adv", "d_loss")
         acc: dict[str, list[float]] = {k: [] for k in keys}
+        batches = Prefetcher(self.sampler, cfg.batch)
         while self.step < cfg.steps and not self._stop_now(start):
-            batch = torch.from_numpy(self.sampler.batch(cfg.batch))
+            batch = torch.from_numpy(batches.next())
             x = batch.permute(0, 3, 1, 2).float().div_(255.0)
             if self.autocast is not None:
                 x = x.contiguous(memory_format=torch.channels_last)
@@ -323,6 +324,7 @@ class Trainer:
             if self.step % cfg.checkpoint_every == 0:
                 self.elapsed = time.monotonic() - start
                 self.save_checkpoint()
+        batches.close()
         bar.close()
         self.elapsed = time.monotonic() - start
         self.save_checkpoint()
