@@ -77,3 +77,14 @@ def test_rgb_to_image_round_trip() -> None:
     msg = rgb_to_image(RGB, frame_id="cam")
     assert (msg.width, msg.height, msg.step, msg.header.frame_id) == (40, 30, 120, "cam")
     assert np.array_equal(image_to_rgb(msg), RGB)
+
+
+@pytest.mark.parametrize("encoding, data", [("rgb8", RGB), ("mono8", RGB[..., 0])])
+def test_padded_rows_are_not_sheared(encoding: str, data: np.ndarray) -> None:
+    msg = image_msg(data, 0, encoding=encoding)
+    row = msg.step
+    rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(30, row)
+    padded = np.concatenate([rows, np.full((30, 13), 77, np.uint8)], axis=1)
+    msg.step, msg.data = row + 13, padded.tobytes()
+    expected = image_to_rgb(image_msg(data, 0, encoding=encoding))
+    assert np.array_equal(image_to_rgb(msg), expected)

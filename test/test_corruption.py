@@ -6,15 +6,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gan_compress_ros.codec import BitstreamError, Codec
-from gan_compress_ros.codec.bitstream import FORMAT_VERSION, HEADER_BYTES
+from gan_compress_ros.codec.bitstream import FORMAT_VERSION, HEADER_BYTES, check_byte
 
 
-def _decodes_safely(codec: Codec, payload: object) -> None:
+def _decodes_safely(codec: Codec, payload: object) -> bool:
+    """True if rejected with BitstreamError; otherwise the output must be a valid image."""
     try:
         image = codec.decode([payload])
     except BitstreamError:
-        return
+        return True
     assert image.shape == (1, 64, 64, 3) and image.dtype == np.uint8
+    return False
+
+
+def _with_header(codec: Codec, body: bytes) -> bytes:
+    """``body`` behind a header this codec accepts (right version, model id and check)."""
+    return bytes([FORMAT_VERSION]) + bytes.fromhex(codec.model_id) + bytes(
+        [check_byte(body)]) + body
+
+
+def test_corrupt_body_behind_valid_header_is_decoded_or_rejected(codec: Codec,
+                                                                 payload: bytes) -> None:
+    body = bytearray(payload[HEADER_BYTES:])
+    body[len(body) // 2] ^= 0xFF
+    _decodes_safely(codec, _with_header(codec, bytes(body)))
 
 
 @pytest.fixture(scope="module")
@@ -23,27 +38,30 @@ def payload(codec: Codec, val_frames: np.ndarray) -> bytes:
 
 
 def test_truncation_at_every_position(codec: Codec, payload: bytes) -> None:
-    for n in range(len(payload)):
-        _decodes_safely(codec, payload[:n])
+    rejected = [_decodes_safely(codec, payload[:n]) for n in range(len(payload))]
+    # the check byte catches a truncated body with probability 255/256
+    assert sum(rejected) >= len(payload) - 2
     for n in range(HEADER_BYTES):
         with pytest.raises(BitstreamError, match="truncated"):
             codec.decode([payload[:n]])
 
 
 def test_every_single_bit_flip(codec: Codec, payload: bytes) -> None:
+    rejected = []
     for i in range(len(payload) * 8):
         flipped = bytearray(payload)
         flipped[i // 8] ^= 1 << (i % 8)
-        _decodes_safely(codec, bytes(flipped))
+        rejected.append(_decodes_safely(codec, bytes(flipped)))
+    assert sum(rejected) >= 0.95 * len(rejected)  # the check byte misses ~1/256
 
 
 def test_random_bytes(codec: Codec) -> None:
     rng = np.random.default_rng(1)
     for n in list(range(0, 40)) + [200, 1000, 5000]:
         _decodes_safely(codec, rng.integers(0, 256, n, dtype=np.uint8).tobytes())
-        # the same junk behind a valid header reaches the range decoder
-        header = bytes([FORMAT_VERSION]) + bytes.fromhex(codec.model_id)
-        _decodes_safely(codec, header + rng.integers(0, 256, n, dtype=np.uint8).tobytes())
+        # the same junk behind a valid header and check byte reaches the range decoder
+        body = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        _decodes_safely(codec, _with_header(codec, body))
 
 
 def test_empty_payload(codec: Codec) -> None:
@@ -91,9 +109,7 @@ def test_bitstream_error_is_a_value_error() -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=600), keep_header=st.booleans())
 def test_fuzz_decode(codec: Codec, data: bytes, keep_header: bool) -> None:
-    if keep_header:
-        data = bytes([FORMAT_VERSION]) + bytes.fromhex(codec.model_id) + data
-    _decodes_safely(codec, data)
+    _decodes_safely(codec, _with_header(codec, data) if keep_header else data)
 
 
 @settings(max_examples=200, deadline=None,

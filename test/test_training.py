@@ -42,3 +42,11 @@ def test_bad_preset_config_is_reported(tmp_path: Path, capsys) -> None:
     args[args.index(TINY)] = "{not json"
     assert main(args) == 2
     assert "--preset-config is not JSON" in capsys.readouterr().err
+
+
+def test_resume_with_other_settings_is_reported(tmp_path: Path, capsys) -> None:
+    assert main(_args(tmp_path, 5)) == 0
+    other = _args(tmp_path, 10) + ["--resume"]
+    other[other.index(TINY)] = '{"channels": 12, "latent_channels": 4}'
+    assert main(other) == 2
+    assert "cannot resume" in capsys.readouterr().err

@@ -1,23 +1,26 @@
-"""The payload layout: a 3-byte header, then the range-coded latent symbols.
+"""The payload layout: a 4-byte header, then the range-coded latent symbols.
 
-``[format version: 1 byte][model id: 2 bytes, big-endian][range-coded body]``
+``[format version: 1 byte][model id: 2 bytes, big-endian][check: 1 byte][range-coded body]``
 
 The frame size and latent shape follow from the model, so the header carries only what a
-decoder must check before trusting the body: that it speaks this format and holds the same
-weights. Every payload is self-contained; there is no state between frames.
+decoder must check before trusting the body: that it speaks this format, holds the same
+weights, and that the body arrived whole (the check byte is the low byte of the body's
+CRC-32, so a truncated or corrupted body is rejected with probability 255/256 instead of
+decoding to a wrong picture). Every payload is self-contained; no state between frames.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 
 from .errors import BitstreamError
 
 FORMAT_VERSION = 1
-HEADER_BYTES = 3
+HEADER_BYTES = 4
 #: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
 MAX_PAYLOAD_BYTES = 1 << 16
-_HEADER = struct.Struct(">BH")
+_HEADER = struct.Struct(">BHB")
 
 
 def model_id_to_int(model_id: str) -> int:
@@ -25,9 +28,14 @@ def model_id_to_int(model_id: str) -> int:
     return int(model_id, 16)
 
 
+def check_byte(body: bytes) -> int:
+    """The integrity check of a body: the low byte of its CRC-32."""
+    return zlib.crc32(body) & 0xFF
+
+
 def pack(model_id: str, body: bytes) -> bytes:
     """Prefix ``body`` with the header for ``model_id``."""
-    return _HEADER.pack(FORMAT_VERSION, model_id_to_int(model_id)) + body
+    return _HEADER.pack(FORMAT_VERSION, model_id_to_int(model_id), check_byte(body)) + body
 
 
 def unpack(payload: bytes, model_id: str) -> bytes:
@@ -41,11 +49,15 @@ def unpack(payload: bytes, model_id: str) -> bytes:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
-    version, mid = _HEADER.unpack_from(payload)
+    version, mid, check = _HEADER.unpack_from(payload)
     if version != FORMAT_VERSION:
         raise BitstreamError(f"unsupported format version {version} (this decoder reads "
                              f"version {FORMAT_VERSION}): corrupt or foreign payload")
     if mid != model_id_to_int(model_id):
         raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
                              f"{model_id}: load the weights the encoder used")
-    return payload[HEADER_BYTES:]
+    body = payload[HEADER_BYTES:]
+    if check_byte(body) != check:
+        raise BitstreamError(f"corrupt or truncated payload: the check byte does not match "
+                             f"its {len(body)}-byte body")
+    return body

@@ -39,7 +39,10 @@ def resolve(weights: str | Path | None) -> Path:
     text = str(weights)
     if text in names:
         return BUNDLED_DIR / f"{text}{SUFFIX}"
-    path = Path(text).expanduser()
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # "~nouser/..." names no home folder
+        path = Path(text)
     if not path.suffix and "/" not in text and not path.exists():
         raise WeightsError(f"weights {text!r}: neither a bundled name ({names or 'none'}) "
                            "nor an existing file")

@@ -140,8 +140,8 @@ class CdfTables:
     def validate(self, channels: int) -> None:
         """Raise ValueError unless the tables are well-formed for ``channels`` channels."""
         if self.offsets.shape != (channels,) or self.lengths.shape != (channels,):
-            raise ValueError(f"entropy tables hold {self.offsets.shape[0]} channels, "
-                             f"the model has {channels}")
+            raise ValueError(f"entropy tables have shape {self.offsets.shape}, the model has "
+                             f"{channels} channels")
         if self.pmf.ndim != 2 or self.pmf.shape[0] != channels:
             raise ValueError("entropy table pmf has the wrong shape")
         if (self.lengths < 1).any() or (self.lengths > self.pmf.shape[1]).any():

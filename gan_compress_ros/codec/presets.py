@@ -20,6 +20,8 @@ from .gdn import GDN
 
 FRAME_SIZE = 64
 DEFAULT_PRESET = "compact"
+#: Bounds a weights file's config before anything is allocated for it.
+MAX_CHANNELS = 1024
 
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "compact": {"channels": 96, "latent_channels": 64, "kernel": 5, "noise_channels": 0},
@@ -40,8 +42,15 @@ def preset_config(preset: str, overrides: dict[str, Any] | None = None) -> dict[
         config[key] = value
     if preset == "paper" and config["latent_channels"] != 512:
         raise ValueError("the paper preset's latent is fixed at 4x4x512")
-    if config["latent_channels"] < 1 or config.get("channels", 1) < 1:
-        raise ValueError("channel counts must be at least 1")
+    for key in ("channels", "latent_channels"):
+        if key in config and not 1 <= config[key] <= MAX_CHANNELS:
+            raise ValueError(f"{key}={config[key]} is out of range 1..{MAX_CHANNELS}")
+    if not 0 <= config["noise_channels"] <= MAX_CHANNELS:
+        raise ValueError(f"noise_channels={config['noise_channels']} is out of range "
+                         f"0..{MAX_CHANNELS}")
+    if "kernel" in config and config["kernel"] not in (3, 5, 7, 9):
+        raise ValueError(f"kernel={config['kernel']} must be 3, 5, 7 or 9 (odd, so the "
+                         "latent stays 4x4)")
     return config
 
 

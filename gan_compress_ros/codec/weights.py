@@ -101,8 +101,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
                            "by gan-compress-train")
     try:
         metadata = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise WeightsError(f"weights file {path}: metadata is not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise WeightsError(f"weights file {path}: metadata is not valid JSON "
+                           f"({type(exc).__name__})") from None
     if not isinstance(metadata, dict):
         raise WeightsError(f"weights file {path}: metadata is not a JSON object")
     return metadata
@@ -118,7 +119,8 @@ def load_weights(path: str | Path, device: str | torch.device = "cpu") -> Loaded
         model, tables = _build_and_fill(path, metadata)
     except WeightsError:
         raise
-    except (SafetensorError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (SafetensorError, ValueError, KeyError, TypeError, RuntimeError, IndexError,
+            OverflowError) as exc:
         raise WeightsError(f"weights file {path}: {exc}") from None
     return LoadedWeights(model.to(device).eval(), tables, metadata, path)
 

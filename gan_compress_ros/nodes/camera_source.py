@@ -49,9 +49,15 @@ class CameraSource(Node):
         return self.timer.is_canceled()
 
     def tick(self) -> None:
-        """Publish the next frame."""
-        frame = next(self.frames, None)
+        """Publish the next frame; at the end of the source, stop the timer."""
+        try:
+            frame = next(self.frames, None)
+        except Exception as exc:  # a source failing mid-run must not kill the executor
+            self.get_logger().error(f"source failed, stopping: {exc}")
+            frame = None
         if frame is None or (self.max_frames and self.published >= self.max_frames):
+            if frame is None:
+                self.get_logger().info(f"source ended after {self.published} frames")
             self.timer.cancel()
             return
         msg = rgb_to_image(frame, frame_id=self.frame_id)

@@ -11,32 +11,23 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import Image
 
+from ..training.sources import bytes_per_pixel, image_msg_to_rgb
+
 try:  # pragma: no cover - depends on the ROS install
     from cv_bridge import CvBridge
 
     _BRIDGE: CvBridge | None = CvBridge()
 except ImportError:
     _BRIDGE = None
-    from rosbags.image import image_to_cvimage
 
 SIZE = 64
 RESIZE_MODES = ("crop", "letterbox", "stretch")
 #: The ``format`` of latent messages: short, since it travels with every frame.
 LATENT_FORMAT = "gan_compress"
-_CHANNELS = {"mono8": 1, "mono16": 2, "rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4,
-             "rgb16": 6, "bgr16": 6, "rgba16": 8, "bgra16": 8}
 
 
 class FrameError(ValueError):
     """A camera frame that cannot be used: bad size, step, data length or encoding."""
-
-
-def _bytes_per_pixel(encoding: str) -> int | None:
-    if encoding in _CHANNELS:
-        return _CHANNELS[encoding]
-    if encoding.startswith("bayer_"):
-        return 2 if encoding.endswith("16") else 1
-    return None
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
@@ -44,7 +35,7 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     h, w, step, n = int(msg.height), int(msg.width), int(msg.step), len(msg.data)
     if h <= 0 or w <= 0:
         raise FrameError(f"empty frame ({w}x{h})")
-    bpp = _bytes_per_pixel(msg.encoding)
+    bpp = bytes_per_pixel(msg.encoding)
     if bpp is not None and step < w * bpp:
         raise FrameError(f"step {step} is shorter than a row of {w} {msg.encoding} pixels")
     if n < step * h or step <= 0:
@@ -53,7 +44,7 @@ def image_to_rgb(msg: Image) -> np.ndarray:
         if _BRIDGE is not None:  # pragma: no cover
             rgb = _BRIDGE.imgmsg_to_cv2(msg, "rgb8")
         else:
-            rgb = image_to_cvimage(msg, "rgb8")
+            rgb = image_msg_to_rgb(msg)
     except Exception as exc:  # both converters raise their own types for bad encodings
         raise FrameError(f"cannot convert encoding {msg.encoding!r} to rgb8: {exc}") from None
     rgb = np.asarray(rgb)

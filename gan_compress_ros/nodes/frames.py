@@ -37,7 +37,7 @@ def video_frames(path: str, loop: bool = True) -> Iterator[np.ndarray]:
     while True:
         cap = cv2.VideoCapture(path)
         if not cap.isOpened():
-            raise ValueError(f"cannot open video {path!r}")
+            return
         count = 0
         while True:
             ok, bgr = cap.read()
@@ -50,25 +50,21 @@ def video_frames(path: str, loop: bool = True) -> Iterator[np.ndarray]:
             return
 
 
-def folder_frames(path: str, loop: bool = True) -> Iterator[np.ndarray]:
-    """The images of a folder in name order, again and again when ``loop``."""
-    files = sorted(p for p in Path(path).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(f"no images in folder {path!r}")
+def folder_frames(files: list[Path], loop: bool = True) -> Iterator[np.ndarray]:
+    """The images in name order, again and again when ``loop``; ends if none can be read."""
     while True:
+        count = 0
         for p in files:
             bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
             if bgr is not None:
+                count += 1
                 yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        if not loop:
+        if not loop or count == 0:
             return
 
 
-def webcam_frames(index: int) -> Iterator[np.ndarray]:
-    """Frames of webcam ``index`` until it stops delivering."""
-    cap = cv2.VideoCapture(index)
-    if not cap.isOpened():
-        raise ValueError(f"cannot open webcam {index}")
+def webcam_frames(cap: cv2.VideoCapture) -> Iterator[np.ndarray]:
+    """Frames of an opened webcam until it stops delivering."""
     try:
         while True:
             ok, bgr = cap.read()
@@ -80,15 +76,31 @@ def webcam_frames(index: int) -> Iterator[np.ndarray]:
 
 
 def open_source(source: str, path: str = "", loop: bool = True) -> Iterator[np.ndarray]:
-    """The frame iterator for ``source`` (pattern, video, folder, webcam)."""
+    """The frame iterator for ``source`` (pattern, video, folder, webcam).
+
+    Everything that can be checked up front is checked here, so a bad path fails at start
+    with a clear ValueError instead of inside a running node.
+    """
     if source == "pattern":
         return pattern_frames()
     if source == "video":
-        if not Path(path).is_file():
-            raise ValueError(f"video {path!r} not found")
+        cap = cv2.VideoCapture(path) if Path(path).is_file() else None
+        if cap is None or not cap.isOpened() or not cap.read()[0]:
+            raise ValueError(f"cannot read video {path!r}")
+        cap.release()
         return video_frames(path, loop)
     if source == "folder":
-        return folder_frames(path, loop)
+        files = sorted(p for p in Path(path).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"no images in folder {path!r}")
+        return folder_frames(files, loop)
     if source == "webcam":
-        return webcam_frames(int(path or 0))
+        try:
+            index = int(path or 0)
+        except ValueError:
+            raise ValueError(f"webcam path must be an index, got {path!r}") from None
+        cap = cv2.VideoCapture(index)
+        if not cap.isOpened():
+            raise ValueError(f"cannot open webcam {index}")
+        return webcam_frames(cap)
     raise ValueError(f"unknown source {source!r}: use one of {', '.join(SOURCES)}")

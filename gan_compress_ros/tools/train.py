@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "supports it (about 2.5x faster on AMX CPUs); inference is always fp32")
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int, help="torch CPU threads (0: torch's default)")
-    p.add_argument("--time-limit", type=float, help="stop after this many seconds")
+    p.add_argument("--time-limit", type=float, help="stop this invocation after this many "
+                   "seconds (a resumed run gets the limit anew)")
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     return p.parse_args(argv)
@@ -94,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"gan-compress-train: {exc}", file=sys.stderr)
         return 2
-    if args.resume and trainer.resume():
-        print(f"resumed at step {trainer.step}", file=sys.stderr)
+    try:
+        if args.resume and trainer.resume():
+            print(f"resumed at step {trainer.step}", file=sys.stderr)
+    except (RuntimeError, KeyError, ValueError) as exc:
+        print(f"gan-compress-train: cannot resume from {trainer.checkpoint_path} (a run with "
+              f"other settings?): {exc}", file=sys.stderr)
+        return 2
     meta = trainer.train()
     if meta:
         print(json.dumps({"model_id": meta["model_id"], **meta.get("evaluation", {})}))

@@ -149,8 +149,15 @@ class Prefetcher:
                     continue
 
     def next(self) -> np.ndarray:
-        """The next batch, uint8 (n, 64, 64, 3)."""
-        return self._queue.get()
+        """The next batch, uint8 (n, 64, 64, 3); RuntimeError if the sampler thread died."""
+        import queue
+
+        while True:
+            try:
+                return self._queue.get(timeout=1.0)
+            except queue.Empty:
+                if not self._thread.is_alive():
+                    raise RuntimeError("the batch sampler thread stopped") from None
 
     def close(self) -> None:
         """Stop the thread."""

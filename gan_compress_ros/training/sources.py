@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -18,6 +19,38 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".p
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"}
 BAG_SUFFIXES = {".bag", ".mcap", ".db3"}
 IMAGE_TYPES = {"sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage"}
+_CHANNELS = {"mono8": 1, "mono16": 2, "rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4,
+             "rgb16": 6, "bgr16": 6, "rgba16": 8, "bgra16": 8}
+
+
+def bytes_per_pixel(encoding: str) -> int | None:
+    """Bytes per pixel of a sensor_msgs/Image encoding, None if unknown."""
+    if encoding in _CHANNELS:
+        return _CHANNELS[encoding]
+    if encoding.startswith("bayer_"):
+        return 2 if encoding.endswith("16") else 1
+    return None
+
+
+def image_msg_to_rgb(msg: object) -> np.ndarray:
+    """uint8 RGB of a sensor_msgs/Image (rclpy or rosbags message), honouring row padding.
+
+    ``rosbags.image`` assumes rows are packed (step == width * bytes per pixel); padded rows
+    are repacked first so they are not read sheared.
+    """
+    from rosbags.image import image_to_cvimage
+
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    bpp = bytes_per_pixel(msg.encoding)
+    if bpp is not None and step != w * bpp:
+        rows = np.frombuffer(bytes(msg.data), np.uint8)[:step * h].reshape(h, step)
+        msg = SimpleNamespace(height=h, width=w, encoding=msg.encoding,
+                              is_bigendian=msg.is_bigendian, step=w * bpp,
+                              data=np.ascontiguousarray(rows[:, :w * bpp]).reshape(-1))
+    rgb = np.asarray(image_to_cvimage(msg, "rgb8"))
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    return np.ascontiguousarray(rgb[..., :3])
 
 
 def _is_rosbag2_dir(path: Path) -> bool:
@@ -66,7 +99,7 @@ def _video_frames(path: Path, stride: int) -> Iterator[tuple[str, np.ndarray]]:
 def _bag_frames(path: Path, stride: int, topics: list[str] | None) -> Iterator[
         tuple[str, np.ndarray]]:
     from rosbags.highlevel import AnyReader
-    from rosbags.image import message_to_cvimage
+    from rosbags.image import compressed_image_to_cvimage
 
     with AnyReader([path]) as reader:
         connections = [c for c in reader.connections if c.msgtype in IMAGE_TYPES
@@ -81,11 +114,13 @@ def _bag_frames(path: Path, stride: int, topics: list[str] | None) -> Iterator[
                 continue
             msg = reader.deserialize(raw, conn.msgtype)
             try:
-                rgb = message_to_cvimage(msg, "rgb8")
+                if conn.msgtype.endswith("CompressedImage"):
+                    rgb = np.asarray(compressed_image_to_cvimage(msg, "rgb8"))
+                    rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB) if rgb.ndim == 2 else rgb
+                else:
+                    rgb = image_msg_to_rgb(msg)
             except Exception:  # one undecodable frame must not end the run
                 continue
-            if rgb.ndim == 2:
-                rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
             yield f"{path.name}:{conn.topic}#{index}", np.ascontiguousarray(rgb[..., :3])
 
 

@@ -9,6 +9,7 @@ DistributedDataParallel averages gradients; only rank 0 writes files.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import json
@@ -134,6 +135,8 @@ class Trainer:
             dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
         self.rank = dist.get_rank() if self.distributed else 0
         self.world = dist.get_world_size() if self.distributed else 1
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
         self.main = self.rank == 0
         self.out = Path(config.out)
         if self.main:
@@ -158,6 +161,8 @@ class Trainer:
         self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
         self.opt_g = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
+        self.model.to(self.device)
+        self.disc.to(self.device)
         self.autocast = _autocast_dtype(config.precision)
         if self.autocast is not None:  # bf16 convolutions run fastest in channels-last
             self.model.to(memory_format=torch.channels_last)
@@ -165,8 +170,9 @@ class Trainer:
         self.g_net: nn.Module = self.model
         self.d_net: nn.Module = self.disc
         if self.distributed:
-            self.g_net = nn.parallel.DistributedDataParallel(self.model)
-            self.d_net = nn.parallel.DistributedDataParallel(self.disc)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.g_net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            self.d_net = nn.parallel.DistributedDataParallel(self.disc, device_ids=ids)
         self.step = 0
         self.elapsed = 0.0
         self.history: list[str] = []  # commands of earlier invocations when resumed
@@ -239,8 +245,8 @@ class Trainer:
                     self.tb.add_scalar(key, value, row["step"])
 
     def _amp(self) -> torch.autocast:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        return torch.autocast(device_type=device, dtype=self.autocast or torch.bfloat16,
+        return torch.autocast(device_type=self.device.type,
+                              dtype=self.autocast or torch.bfloat16,
                               enabled=self.autocast is not None)
 
     def train_step(self, x: torch.Tensor) -> dict[str, float]:
@@ -284,11 +290,12 @@ class Trainer:
             terms["d_loss"] = d_loss.item()
         return terms
 
-    def _stop_now(self, start: float) -> bool:
+    def _stop_now(self, started: float) -> bool:
+        """Whether this invocation's ``time_limit`` is used up (agreed by all ranks)."""
         cfg = self.config
-        stop = bool(cfg.time_limit) and time.monotonic() - start >= cfg.time_limit
+        stop = bool(cfg.time_limit) and time.monotonic() - started >= cfg.time_limit
         if self.distributed:  # every rank must agree, or the collectives hang
-            flag = torch.tensor([1.0 if stop else 0.0])
+            flag = torch.tensor([1.0 if stop else 0.0], device=self.device)
             dist.all_reduce(flag)
             stop = bool(flag.item())
         return stop
@@ -298,16 +305,17 @@ class Trainer:
         cfg = self.config
         self.model.train()
         self.disc.train()
-        start = time.monotonic() - self.elapsed
+        started = time.monotonic()
+        start = started - self.elapsed  # wall time of the whole run, over resumes
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.preset}",
                    unit="step", dynamic_ncols=True, mininterval=2.0,
                    disable=None if self.main else True)
         keys = ("loss", "mse", "bpp", "g_adv", "d_loss")
         acc: dict[str, list[float]] = {k: [] for k in keys}
         batches = Prefetcher(self.sampler, cfg.batch)
-        while self.step < cfg.steps and not self._stop_now(start):
+        while self.step < cfg.steps and not self._stop_now(started):
             batch = torch.from_numpy(batches.next())
-            x = batch.permute(0, 3, 1, 2).float().div_(255.0)
+            x = batch.to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
             if self.autocast is not None:
                 x = x.contiguous(memory_format=torch.channels_last)
             for k, v in self.train_step(x).items():
@@ -321,7 +329,7 @@ class Trainer:
                 self._log({"step": self.step, "time_s": round(time.monotonic() - start, 1),
                            **{k: round(v, 5) for k, v in row.items()}})
                 acc = {k: [] for k in keys}
-            if self.step % cfg.checkpoint_every == 0:
+            if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self.elapsed = time.monotonic() - start
                 self.save_checkpoint()
         batches.close()
@@ -339,8 +347,9 @@ class Trainer:
         if not self.main:
             return {}
         self.model.eval()
-        result, recon = evaluate(self.model, self.val_frames) if len(self.val_frames) else ({},
-                                                                                          None)
+        cpu_model = copy.deepcopy(self.model).cpu().to(memory_format=torch.contiguous_format)
+        result, recon = evaluate(cpu_model, self.val_frames) if len(self.val_frames) else ({},
+                                                                                         None)
         meta = {
             "training": {**asdict(self.config), "steps_done": self.step,
                          "commands": [*self.history, self.config.command],
@@ -348,8 +357,8 @@ class Trainer:
                          "train_images": len(self.train_images), "torch": torch.__version__},
             "evaluation": result,
         }
-        written = save_weights(self.out / "weights.safetensors", self.model,
-                               self.model.freeze_tables(), meta)
+        written = save_weights(self.out / "weights.safetensors", cpu_model,
+                               cpu_model.freeze_tables(), meta)
         (self.out / "model_card.md").write_text(model_card(written))
         if (self.out / "train_log.csv").exists():
             plot_losses(self.out / "train_log.csv", self.out / "losses.png",
