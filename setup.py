@@ -55,6 +55,7 @@ setup(
             "camera_source = gan_compress_ros.nodes.camera_source:main",
             "gan-compress-demo = gan_compress_ros.tools.demo:main",
             "gan-compress-bag = gan_compress_ros.tools.bag:main",
+            "gan-compress-bench = gan_compress_ros.tools.bench:main",
         ],
     },
 )
