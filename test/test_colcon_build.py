@@ -72,3 +72,13 @@ def test_installed_package_runs(install_space: Path) -> None:
                            "print(c.__file__)"], env=env, capture_output=True, text=True,
                           timeout=120, cwd="/")
     assert proc.returncode == 0 and proc.stdout.startswith(str(site)), proc.stdout + proc.stderr
+
+
+def test_bundled_weights_and_sample_clip_are_installed(install_space: Path) -> None:
+    site = next((install_space / "lib").glob("python3*/site-packages")) / "gan_compress_ros"
+    bundled = sorted(p.name for p in (ROOT / "gan_compress_ros/weights").glob("*.safetensors"))
+    for name in bundled:
+        assert (site / "weights" / name).is_file()
+        assert (install_space / "share/gan_compress_ros/weights" / name).is_file()
+    clip = sorted(p.name for p in (ROOT / "gan_compress_ros/data/sample_clip").glob("*.jpg"))
+    assert clip and sorted(p.name for p in (site / "data/sample_clip").glob("*.jpg")) == clip

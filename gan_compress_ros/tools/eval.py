@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         print("gan-compress-eval: no frames found in --data", file=sys.stderr)
         return 2
     curves: dict[str, list[RDPoint]] = {}
-    grid = [("original", frames[:SAMPLES])]
+    shown = np.linspace(0, len(frames) - 1, min(SAMPLES, len(frames))).astype(int)
+    grid = [("original", frames[shown])]
     for w in tqdm(args.weights, desc="weights", disable=None):
         try:
             point, recon = weights_point(w, frames)
@@ -103,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         curves.setdefault(point.codec, []).append(point)
         grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
-                     f"{point.psnr:.1f} dB", recon[:SAMPLES]))
+                     f"{point.psnr:.1f} dB", recon[shown]))
     if "WebP" in args.codecs:
         q = QUALITIES["WebP"][0]
-        size, recon = classic_decoded("WebP", frames[:SAMPLES], q)
+        size, recon = classic_decoded("WebP", frames[shown], q)
         grid.append((f"WebP q{q} (lowest): {size:.0f} B/frame", recon))
     for name in tqdm(args.codecs, desc="classic codecs", disable=None):
         curves[name] = classic_curve(name, frames)
