@@ -17,6 +17,8 @@ import zlib
 from .errors import BitstreamError
 
 FORMAT_VERSION = 1
+#: ``CompressedImage.format`` of latent messages: short, since it travels with every frame.
+MESSAGE_FORMAT = "gan_compress"
 HEADER_BYTES = 4
 #: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
 MAX_PAYLOAD_BYTES = 1 << 16

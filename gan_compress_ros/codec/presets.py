@@ -19,6 +19,8 @@ from torch import nn
 from .gdn import GDN
 
 FRAME_SIZE = 64
+#: Pixels of one frame (bits per pixel = 8 * bytes / PIXELS).
+PIXELS = FRAME_SIZE * FRAME_SIZE
 DEFAULT_PRESET = "compact"
 #: Bounds a weights file's config before anything is allocated for it.
 MAX_CHANNELS = 1024

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import Image
 
+from ..codec.bitstream import MESSAGE_FORMAT
 from ..training.sources import bytes_per_pixel, image_msg_to_rgb
 
 try:  # pragma: no cover - depends on the ROS install
@@ -22,8 +23,7 @@ except ImportError:
 
 SIZE = 64
 RESIZE_MODES = ("crop", "letterbox", "stretch")
-#: The ``format`` of latent messages: short, since it travels with every frame.
-LATENT_FORMAT = "gan_compress"
+LATENT_FORMAT = MESSAGE_FORMAT
 
 
 class FrameError(ValueError):

@@ -23,12 +23,13 @@ from rosbags.typesys import Stores, get_typestore
 from tqdm import tqdm
 
 from ..codec import BitstreamError, Codec
+from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
 from ..training.sources import IMAGE_TYPES
 
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED = "sensor_msgs/msg/CompressedImage"
-LATENT_FORMAT = "gan_compress"  # as nodes.convert.LATENT_FORMAT (no rclpy here)
+LATENT_FORMAT = MESSAGE_FORMAT
 
 
 def _size(path: Path) -> int:

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from pytorch_msssim import ms_ssim
 
-PIXELS = 64 * 64
+from ..codec.presets import PIXELS
+
 #: 64x64 frames are too small for the standard 11x11 window at five scales; 3x3 fits.
 MSSSIM_WINDOW = 3
 

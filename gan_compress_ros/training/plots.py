@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..codec.presets import PIXELS  # noqa: E402
+
 
 def plot_losses(log_csv: Path, out_png: Path, title: str = "") -> None:
     """Generator/discriminator losses, rate and PSNR over steps from ``train_log.csv``."""
@@ -27,7 +29,7 @@ def plot_losses(log_csv: Path, out_png: Path, title: str = "") -> None:
     axes[0].plot(step, col("d_loss"), label="discriminator")
     axes[0].set_title("GAN losses")
     axes[0].legend()
-    axes[1].plot(step, col("bpp") * 64 * 64 / 8, color="tab:green")
+    axes[1].plot(step, col("bpp") * PIXELS / 8, color="tab:green")
     axes[1].set_title("rate (bytes/frame, training estimate)")
     axes[2].plot(step, 10 * np.log10(255.0 ** 2 / np.maximum(col("mse"), 1e-9)),
                  color="tab:red")

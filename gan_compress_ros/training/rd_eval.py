@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 from ..codec.api import Codec
+from ..codec.presets import PIXELS
 from .metrics import msssim_per_frame, psnr_per_frame
 
-PIXELS = 64 * 64
 QUALITIES = {
     "JPEG": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
     "WebP": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],

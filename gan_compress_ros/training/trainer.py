@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from ..codec.api import Codec
 from ..codec.model import CodecModel
+from ..codec.presets import PIXELS
 from ..codec.weights import load_weights, save_weights
 from . import losses
 from .data import CropSampler, Prefetcher, eval_crops, load_frames
@@ -36,7 +37,6 @@ from .discriminators import build_discriminator
 from .metrics import mean_psnr, msssim_np
 from .plots import plot_losses, save_grid
 
-PIXELS = 64 * 64
 LOG_EVERY = 50
 
 
