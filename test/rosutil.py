@@ -16,7 +16,7 @@ from sensor_msgs.msg import Image
 
 
 def reliable_input(topic: str) -> list[str]:
-    """ROS args making the encoder's subscription on ``topic`` reliable with a deep queue.
+    """ROS args making a node's sensor-data subscription on ``topic`` reliable, deep queue.
 
     ``topic`` is the resolved name; tests use it to count every frame.
     """

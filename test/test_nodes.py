@@ -43,7 +43,8 @@ class Pipeline:
                   "-p", "diagnostics_period:=1.0"]
         self.encoder = start_node("encoder_node", *common, "-r", "image_raw:=/usb_cam/image",
                                   *reliable_input("/usb_cam/image"))
-        self.decoder = start_node("decoder_node", *common)
+        self.decoder = start_node("decoder_node", *common,
+                                  *reliable_input("/robot1/image_raw/gan"))
         self.pub = ros.create_publisher(Image, "/usb_cam/image", 50)
         self.latent_pub = ros.create_publisher(CompressedImage, "/robot1/image_raw/gan", 50)
         self.decoded: list[Image] = []

@@ -10,7 +10,7 @@ import time
 
 import cv2
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_system_default
+from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_default
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -38,11 +38,13 @@ class DecoderNode(Node):
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
                                          qos_overriding_options=overrides)
-        # Reliable with a short queue: latents are tiny, and a burst after a link stall
-        # should be decoded, not collapsed to the newest one.
+        # Sensor-data QoS (REP 2003) matches reliable and best-effort publishers alike; a
+        # queue of 10 lets a burst after a link stall be decoded, not collapsed to one.
+        sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=10,
+                             reliability=qos_profile_sensor_data.reliability,
+                             durability=qos_profile_sensor_data.durability)
         self.sub = self.create_subscription(CompressedImage, INPUT_TOPIC, self.on_latent,
-                                            QoSProfile(depth=10),
-                                            qos_overriding_options=overrides)
+                                            sub_qos, qos_overriding_options=overrides)
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Decode and publish one payload; bad payloads are counted and logged (throttled)."""
