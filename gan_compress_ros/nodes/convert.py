@@ -12,6 +12,7 @@ import numpy as np
 from sensor_msgs.msg import Image
 
 from ..codec.bitstream import MESSAGE_FORMAT
+from ..training.data import RESIZE_MODES, fit  # noqa: F401 (re-exported for nodes)
 from ..training.sources import bytes_per_pixel, image_msg_to_rgb
 
 try:  # pragma: no cover - depends on the ROS install
@@ -21,8 +22,6 @@ try:  # pragma: no cover - depends on the ROS install
 except ImportError:
     _BRIDGE = None
 
-SIZE = 64
-RESIZE_MODES = ("crop", "letterbox", "stretch")
 LATENT_FORMAT = MESSAGE_FORMAT
 
 
@@ -53,25 +52,6 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     if rgb.dtype != np.uint8:
         rgb = cv2.convertScaleAbs(rgb, alpha=255.0 / max(float(rgb.max()), 1.0))
     return np.ascontiguousarray(rgb[..., :3])
-
-
-def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE) -> np.ndarray:
-    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``."""
-    h, w = rgb.shape[:2]
-    if mode == "crop":
-        side = min(h, w)
-        y0, x0 = (h - side) // 2, (w - side) // 2
-        rgb = rgb[y0:y0 + side, x0:x0 + side]
-    elif mode == "letterbox":
-        side = max(h, w)
-        canvas = np.zeros((side, side, 3), np.uint8)
-        y0, x0 = (side - h) // 2, (side - w) // 2
-        canvas[y0:y0 + h, x0:x0 + w] = rgb
-        rgb = canvas
-    elif mode != "stretch":
-        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
-    interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
-    return cv2.resize(rgb, (size, size), interpolation=interp)
 
 
 def rgb_to_image(rgb: np.ndarray, header: object = None, frame_id: str = "") -> Image:

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from ..codec import BitstreamError, Codec
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
+from ..training.data import RESIZE_MODES, fit
 from ..training.sources import IMAGE_TYPES
 
 IMAGE = "sensor_msgs/msg/Image"
@@ -119,23 +120,15 @@ def _to_ros2(reader: AnyReader, raw: bytes, msgtype: str, store) -> object:
 
 
 def _frames(codec: Codec, resize_mode: str) -> object:
-    from ..training.data import center_crop
-
     def convert(reader, raw, msgtype, header, store) -> object:
         if msgtype not in IMAGE_TYPES:
             raise ValueError(f"{msgtype} is not an image type")
         rgb = _rgb(reader, raw, msgtype)
-        frame = center_crop(rgb) if resize_mode == "crop" else _stretch(rgb)
+        frame = fit(rgb, resize_mode)
         payload = codec.encode(frame)[0]
         return store.types[COMPRESSED](header=header, format=LATENT_FORMAT,
                                        data=np.frombuffer(payload, np.uint8))
     return convert
-
-
-def _stretch(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA)
 
 
 def _decoder(codec: Codec) -> object:
@@ -159,7 +152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--topic", required=True, help="image topic (compress) or latent topic "
                    "(decompress)")
     p.add_argument("--weights", default="", help="weights file or bundled name")
-    p.add_argument("--resize-mode", default="crop", choices=["crop", "stretch"])
+    p.add_argument("--resize-mode", default="crop", choices=list(RESIZE_MODES))
     p.add_argument("--keep", action="store_true", help="keep the input topic as well")
     return p.parse_args(argv)
 

@@ -68,14 +68,31 @@ def load_frames(roots: Iterable[str | Path], stride: int = 1, topics: list[str] 
     return frames
 
 
+RESIZE_MODES = ("crop", "letterbox", "stretch")
+
+
+def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE) -> np.ndarray:
+    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``."""
+    h, w = rgb.shape[:2]
+    if mode == "crop":
+        side = min(h, w)
+        y0, x0 = (h - side) // 2, (w - side) // 2
+        rgb = rgb[y0:y0 + side, x0:x0 + side]
+    elif mode == "letterbox":
+        side = max(h, w)
+        canvas = np.zeros((side, side, 3), np.uint8)
+        y0, x0 = (side - h) // 2, (side - w) // 2
+        canvas[y0:y0 + h, x0:x0 + w] = rgb
+        rgb = canvas
+    elif mode != "stretch":
+        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
+    interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (size, size), interpolation=interp)
+
+
 def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:
     """The largest centred square of ``image`` resized to ``size`` x ``size``."""
-    h, w = image.shape[:2]
-    side = min(h, w)
-    y0, x0 = (h - side) // 2, (w - side) // 2
-    crop = image[y0:y0 + side, x0:x0 + side]
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    return cv2.resize(crop, (size, size), interpolation=interp)
+    return fit(image, "crop", size)
 
 
 def eval_crops(images: list[np.ndarray]) -> np.ndarray:
