@@ -56,6 +56,7 @@ setup(
             "gan-compress-demo = gan_compress_ros.tools.demo:main",
             "gan-compress-bag = gan_compress_ros.tools.bag:main",
             "gan-compress-bench = gan_compress_ros.tools.bench:main",
+            "gan-compress-fuzz = gan_compress_ros.tools.fuzz:main",
         ],
     },
 )

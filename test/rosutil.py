@@ -15,13 +15,13 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 
-def reliable_input(topic: str) -> list[str]:
+def reliable_input(topic: str, depth: int = 50) -> list[str]:
     """ROS args making a node's sensor-data subscription on ``topic`` reliable, deep queue.
 
     ``topic`` is the resolved name; tests use it to count every frame.
     """
     return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:=50"]
+            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
 
 
 class NodeProcess:
@@ -119,3 +119,31 @@ def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str = "camera",
 def stamp_ns(msg) -> int:
     """Header stamp in nanoseconds."""
     return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+
+
+class DiagnosticsWatch:
+    """Keeps the newest /diagnostics values of each status name (node counters)."""
+
+    def __init__(self, node: Node) -> None:
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        self.node = node
+        self.latest: dict[str, dict[str, str]] = {}
+        self.sub = node.create_subscription(DiagnosticArray, "/diagnostics", self._on, 50)
+
+    def _on(self, msg) -> None:
+        for status in msg.status:
+            self.latest[status.name] = {kv.key: kv.value for kv in status.values}
+
+    def value(self, name: str, key: str) -> int:
+        """Newest integer counter ``key`` of status ``name`` (0 before any message)."""
+        return int(float(self.latest.get(name, {}).get(key, 0)))
+
+    def wait(self, name: str, expected: dict[str, int], timeout: float = 15.0) -> bool:
+        """Spin until every counter in ``expected`` has its value; False on timeout."""
+        return spin_until(self.node, lambda: all(self.value(name, k) == v
+                                                 for k, v in expected.items()), timeout)
+
+    def close(self) -> None:
+        """Remove the subscription."""
+        self.node.destroy_subscription(self.sub)

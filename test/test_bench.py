@@ -1,13 +1,26 @@
-"""gan-compress-bench prints its table (figures are reported, never asserted)."""
+"""gan-compress-bench prints its tables (figures are reported, never asserted)."""
 
 from pathlib import Path
 
 from gan_compress_ros.tools.bench import main
 
 
-def test_bench_prints_a_table(trained_weights: Path, tmp_path: Path, capsys) -> None:
+def test_codec_bench_writes_its_section(trained_weights: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "bench.md"
-    assert main(["--weights", str(trained_weights), "--threads", "1", "--repeats", "3",
-                 "--out", str(out)]) == 0
+    out.write_text("# Benchmarks\n\nprose stays\n")
+    for argv in (["codec"], []):  # ``codec`` is also the default
+        assert main([*argv, "--weights", str(trained_weights), "--threads", "1",
+                     "--repeats", "3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "| 1 |" in text and "JPEG q10" in text and out.read_text() == text.rstrip("\n") + "\n"
+    assert "| 1 |" in text and "JPEG q10" in text and "1920x1080" in text
+    page = out.read_text()
+    assert page.startswith("# Benchmarks\n\nprose stays\n")
+    assert page.count("<!-- begin codec -->") == 1 and "codec / JPEG time" in page
+
+
+def test_bad_camera_size_is_refused(capsys) -> None:
+    try:
+        main(["pipeline", "--size", "640by480"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err

@@ -1,8 +1,10 @@
 """Camera frame conversion: every common encoding, the resize modes, and malformed frames."""
 
+import cv2
 import numpy as np
 import pytest
 from rosutil import image_msg
+from sensor_msgs.msg import Image
 
 from gan_compress_ros.nodes.convert import FrameError, fit, image_to_rgb, rgb_to_image
 
@@ -88,3 +90,24 @@ def test_padded_rows_are_not_sheared(encoding: str, data: np.ndarray) -> None:
     msg.step, msg.data = row + 13, padded.tobytes()
     expected = image_to_rgb(image_msg(data, 0, encoding=encoding))
     assert np.array_equal(image_to_rgb(msg), expected)
+
+
+@pytest.mark.parametrize("encoding", ["nv12", "nv21", "nv24"])
+def test_semi_planar_yuv_in_ros_convention(encoding: str) -> None:
+    """Height is the picture's; the chroma plane follows the luma plane in data."""
+    h, w = 32, 48
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:, :24], rgb[:, 24:] = (200, 30, 30), (20, 180, 60)
+    if encoding == "nv24":
+        yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV)
+        data = np.concatenate([yuv[..., 0].ravel(), yuv[..., 1:].ravel()])
+    else:
+        i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+        u, v = i420[h:h + h // 4].ravel(), i420[h + h // 4:].ravel()
+        uv = np.stack([u, v] if encoding == "nv12" else [v, u], 1).ravel()
+        data = np.concatenate([i420[:h].ravel(), uv])
+    msg = Image(height=h, width=w, encoding=encoding, step=w, data=data.tobytes())
+    assert np.abs(image_to_rgb(msg).astype(int) - rgb).max() <= 2
+    msg.data = data.tobytes()[:h * w]  # chroma missing
+    with pytest.raises(FrameError, match="needs"):
+        image_to_rgb(msg)

@@ -12,6 +12,7 @@ from . import bitstream
 from .bundled import bundled_names, resolve
 from .entropy import CdfTables
 from .errors import BitstreamError
+from .inference import frozen
 from .model import CodecModel
 from .presets import FRAME_SIZE
 from .rangecoder import TableCoder
@@ -40,7 +41,7 @@ class Codec:
 
     def __init__(self, model: CodecModel, tables: CdfTables, model_id: str,
                  device: str | torch.device = "cpu", metadata: dict | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, optimize: bool = False) -> None:
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.tables = tables
@@ -51,13 +52,19 @@ class Codec:
         self._low = torch.from_numpy(tables.lows.astype(np.float32)).view(1, -1, 1, 1)
         self._high = torch.from_numpy(tables.highs.astype(np.float32)).view(1, -1, 1, 1)
         self._symbols_per_channel = model.latent_shape[1] * model.latent_shape[2]
+        self._analyse, self._synthesise = self.model.analyse, self.model.synthesise
+        if optimize and self.device.type == "cpu":  # frozen graphs: see inference.py
+            self._analyse = frozen(self.model, "analyse", FRAME_SHAPE[::-1])
+            self._synthesise = frozen(self.model, "synthesise", model.latent_shape,
+                                      integer_input=True)
 
     @classmethod
     def load(cls, weights: str | Path | None = None, device: str = "cpu") -> Codec:
         """Load bundled default (None), a bundled name (``"low"``), or a weights file."""
         path = resolve(weights)
         loaded = load_weights(path, "cpu")
-        return cls(loaded.model, loaded.tables, loaded.model_id, device, loaded.metadata, path)
+        return cls(loaded.model, loaded.tables, loaded.model_id, device, loaded.metadata, path,
+                   optimize=True)
 
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:
@@ -88,7 +95,7 @@ class Codec:
         arr = self._frames(frames)
         x = torch.from_numpy(np.ascontiguousarray(arr)).to(self.device)
         x = x.permute(0, 3, 1, 2).float().div_(255.0)
-        y = torch.round(self.model.analyse(x)).cpu()
+        y = torch.round(self._analyse(x)).cpu()
         y = torch.maximum(torch.minimum(y, self._high), self._low)
         return (y - self._low).to(torch.int32).flatten(2).numpy()
 
@@ -126,6 +133,6 @@ class Codec:
                 raise BitstreamError(f"{prefix}{exc}") from None
         c, h, w = self.model.latent_shape
         y_hat = torch.from_numpy(np.stack(symbols)).float().view(-1, c, h, w) + self._low
-        x_hat = self.model.synthesise(y_hat.to(self.device))
+        x_hat = self._synthesise(y_hat.to(self.device))
         x_hat = torch.clamp(x_hat, 0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
         return x_hat.permute(0, 2, 3, 1).cpu().numpy()

@@ -1,7 +1,10 @@
 """decoder_node: latent CompressedImage on ``image_raw/gan`` -> 64x64 rgb8 on ``image_decoded``.
 
-Every payload decodes alone, so the node may join a stream (or a bag) at any point. Payloads
-that are corrupt, from other weights or another format are counted and logged, never fatal.
+Every payload decodes alone, so the node may join a stream (or a bag) at any point, and a
+lost, repeated or reordered message affects that frame only: repeats and late frames are
+still decoded and published, and counted (``duplicates``, ``out_of_order`` in /diagnostics).
+Payloads that are corrupt, from other weights or another format are counted and logged,
+never fatal.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from .params import declare, load_codec
 from .runner import StartupError, main_for
 
 INPUT_TOPIC = "image_raw/gan"
+#: Name of the node's status in /diagnostics.
+STATUS_NAME = "gan_compress decoder"
 OUTPUT_TOPIC = "image_decoded"
 
 
@@ -34,7 +39,7 @@ class DecoderNode(Node):
                                        "in pixels, upscaled for display (0: native 64)"))
         if self.output_size < 0 or self.output_size > 4096:
             raise StartupError(f"bad parameter output_size={self.output_size}: 0 to 4096")
-        self.diag = Diagnostics(self, "gan_compress decoder")
+        self.diag = Diagnostics(self, STATUS_NAME)
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
                                          qos_overriding_options=overrides)
@@ -63,6 +68,8 @@ class DecoderNode(Node):
                              interpolation=cv2.INTER_NEAREST)
         self.pub.publish(rgb_to_image(rgb, msg.header))
         self.diag.stats.served(len(msg.data), ms)
+        stamp = msg.header.stamp
+        self.diag.stats.order.observe(stamp.sec * 1_000_000_000 + stamp.nanosec)
 
 
 main = main_for(DecoderNode, "decoder_node")

@@ -21,6 +21,8 @@ from .params import declare, load_codec
 from .runner import StartupError, main_for
 
 INPUT_TOPIC = "image_raw"
+#: Name of the node's status in /diagnostics.
+STATUS_NAME = "gan_compress encoder"
 OUTPUT_TOPIC = "image_raw/gan"
 
 
@@ -39,7 +41,7 @@ class EncoderNode(Node):
                                          "faster than this rate (0: encode every frame)"))
         if self.max_rate_hz < 0:
             raise StartupError(f"bad parameter max_rate_hz={self.max_rate_hz}: must be >= 0")
-        self.diag = Diagnostics(self, "gan_compress encoder")
+        self.diag = Diagnostics(self, STATUS_NAME)
         self._last = 0.0
         sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
                              reliability=qos_profile_sensor_data.reliability,

@@ -9,6 +9,43 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 WINDOW = 300  # recent frames the rates and percentiles are computed over
+#: Recent stamps remembered to recognise a repeated frame (a relay or bridge resending).
+RECENT_STAMPS = 64
+
+
+class StreamOrder:
+    """Counts frames that arrive again (same stamp) or late (older than the newest seen).
+
+    Bookkeeping only: every payload still decodes alone, so neither kind changes what the
+    node outputs; the counts let a user see what the link did to the stream.
+    """
+
+    def __init__(self) -> None:
+        self.newest: int | None = None
+        self.duplicates = 0
+        self.out_of_order = 0
+        self._recent: deque[int] = deque(maxlen=RECENT_STAMPS)
+        self._seen: Counter[int] = Counter()
+
+    def observe(self, stamp_ns: int) -> str:
+        """Record a frame's stamp; ``"duplicate"``, ``"out_of_order"`` or ``"in_order"``."""
+        if self._seen[stamp_ns]:
+            self.duplicates += 1
+            kind = "duplicate"
+        elif self.newest is not None and stamp_ns < self.newest:
+            self.out_of_order += 1
+            kind = "out_of_order"
+        else:
+            kind = "in_order"
+        if len(self._recent) == self._recent.maxlen:
+            old = self._recent[0]
+            self._seen[old] -= 1
+            if not self._seen[old]:
+                del self._seen[old]
+        self._recent.append(stamp_ns)
+        self._seen[stamp_ns] += 1
+        self.newest = stamp_ns if self.newest is None else max(self.newest, stamp_ns)
+        return kind
 
 
 class NodeStats:
@@ -18,6 +55,7 @@ class NodeStats:
         self.name = name
         self.frames = 0
         self.dropped = 0
+        self.order = StreamOrder()
         self.errors: Counter[str] = Counter()
         self._times: deque[float] = deque(maxlen=WINDOW)
         self._bytes: deque[int] = deque(maxlen=WINDOW)
@@ -40,6 +78,7 @@ class NodeStats:
         fps = (len(self._times) - 1) / span if span > 0 else 0.0
         bpf = float(np.mean(self._bytes)) if self._bytes else 0.0
         return {"frames": self.frames, "dropped": self.dropped,
+                "duplicates": self.order.duplicates, "out_of_order": self.order.out_of_order,
                 "errors": sum(self.errors.values()), "fps": fps, "bytes_per_frame": bpf,
                 "bitrate_kbps": fps * bpf * 8 / 1000,
                 "ms_p50": float(np.percentile(self._ms, 50)) if self._ms else 0.0,
@@ -51,7 +90,8 @@ class NodeStats:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"
         return (f"{s['frames']} frames, {s['fps']:.1f} fps, {s['bytes_per_frame']:.0f} B/frame, "
                 f"{s['bitrate_kbps']:.1f} kbit/s, {s['ms_p50']:.1f} ms p50 "
-                f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, errors: {errors}")
+                f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, duplicates {s['duplicates']}, "
+                f"out of order {s['out_of_order']}, errors: {errors}")
 
     def diagnostics(self, stamp: object, hardware_id: str) -> DiagnosticArray:
         """A DiagnosticArray with one status for this node."""

@@ -1,14 +1,16 @@
-"""gan-compress-bench: codec speed against OpenCV JPEG and WebP, measured in the same run.
+"""gan-compress-bench: figures for docs/benchmarks.md, never pass/fail.
 
-Encode and decode milliseconds per frame at batch 1 and frames per second at batch 32, for
-each CPU thread count, next to JPEG and WebP encode+decode of the same 64x64 frames. Prints a
-markdown table (and writes it with ``--out``); figures, not pass/fail.
+``codec`` (default): encode and decode milliseconds per frame at batch 1 and frames per second
+at batch 32, for each CPU thread count, next to OpenCV JPEG and WebP encode+decode of the same
+64x64 frames measured in the same run; and the cost of fitting camera frames into 64x64.
+``pipeline``: the nodes as processes over DDS at a camera rate: latency, bytes on the wire,
+memory. ``soak``: the same for ten minutes, with figures per window.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,9 @@ import numpy as np
 import torch
 
 from ..codec import Codec
-from ..training.data import eval_frames
+from ..training.data import eval_frames, fit
+from . import pipeline_bench
+from .report import machine_line, update_section
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
 
@@ -66,9 +70,8 @@ def bench(codec: Codec, frames: np.ndarray, threads: list[int], repeats: int) ->
 
 def table(rows: list[dict], codec: Codec) -> str:
     """Markdown table of the rows."""
-    lines = [f"Machine: {platform.processor() or platform.machine()}, torch "
-             f"{torch.__version__}, OpenCV {cv2.__version__}; weights {codec.model_id} "
-             f"({codec.metadata.get('preset')}), median of repeated runs.", "",
+    lines = [f"OpenCV {cv2.__version__}; weights {codec.model_id} "
+             f"({codec.metadata.get('preset')}); each figure the median of repeated runs.", "",
              "| threads | encode ms (batch 1) | decode ms (batch 1) | encode+decode ms | "
              "frames/s (batch 32, enc+dec) | JPEG q10 enc+dec ms | WebP q5 enc+dec ms | "
              "codec / JPEG time |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -80,14 +83,24 @@ def table(rows: list[dict], codec: Codec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
-    p = argparse.ArgumentParser(prog="gan-compress-bench", description=__doc__)
+def fit_rows(repeats: int) -> list[tuple[str, float]]:
+    """Milliseconds to fit a camera frame of common sizes into 64x64 (the node's crop)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for w, h in ((640, 480), (1280, 720), (1920, 1080)):
+        frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        rows.append((f"{w}x{h}", _median_ms(lambda f=frame: fit(f, "crop"), repeats)))
+    return rows
+
+
+def codec_main(argv: list[str]) -> int:
+    """``gan-compress-bench codec``: the codec against JPEG and WebP."""
+    p = argparse.ArgumentParser(prog="gan-compress-bench codec", description=__doc__)
     p.add_argument("--weights", default="", help="weights file or bundled name")
     p.add_argument("--data", nargs="*", default=[str(SAMPLE)], help="frames to time on")
     p.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=100)
-    p.add_argument("--out", help="also write the table to this markdown file")
+    p.add_argument("--out", help="markdown file whose 'codec' section is rewritten")
     args = p.parse_args(argv)
     codec = Codec.load(args.weights or None)
     frames = eval_frames(args.data)
@@ -97,10 +110,58 @@ def main(argv: list[str] | None = None) -> int:
     while len(frames) < 32:
         frames = np.concatenate([frames, frames])
     report = table(bench(codec, frames, args.threads, args.repeats), codec)
+    cv2.setNumThreads(1)
+    report += ("\nFitting a camera frame into 64x64 (centre crop, area resize; OpenCV, 1 "
+               "thread), per frame: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in
+                                                  fit_rows(max(5, args.repeats // 5))) + ".\n")
     print(report)
     if args.out:
-        Path(args.out).write_text(report)
+        command = "gan-compress-bench codec " + " ".join(argv)
+        update_section(args.out, "codec", f"`{command.strip()}` on {machine_line()}\n\n"
+                       + report)
     return 0
+
+
+def pipeline_main(argv: list[str], soak: bool) -> int:
+    """``gan-compress-bench pipeline|soak``: the nodes as processes over DDS."""
+    name = "soak" if soak else "pipeline"
+    p = argparse.ArgumentParser(prog=f"gan-compress-bench {name}",
+                                description=pipeline_bench.__doc__)
+    p.add_argument("--weights", default="", help="weights file or bundled name")
+    p.add_argument("--duration", type=float, default=600.0 if soak else 60.0, help="seconds")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--size", default="640x480", help="camera frame size WIDTHxHEIGHT")
+    p.add_argument("--threads", type=int, default=1, help="codec threads of each node")
+    p.add_argument("--window", type=float, default=60.0, help="seconds per reported window")
+    p.add_argument("--out", help=f"markdown file whose '{name}' section is rewritten")
+    p.add_argument("--json", help="also write the raw figures here")
+    args = p.parse_args(argv)
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        assert len(size) == 2 and min(size) > 0
+    except (ValueError, AssertionError):
+        p.error(f"--size must be WIDTHxHEIGHT, got {args.size!r}")
+    pipeline_bench.local_ros_env()
+    result = pipeline_bench.run_pipeline(args.weights, args.duration, args.fps, size,
+                                         args.threads, window_s=args.window)
+    command = f"gan-compress-bench {name} " + " ".join(argv)
+    text = pipeline_bench.markdown(result, command.strip(), machine_line(), per_window=soak)
+    print(text)
+    if args.out:
+        update_section(args.out, name, text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    return 0 if all(result["nodes_alive"]) and result["decoded"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``codec`` (the default), ``pipeline`` or ``soak``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("pipeline", "soak"):
+        return pipeline_main(argv[1:], soak=argv[0] == "soak")
+    if argv and argv[0] == "codec":
+        argv = argv[1:]
+    return codec_main(argv)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,30 @@ def bytes_per_pixel(encoding: str) -> int | None:
     return None
 
 
+#: Semi-planar YUV in ROS's convention: ``height`` is the picture's, the chroma plane follows
+#: the luma plane in ``data`` (rosbags-image reads these with another convention).
+_SEMI_PLANAR = {"nv12": cv2.COLOR_YUV2RGB_NV12, "nv21": cv2.COLOR_YUV2RGB_NV21, "nv24": None}
+
+
+def _semi_planar_to_rgb(msg: object, h: int, w: int) -> np.ndarray:
+    """RGB of an NV12, NV21 (4:2:0) or NV24 (4:4:4) frame; ValueError if malformed."""
+    enc, step = msg.encoding, int(msg.step)
+    data = np.frombuffer(bytes(msg.data), np.uint8)
+    if step != w:
+        raise ValueError(f"{enc} with step {step} != width {w} (padded rows) is not supported")
+    if enc == "nv24":
+        if data.size < 3 * h * w:
+            raise ValueError(f"{enc} {w}x{h} needs {3 * h * w} bytes, got {data.size}")
+        uv = data[h * w:3 * h * w].reshape(h, w, 2)
+        yuv = np.dstack([data[:h * w].reshape(h, w), uv[..., 0], uv[..., 1]])
+        return cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB)
+    if h % 2 or w % 2:
+        raise ValueError(f"{enc} needs an even width and height, got {w}x{h}")
+    if data.size < h * w * 3 // 2:
+        raise ValueError(f"{enc} {w}x{h} needs {h * w * 3 // 2} bytes, got {data.size}")
+    return cv2.cvtColor(data[:h * w * 3 // 2].reshape(h * 3 // 2, w), _SEMI_PLANAR[enc])
+
+
 def image_msg_to_rgb(msg: object) -> np.ndarray:
     """uint8 RGB of a sensor_msgs/Image (rclpy or rosbags message), honouring row padding.
 
@@ -41,6 +65,8 @@ def image_msg_to_rgb(msg: object) -> np.ndarray:
     from rosbags.image import image_to_cvimage
 
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    if msg.encoding in _SEMI_PLANAR:
+        return _semi_planar_to_rgb(msg, h, w)
     bpp = bytes_per_pixel(msg.encoding)
     if bpp is not None and step != w * bpp:
         rows = np.frombuffer(bytes(msg.data), np.uint8)[:step * h].reshape(h, step)

@@ -1,0 +1,277 @@
+"""The pipeline measured as deployed: encoder and decoder as their own processes over DDS.
+
+A probe node in this process plays the camera (rgb8 frames at a fixed rate, stamped at
+publish), listens to the latent topic (serialized size on the wire, payload size) and to the
+decoded topic (latency from camera stamp to arrival), and samples the resident memory of both
+node processes once a second. Every topic is reliable with a queue, so a frame that does not
+come back was lost, not shed by QoS. Used by ``gan-compress-bench pipeline|soak`` and by the
+short soak test in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ..training.data import find_images
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
+NAMESPACE = "/bench"
+QUEUE = 30
+
+
+def _reliable(topic: str) -> list[str]:
+    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
+            "-p", f"qos_overrides.{topic}.subscription.depth:={QUEUE}"]
+
+
+def start_nodes(weights: str, threads: int) -> list[subprocess.Popen]:
+    """encoder_node and decoder_node as processes in NAMESPACE with reliable inputs."""
+    common = ["-r", f"__ns:={NAMESPACE}", "-p", f"threads:={threads}",
+              "-p", "diagnostics_period:=0.0"] + (["-p", f"weights:={weights}"] if weights
+                                                  else [])
+    procs = []
+    for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
+        cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
+               *_reliable(f"{NAMESPACE}/{topic}")]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True))
+    return procs
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(resident, peak resident) memory of a process in KiB, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0])
+    return fields.get("VmRSS", 0), fields.get("VmHWM", 0)
+
+
+def camera_frames(size: tuple[int, int]) -> list[np.ndarray]:
+    """The bundled clip at the camera's resolution (width, height), RGB."""
+    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+              for p in find_images([SAMPLE])]
+    return [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
+
+
+class _Probe:
+    """Camera publisher, latent and decoded listeners, and the records they keep."""
+
+    def __init__(self, node, frames: list[np.ndarray]) -> None:
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import CompressedImage, Image
+
+        from ..nodes.convert import rgb_to_image
+
+        self.node = node
+        qos = QoSProfile(depth=QUEUE, reliability=ReliabilityPolicy.RELIABLE)
+        self.messages = [rgb_to_image(f, frame_id="bench_camera") for f in frames]
+        self.pub = node.create_publisher(Image, f"{NAMESPACE}/image_raw", qos)
+        self.sent: dict[int, float] = {}  # stamp -> monotonic send time
+        self.latents: dict[int, tuple[int, int]] = {}  # stamp -> (payload, wire bytes)
+        self.decoded: dict[int, float] = {}  # stamp -> latency ms
+        self.decoded_at: dict[int, float] = {}
+        self.latent_at: dict[int, float] = {}
+        self._cls = CompressedImage
+        node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
+                                 qos, raw=True)
+        node.create_subscription(Image, f"{NAMESPACE}/image_decoded", self.on_decoded, qos)
+
+    def publish(self, index: int) -> int:
+        msg = self.messages[index % len(self.messages)]
+        now = self.node.get_clock().now()
+        msg.header.stamp = now.to_msg()
+        self.pub.publish(msg)
+        stamp = now.nanoseconds
+        self.sent[stamp] = time.monotonic()
+        return stamp
+
+    def on_latent(self, raw: bytes) -> None:
+        from rclpy.serialization import deserialize_message
+
+        msg = deserialize_message(raw, self._cls)
+        stamp = _stamp(msg)
+        self.latents[stamp] = (len(msg.data), len(raw))
+        self.latent_at[stamp] = time.monotonic()
+
+    def on_decoded(self, msg) -> None:
+        now = self.node.get_clock().now().nanoseconds
+        stamp = _stamp(msg)
+        self.decoded[stamp] = (now - stamp) / 1e6
+        self.decoded_at[stamp] = time.monotonic()
+
+
+def _stamp(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
+def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
+                 size: tuple[int, int] = (640, 480), threads: int = 1, warmup_s: float = 5.0,
+                 window_s: float = 60.0, progress: bool = True) -> dict:
+    """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
+    import rclpy
+
+    procs = start_nodes(weights, threads)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("gan_compress_bench_probe", context=context)
+    from rclpy.executors import SingleThreadedExecutor
+
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    probe = _Probe(node, camera_frames(size))
+    try:
+        _wait_ready(probe, executor, procs)
+        rss: list[tuple[float, int, int]] = []  # (t, encoder KiB, decoder KiB)
+        t0 = time.monotonic()
+        next_rss, index = t0, 0
+        bar = tqdm(total=int(duration_s), unit="s", desc="pipeline", disable=not progress)
+        while (now := time.monotonic()) - t0 < duration_s:
+            if now >= t0 + index / fps:
+                probe.publish(index)
+                index += 1
+            if now >= next_rss:
+                rss.append((now - t0, rss_kib(procs[0].pid)[0], rss_kib(procs[1].pid)[0]))
+                next_rss += 1.0
+                bar.update(1)
+            executor.spin_once(timeout_sec=max(0.0, min(t0 + index / fps,
+                                                        next_rss) - time.monotonic()))
+        bar.close()
+        end = time.monotonic() + 5.0  # let the frames in flight arrive
+        while len(probe.decoded) < len(probe.sent) and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+        peaks = [rss_kib(p.pid)[1] for p in procs]
+        alive = [p.poll() is None for p in procs]
+        return summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        for p in procs:
+            _stop(p)
+
+
+def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
+    """Publish until a frame comes back decoded (discovery done), then forget the warm-up."""
+    end = time.monotonic() + 90.0
+    i = 0
+    while not probe.decoded:
+        if time.monotonic() > end or any(p.poll() is not None for p in procs):
+            errors = "".join(p.stderr.read() for p in procs if p.poll() is not None)
+            raise RuntimeError(f"pipeline did not come up: {errors[-2000:]}")
+        probe.publish(i)
+        i += 1
+        stop = time.monotonic() + 0.5
+        while time.monotonic() < stop and not probe.decoded:
+            executor.spin_once(timeout_sec=0.05)
+    stop = time.monotonic() + 1.0
+    while time.monotonic() < stop:
+        executor.spin_once(timeout_sec=0.05)
+    for records in (probe.sent, probe.latents, probe.decoded, probe.decoded_at,
+                    probe.latent_at):
+        records.clear()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def summarize(probe: _Probe, rss: list[tuple[float, int, int]], peaks: list[int],
+              alive: list[bool], t0: float, warmup_s: float, window_s: float, fps: float,
+              size: tuple[int, int], threads: int) -> dict:
+    """Counts, latency percentiles (overall and per window), bytes, memory."""
+    stamps = sorted(probe.sent)
+    lat = np.array([probe.decoded[s] for s in stamps if s in probe.decoded
+                    and probe.sent[s] - t0 >= warmup_s])
+    hop1 = np.array([probe.latent_at[s] - probe.sent[s] for s in stamps
+                     if s in probe.latent_at]) * 1000
+    hop2 = np.array([probe.decoded_at[s] - probe.latent_at[s] for s in stamps
+                     if s in probe.latent_at and s in probe.decoded_at]) * 1000
+    sizes = np.array([probe.latents[s] for s in stamps if s in probe.latents])
+    windows = []
+    for w0 in np.arange(0.0, (max(probe.sent.values()) - t0) if stamps else 0.0, window_s):
+        ws = [s for s in stamps if w0 <= probe.sent[s] - t0 < w0 + window_s]
+        wl = np.array([probe.decoded[s] for s in ws if s in probe.decoded])
+        mem = [r for r in rss if w0 <= r[0] < w0 + window_s]
+        windows.append({"start_s": float(w0), "sent": len(ws), "decoded": int(wl.size),
+                        "p50_ms": _pct(wl, 50), "p99_ms": _pct(wl, 99),
+                        "encoder_rss_mib": mem[-1][1] / 1024 if mem else 0.0,
+                        "decoder_rss_mib": mem[-1][2] / 1024 if mem else 0.0})
+    base = [r for r in rss if r[0] >= warmup_s] or rss
+    growth = [100.0 * (base[-1][k] - base[0][k]) / base[0][k] if base and base[0][k] else 0.0
+              for k in (1, 2)]
+    return {
+        "fps": fps, "size": list(size), "threads": threads, "duration_s": rss[-1][0] if rss
+        else 0.0, "sent": len(stamps), "encoded": len(probe.latents),
+        "decoded": len(probe.decoded), "lost": len(stamps) - len(probe.decoded),
+        "latency_p50_ms": _pct(lat, 50), "latency_p99_ms": _pct(lat, 99),
+        "latency_max_ms": float(lat.max()) if lat.size else 0.0,
+        "camera_to_latent_p50_ms": _pct(hop1, 50), "latent_to_decoded_p50_ms": _pct(hop2, 50),
+        "payload_bytes": float(sizes[:, 0].mean()) if sizes.size else 0.0,
+        "wire_bytes": float(sizes[:, 1].mean()) if sizes.size else 0.0,
+        "rss_start_mib": [base[0][1] / 1024, base[0][2] / 1024] if base else [0.0, 0.0],
+        "rss_end_mib": [base[-1][1] / 1024, base[-1][2] / 1024] if base else [0.0, 0.0],
+        "rss_growth_pct": growth, "peak_rss_mib": [p / 1024 for p in peaks],
+        "nodes_alive": alive, "windows": windows, "warmup_s": warmup_s,
+    }
+
+
+def _pct(values: np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else 0.0
+
+
+def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
+    """The figures as markdown."""
+    overhead = r["wire_bytes"] - r["payload_bytes"]
+    lines = [f"`{command}` on {machine}", "",
+             f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
+             f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
+             f"({r['threads']} codec thread each), reliable topics over Fast DDS on localhost.",
+             "", "| figure | value |", "| --- | ---: |",
+             f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
+             f"{r['decoded']} |",
+             f"| frames lost | {r['lost']} |",
+             f"| latency camera stamp -> decoded, p50 / p99 / max (after "
+             f"{r['warmup_s']:g} s warm-up) | "
+             f"{r['latency_p50_ms']:.1f} / {r['latency_p99_ms']:.1f} / "
+             f"{r['latency_max_ms']:.1f} ms |",
+             f"| of which camera -> latent back at the probe / latent -> decoded, p50 | "
+             f"{r['camera_to_latent_p50_ms']:.1f} / {r['latent_to_decoded_p50_ms']:.1f} ms |",
+             f"| payload bytes per frame | {r['payload_bytes']:.1f} |",
+             f"| on the wire (serialized CompressedImage) | {r['wire_bytes']:.1f} "
+             f"(+{overhead:.0f} B) |",
+             f"| encoder resident memory start -> end (growth) | {r['rss_start_mib'][0]:.1f} -> "
+             f"{r['rss_end_mib'][0]:.1f} MiB ({r['rss_growth_pct'][0]:+.2f}%) |",
+             f"| decoder resident memory start -> end (growth) | {r['rss_start_mib'][1]:.1f} -> "
+             f"{r['rss_end_mib'][1]:.1f} MiB ({r['rss_growth_pct'][1]:+.2f}%) |",
+             f"| peak resident memory encoder / decoder | {r['peak_rss_mib'][0]:.1f} / "
+             f"{r['peak_rss_mib'][1]:.1f} MiB |"]
+    if per_window and len(r["windows"]) > 1:
+        lines += ["", "| window start (s) | sent | decoded | p50 ms | p99 ms | encoder MiB | "
+                  "decoder MiB |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {w['start_s']:.0f} | {w['sent']} | {w['decoded']} | {w['p50_ms']:.1f} | "
+                  f"{w['p99_ms']:.1f} | {w['encoder_rss_mib']:.1f} | {w['decoder_rss_mib']:.1f} |"
+                  for w in r["windows"]]
+    return "\n".join(lines) + "\n"
+
+
+def local_ros_env() -> None:
+    """Keep a benchmark's DDS traffic on this machine unless the user said otherwise."""
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
