@@ -38,7 +38,9 @@ setup(
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
                 "ros-diagnostic-msgs"],
         "test": ["pytest", "hypothesis", "ruff", "colcon-core", "colcon-ros",
-                 "ros-ament-package"],
+                 "ros-ament-package",
+                 # coverage-guided fuzzing of the decoder (gan-compress-fuzz --engine atheris)
+                 "atheris; platform_machine == 'x86_64' and python_version < '3.13'"],
     },
     zip_safe=True,
     maintainer="gan_compress_ros maintainers",

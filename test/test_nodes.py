@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 import time
 from pathlib import Path
 
@@ -171,11 +173,43 @@ def test_missing_weights_exit_nonzero_naming_the_file(tmp_path: Path, executable
     assert "Traceback" not in log
 
 
-def test_broken_weights_exit_nonzero(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.safetensors"
-    broken.write_bytes(b"\x00" * 64)
+class _Touch:
+    """Unpickling this creates a file: proof that code from a weights file ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _unknown_preset(src: Path, dst: Path) -> None:
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from gan_compress_ros.codec.weights import METADATA_KEY
+    with safe_open(str(src), framework="pt") as f:
+        meta = json.loads(f.metadata()[METADATA_KEY])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    meta["preset"] = "huge"
+    save_file(tensors, str(dst), metadata={METADATA_KEY: json.dumps(meta)})
+
+
+@pytest.mark.parametrize("kind, cause", [("zeros", "broken.safetensors"),
+                                         ("pickle", "broken.safetensors"),
+                                         ("preset", "unknown preset 'huge'")])
+def test_broken_weights_exit_nonzero(tmp_path: Path, trained_weights: Path, kind: str,
+                                     cause: str) -> None:
+    broken, marker = tmp_path / "broken.safetensors", tmp_path / "code_ran"
+    if kind == "zeros":
+        broken.write_bytes(b"\x00" * 64)
+    elif kind == "pickle":
+        broken.write_bytes(pickle.dumps({"weights": _Touch(marker)}))
+    else:
+        _unknown_preset(trained_weights, broken)
     code, log = wait_exit(start_node("encoder_node", "-p", f"weights:={broken}"))
-    assert code == 1 and "broken.safetensors" in log, log
+    assert code == 1 and "broken.safetensors" in log and cause in log, log
+    assert "Traceback" not in log and not marker.exists()
 
 
 def test_bad_parameter_exits_nonzero(trained_weights: Path) -> None:

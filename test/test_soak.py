@@ -16,7 +16,8 @@ from gan_compress_ros.tools.bench import main
 def test_short_soak(trained_weights: Path, tmp_path: Path) -> None:
     page, raw = tmp_path / "b.md", tmp_path / "soak.json"
     assert main(["soak", "--weights", str(trained_weights), "--duration", "20", "--size",
-                 "320x240", "--window", "10", "--out", str(page), "--json", str(raw)]) == 0
+                 "320x240", "--window", "10", "--out", str(page), "--json", str(raw),
+                 "--plot", str(tmp_path / "soak.png")]) == 0
     r = json.loads(raw.read_text())
     assert r["nodes_alive"] == [True, True]
     assert r["sent"] >= 500 and r["lost"] == 0 and r["decoded"] == r["encoded"] == r["sent"]
@@ -27,3 +28,4 @@ def test_short_soak(trained_weights: Path, tmp_path: Path) -> None:
     assert max(r["rss_growth_pct"]) < 20.0, r["rss_growth_pct"]
     text = page.read_text()
     assert "| frames lost | 0 |" in text and "| window start (s) |" in text
+    assert (tmp_path / "soak.png").stat().st_size > 0

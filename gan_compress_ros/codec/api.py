@@ -59,12 +59,17 @@ class Codec:
                                       integer_input=True)
 
     @classmethod
-    def load(cls, weights: str | Path | None = None, device: str = "cpu") -> Codec:
-        """Load bundled default (None), a bundled name (``"low"``), or a weights file."""
+    def load(cls, weights: str | Path | None = None, device: str = "cpu",
+             optimize: bool = True) -> Codec:
+        """Load bundled default (None), a bundled name (``"low"``), or a weights file.
+
+        ``optimize`` runs the transforms as frozen graphs on CPU where that is exact
+        (``inference.py``); False keeps the eager modules (for comparison).
+        """
         path = resolve(weights)
         loaded = load_weights(path, "cpu")
         return cls(loaded.model, loaded.tables, loaded.model_id, device, loaded.metadata, path,
-                   optimize=True)
+                   optimize=optimize)
 
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:

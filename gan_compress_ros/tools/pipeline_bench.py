@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,14 +37,17 @@ def _reliable(topic: str) -> list[str]:
 def start_nodes(weights: str, threads: int) -> list[subprocess.Popen]:
     """encoder_node and decoder_node as processes in NAMESPACE with reliable inputs."""
     common = ["-r", f"__ns:={NAMESPACE}", "-p", f"threads:={threads}",
-              "-p", "diagnostics_period:=0.0"] + (["-p", f"weights:={weights}"] if weights
+              "-p", "diagnostics_period:=2.0"] + (["-p", f"weights:={weights}"] if weights
                                                   else [])
     procs = []
     for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
         cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
                *_reliable(f"{NAMESPACE}/{topic}")]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                      text=True))
+        # logs go to a file, not a pipe: an undrained pipe would block a chatty node
+        log = tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        proc.log_file = log  # type: ignore[attr-defined]
+        procs.append(proc)
     return procs
 
 
@@ -86,6 +90,17 @@ class _Probe:
         node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
                                  qos, raw=True)
         node.create_subscription(Image, f"{NAMESPACE}/image_decoded", self.on_decoded, qos)
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        self.node_ms: list[tuple[float, str, float]] = []  # (time, node, its ms p50)
+        node.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 10)
+
+    def on_diagnostics(self, msg) -> None:
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            if "ms_p50" in values:
+                self.node_ms.append((time.monotonic(), status.name.split()[-1],
+                                     float(values["ms_p50"])))
 
     def publish(self, index: int) -> int:
         msg = self.messages[index % len(self.messages)]
@@ -167,7 +182,7 @@ def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
     i = 0
     while not probe.decoded:
         if time.monotonic() > end or any(p.poll() is not None for p in procs):
-            errors = "".join(p.stderr.read() for p in procs if p.poll() is not None)
+            errors = "".join(_log(p) for p in procs if p.poll() is not None)
             raise RuntimeError(f"pipeline did not come up: {errors[-2000:]}")
         probe.publish(i)
         i += 1
@@ -182,6 +197,12 @@ def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
         records.clear()
 
 
+def _log(proc: subprocess.Popen) -> str:
+    """What a node process logged so far."""
+    proc.log_file.seek(0)  # type: ignore[attr-defined]
+    return proc.log_file.read()  # type: ignore[attr-defined]
+
+
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -190,6 +211,7 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    proc.log_file.close()  # type: ignore[attr-defined]
 
 
 def summarize(probe: _Probe, rss: list[tuple[float, int, int]], peaks: list[int],
@@ -209,8 +231,17 @@ def summarize(probe: _Probe, rss: list[tuple[float, int, int]], peaks: list[int]
         ws = [s for s in stamps if w0 <= probe.sent[s] - t0 < w0 + window_s]
         wl = np.array([probe.decoded[s] for s in ws if s in probe.decoded])
         mem = [r for r in rss if w0 <= r[0] < w0 + window_s]
+        hop = np.array([probe.latent_at[s] - probe.sent[s] for s in ws
+                        if s in probe.latent_at]) * 1000
+        own = {n: [v for t, name, v in probe.node_ms if name == n
+                   and w0 <= t - t0 < w0 + window_s] for n in ("encoder", "decoder")}
         windows.append({"start_s": float(w0), "sent": len(ws), "decoded": int(wl.size),
                         "p50_ms": _pct(wl, 50), "p99_ms": _pct(wl, 99),
+                        "camera_to_latent_p50_ms": _pct(hop, 50),
+                        "encoder_ms": float(np.median(own["encoder"])) if own["encoder"]
+                        else 0.0,
+                        "decoder_ms": float(np.median(own["decoder"])) if own["decoder"]
+                        else 0.0,
                         "encoder_rss_mib": mem[-1][1] / 1024 if mem else 0.0,
                         "decoder_rss_mib": mem[-1][2] / 1024 if mem else 0.0})
     base = [r for r in rss if r[0] >= warmup_s] or rss
@@ -263,10 +294,13 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"| peak resident memory encoder / decoder | {r['peak_rss_mib'][0]:.1f} / "
              f"{r['peak_rss_mib'][1]:.1f} MiB |"]
     if per_window and len(r["windows"]) > 1:
-        lines += ["", "| window start (s) | sent | decoded | p50 ms | p99 ms | encoder MiB | "
-                  "decoder MiB |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += ["", "| window start (s) | sent | decoded | p50 ms | p99 ms | camera -> latent "
+                  "p50 ms | encoder / decoder own ms p50 | encoder MiB | decoder MiB |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         lines += [f"| {w['start_s']:.0f} | {w['sent']} | {w['decoded']} | {w['p50_ms']:.1f} | "
-                  f"{w['p99_ms']:.1f} | {w['encoder_rss_mib']:.1f} | {w['decoder_rss_mib']:.1f} |"
+                  f"{w['p99_ms']:.1f} | {w['camera_to_latent_p50_ms']:.1f} | "
+                  f"{w['encoder_ms']:.1f} / {w['decoder_ms']:.1f} | "
+                  f"{w['encoder_rss_mib']:.1f} | {w['decoder_rss_mib']:.1f} |"
                   for w in r["windows"]]
     return "\n".join(lines) + "\n"
 

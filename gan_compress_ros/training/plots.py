@@ -58,3 +58,30 @@ def save_grid(rows: list[tuple[str, np.ndarray]], out_png: Path, scale: int = 2)
     fig.tight_layout(pad=0.3)
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
+
+
+def plot_soak(result: dict, out_png: Path) -> None:
+    """Latency percentiles and node memory per window of a pipeline soak run."""
+    windows = result["windows"]
+    if not windows:
+        return
+    t = np.array([w["start_s"] for w in windows]) / 60.0
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    axes[0].plot(t, [w["p50_ms"] for w in windows], "o-", label="p50")
+    axes[0].plot(t, [w["p99_ms"] for w in windows], "s-", label="p99")
+    axes[0].set_title("latency camera stamp -> decoded")
+    axes[0].set_ylabel("ms")
+    axes[0].set_ylim(bottom=0)
+    for key, label in (("encoder_rss_mib", "encoder"), ("decoder_rss_mib", "decoder")):
+        axes[1].plot(t, [w[key] for w in windows], "o-", label=label)
+    axes[1].set_title("resident memory")
+    axes[1].set_ylabel("MiB")
+    for ax in axes:
+        ax.set_xlabel("window start (min)")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{result['fps']:g} fps, {result['size'][0]}x{result['size'][1]}, "
+                 f"{result['duration_s'] / 60:.0f} min, {result['lost']} frames lost")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
