@@ -147,3 +147,21 @@ class DiagnosticsWatch:
     def close(self) -> None:
         """Remove the subscription."""
         self.node.destroy_subscription(self.sub)
+
+
+class NodeUnderTest:
+    """A node process with the test's publisher and subscription on it and a diagnostics watch.
+
+    Subclasses set ``ros``, ``proc``, ``pub``, ``sub`` and ``diag``.
+    """
+
+    ros: Node
+    proc: NodeProcess
+
+    def close(self) -> tuple[int, str]:
+        """Remove the endpoints and stop the node; (exit code, output)."""
+        self.ros.destroy_subscription(self.sub)
+        self.ros.destroy_publisher(self.pub)
+        self.diag.close()
+        return stop_node(self.proc)
+

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from rosutil import (
     DiagnosticsWatch,
+    NodeUnderTest,
     image_msg,
     reliable_input,
     spin_until,
     stamp_ns,
     start_node,
-    stop_node,
 )
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -63,7 +63,7 @@ def raw_msg(encoding: str, w: int, h: int, stamp: int, rng: np.random.Generator,
     return msg
 
 
-class Encoder:
+class Encoder(NodeUnderTest):
     """encoder_node in ``ns``, a publisher into it, its latents and counters."""
 
     def __init__(self, ros, weights, ns: str, reliable: bool) -> None:
@@ -87,13 +87,6 @@ class Encoder:
         assert spin_until(self.ros, back, 60.0), "encoder did not come up"
         assert spin_until(self.ros, lambda: self.diag.value(STATUS_NAME, "frames") > 0, 10.0)
         spin_until(self.ros, lambda: False, 0.6)
-
-    def close(self) -> tuple[int, str]:
-        """Remove the endpoints and stop the node; (exit code, output)."""
-        self.ros.destroy_subscription(self.sub)
-        self.ros.destroy_publisher(self.pub)
-        self.diag.close()
-        return stop_node(self.proc)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rosutil import DiagnosticsWatch, reliable_input, spin_until, stamp_ns, start_node, stop_node
+from rosutil import (
+    DiagnosticsWatch,
+    NodeUnderTest,
+    reliable_input,
+    spin_until,
+    stamp_ns,
+    start_node,
+)
 from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.codec import BitstreamError, Codec
@@ -22,7 +29,7 @@ from gan_compress_ros.nodes.decoder_node import STATUS_NAME
 NS = "/fuzz"
 
 
-class FuzzedDecoder:
+class FuzzedDecoder(NodeUnderTest):
     """decoder_node in NS with a reliable input, a publisher into it and listeners."""
 
     def __init__(self, ros, weights) -> None:
@@ -44,13 +51,6 @@ class FuzzedDecoder:
         msg = CompressedImage(format=fmt, data=data)
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
         self.pub.publish(msg)
-
-    def close(self) -> tuple[int, str]:
-        """Remove the endpoints and stop the node; (exit code, output)."""
-        self.ros.destroy_subscription(self.sub)
-        self.ros.destroy_publisher(self.pub)
-        self.diag.close()
-        return stop_node(self.proc)
 
 
 @pytest.fixture(scope="module")

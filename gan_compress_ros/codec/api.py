@@ -78,6 +78,12 @@ class Codec:
         model_id = compute_model_id(model_tensors(model, tables), model.preset, model.config)
         return cls(model, tables, model_id, device)
 
+    @property
+    def frozen(self) -> bool:
+        """Whether both transforms run as frozen graphs (see ``inference.py``)."""
+        return all(isinstance(f, torch.jit.ScriptModule)
+                   for f in (self._analyse, self._synthesise))
+
     @staticmethod
     def bundled() -> list[str]:
         """Names of the bundled rate points, lowest rate first."""

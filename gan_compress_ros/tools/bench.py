@@ -149,7 +149,7 @@ def codec_main(argv: list[str]) -> int:
     p.add_argument("--out", help="markdown file whose 'codec' section is rewritten")
     args = p.parse_args(argv)
     codec = Codec.load(args.weights or None)
-    codecs = {"frozen (default)": codec}
+    codecs = {"frozen (default)" if codec.frozen else "default (eager)": codec}
     if not args.no_eager:
         codecs["eager"] = Codec.load(args.weights or None, optimize=False)
     frames = eval_frames(args.data)
