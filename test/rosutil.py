@@ -14,14 +14,13 @@ import rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
+from gan_compress_ros.nodes.convert import stamp_ns  # noqa: F401 (tests import it from here)
+from gan_compress_ros.tools import pipeline_bench
+
 
 def reliable_input(topic: str, depth: int = 50) -> list[str]:
-    """ROS args making a node's sensor-data subscription on ``topic`` reliable, deep queue.
-
-    ``topic`` is the resolved name; tests use it to count every frame.
-    """
-    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
+    """The benchmark's reliable-input override with the tests' deeper default queue."""
+    return pipeline_bench.reliable_input(topic, depth)
 
 
 class NodeProcess:
@@ -103,11 +102,11 @@ def spin_until(node: Node, condition: Callable[[], bool], timeout: float) -> boo
     return False
 
 
-def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str = "camera",
+def image_msg(rgb: np.ndarray, stamp: int, frame_id: str = "camera",
               encoding: str = "rgb8") -> Image:
     """A sensor_msgs/Image of ``rgb`` (any dtype/channels as the encoding says)."""
     msg = Image()
-    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 10**9)
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
     msg.header.frame_id = frame_id
     msg.height, msg.width = rgb.shape[:2]
     msg.encoding = encoding
@@ -115,10 +114,6 @@ def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str = "camera",
     msg.data = np.ascontiguousarray(rgb).tobytes()
     return msg
 
-
-def stamp_ns(msg) -> int:
-    """Header stamp in nanoseconds."""
-    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
 
 
 class DiagnosticsWatch:

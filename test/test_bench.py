@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from gan_compress_ros.tools.bench import main
 
 
@@ -19,8 +21,6 @@ def test_codec_bench_writes_its_section(trained_weights: Path, tmp_path: Path, c
 
 
 def test_bad_camera_size_is_refused(capsys) -> None:
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["pipeline", "--size", "640by480"])
-    except SystemExit as exc:
-        assert exc.code == 2
-    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+    assert exc.value.code == 2 and "WIDTHxHEIGHT" in capsys.readouterr().err

@@ -54,6 +54,11 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., :3])
 
 
+def stamp_ns(msg: object) -> int:
+    """A message's header stamp in nanoseconds: the key that follows a frame end to end."""
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
 def rgb_to_image(rgb: np.ndarray, header: object = None, frame_id: str = "") -> Image:
     """A sensor_msgs/Image (rgb8) of a uint8 RGB array, with ``header`` copied if given."""
     msg = Image()

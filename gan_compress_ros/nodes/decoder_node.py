@@ -18,7 +18,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BitstreamError
-from .convert import LATENT_FORMAT, rgb_to_image
+from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .diagnostics import Diagnostics
 from .params import declare, load_codec
 from .runner import StartupError, main_for
@@ -68,8 +68,7 @@ class DecoderNode(Node):
                              interpolation=cv2.INTER_NEAREST)
         self.pub.publish(rgb_to_image(rgb, msg.header))
         self.diag.stats.served(len(msg.data), ms)
-        stamp = msg.header.stamp
-        self.diag.stats.order.observe(stamp.sec * 1_000_000_000 + stamp.nanosec)
+        self.diag.stats.order.observe(stamp_ns(msg))
 
 
 main = main_for(DecoderNode, "decoder_node")

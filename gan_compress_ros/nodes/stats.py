@@ -27,16 +27,12 @@ class StreamOrder:
         self._recent: deque[int] = deque(maxlen=RECENT_STAMPS)
         self._seen: Counter[int] = Counter()
 
-    def observe(self, stamp_ns: int) -> str:
-        """Record a frame's stamp; ``"duplicate"``, ``"out_of_order"`` or ``"in_order"``."""
+    def observe(self, stamp_ns: int) -> None:
+        """Record a frame's stamp, counting it if it is a repeat or late."""
         if self._seen[stamp_ns]:
             self.duplicates += 1
-            kind = "duplicate"
         elif self.newest is not None and stamp_ns < self.newest:
             self.out_of_order += 1
-            kind = "out_of_order"
-        else:
-            kind = "in_order"
         if len(self._recent) == self._recent.maxlen:
             old = self._recent[0]
             self._seen[old] -= 1
@@ -45,7 +41,6 @@ class StreamOrder:
         self._recent.append(stamp_ns)
         self._seen[stamp_ns] += 1
         self.newest = stamp_ns if self.newest is None else max(self.newest, stamp_ns)
-        return kind
 
 
 class NodeStats:

@@ -23,7 +23,7 @@ from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..nodes.camera_source import CameraSource
-from ..nodes.convert import fit, image_to_rgb
+from ..nodes.convert import fit, image_to_rgb, stamp_ns
 from ..nodes.decoder_node import DecoderNode
 from ..nodes.encoder_node import EncoderNode
 from ..nodes.runner import run_nodes
@@ -33,10 +33,6 @@ from ..training.rd_eval import classic_decoded
 
 SAMPLE_CLIP = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
 RAW_BYTES = 64 * 64 * 3
-
-
-def _stamp_ns(msg: Image | CompressedImage) -> int:
-    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
 
 
 class Probe(Node):
@@ -55,17 +51,17 @@ class Probe(Node):
 
     def on_raw(self, msg: Image) -> None:
         """Keep the 64x64 view of each original, as the encoder sees it."""
-        self.originals[_stamp_ns(msg)] = fit(image_to_rgb(msg), self.resize_mode)
+        self.originals[stamp_ns(msg)] = fit(image_to_rgb(msg), self.resize_mode)
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Keep payload and serialized (on-the-wire) sizes."""
-        self.latents[_stamp_ns(msg)] = (len(msg.data), len(serialize_message(msg)))
+        self.latents[stamp_ns(msg)] = (len(msg.data), len(serialize_message(msg)))
 
     def on_decoded(self, msg: Image) -> None:
         """Keep the decoded frame and the latency from camera stamp to arrival here."""
         now = self.get_clock().now().nanoseconds
-        self.latency_ms.append((now - _stamp_ns(msg)) / 1e6)
-        self.decoded[_stamp_ns(msg)] = image_to_rgb(msg)
+        self.latency_ms.append((now - stamp_ns(msg)) / 1e6)
+        self.decoded[stamp_ns(msg)] = image_to_rgb(msg)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

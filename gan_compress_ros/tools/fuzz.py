@@ -101,9 +101,10 @@ def run_case(codec: Codec, payload: bytes) -> str:
 
 
 def _reason(message: str) -> str:
+    """A short class for a BitstreamError message, for the report's columns."""
+    # "check byte" first: that message also says "corrupt or truncated payload"
     for key in ("check byte", "truncated payload", "format version", "from model",
-                "does not decode", "limit"):  # "check byte" first: its message also says
-        # "corrupt or truncated payload"
+                "does not decode", "limit"):
         if key in message:
             return key
     return message[:60]

@@ -29,9 +29,13 @@ NAMESPACE = "/bench"
 QUEUE = 30
 
 
-def _reliable(topic: str) -> list[str]:
+def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
+    """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
+
+    ``topic`` is the resolved name. Used where every frame must be accounted for.
+    """
     return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:={QUEUE}"]
+            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
 
 
 def start_nodes(weights: str, threads: int) -> list[subprocess.Popen]:
@@ -42,7 +46,7 @@ def start_nodes(weights: str, threads: int) -> list[subprocess.Popen]:
     procs = []
     for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
         cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
-               *_reliable(f"{NAMESPACE}/{topic}")]
+               *reliable_input(f"{NAMESPACE}/{topic}")]
         # logs go to a file, not a pipe: an undrained pipe would block a chatty node
         log = tempfile.TemporaryFile("w+")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
@@ -72,6 +76,8 @@ class _Probe:
     """Camera publisher, latent and decoded listeners, and the records they keep."""
 
     def __init__(self, node, frames: list[np.ndarray]) -> None:
+        # ROS imports stay here: ``gan-compress-bench codec`` must run without ROS installed
+        from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CompressedImage, Image
 
@@ -90,8 +96,6 @@ class _Probe:
         node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
                                  qos, raw=True)
         node.create_subscription(Image, f"{NAMESPACE}/image_decoded", self.on_decoded, qos)
-        from diagnostic_msgs.msg import DiagnosticArray
-
         self.node_ms: list[tuple[float, str, float]] = []  # (time, node, its ms p50)
         node.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 10)
 
@@ -114,20 +118,20 @@ class _Probe:
     def on_latent(self, raw: bytes) -> None:
         from rclpy.serialization import deserialize_message
 
+        from ..nodes.convert import stamp_ns
+
         msg = deserialize_message(raw, self._cls)
-        stamp = _stamp(msg)
+        stamp = stamp_ns(msg)
         self.latents[stamp] = (len(msg.data), len(raw))
         self.latent_at[stamp] = time.monotonic()
 
     def on_decoded(self, msg) -> None:
+        from ..nodes.convert import stamp_ns
+
         now = self.node.get_clock().now().nanoseconds
-        stamp = _stamp(msg)
+        stamp = stamp_ns(msg)
         self.decoded[stamp] = (now - stamp) / 1e6
         self.decoded_at[stamp] = time.monotonic()
-
-
-def _stamp(msg) -> int:
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
 def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
