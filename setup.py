@@ -10,8 +10,9 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md", "data/README.md",
-                            "data/sample_clip/*.jpg"]},
+    package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md", "weights/onnx/README.md",
+                            "weights/onnx/*/*.onnx", "weights/onnx/*/codec.json",
+                            "data/README.md", "data/sample_clip/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -21,20 +22,28 @@ setup(
          + glob(f"{PACKAGE}/weights/*.md")),
     ],
     python_requires=">=3.10",
+    # The core runs the codec on the onnxruntime backend without torch (a Jetson deployment);
+    # the extras add a backend, training and export.
     install_requires=[
         "numpy",
-        "torch>=2.1",  # install torch==2.13.0 first (see Makefile): never let pip pick one
-        "constriction==0.5.0",  # the bitstream depends on its range coder: keep pinned
+        # The bitstream depends on its range coder: keep pinned. It has no Linux aarch64
+        # wheel (Jetson): there codec/rangecoder_py.py writes the same bytes instead.
+        "constriction==0.5.0; platform_machine != 'aarch64'",
         "safetensors>=0.4",
         "opencv-python-headless",
         "tqdm",
         "pillow>=11",  # AVIF in gan-compress-eval
-        "pytorch-msssim",
         "matplotlib",
         "rosbags",
         "rosbags-image",
     ],
     extras_require={
+        # torch backend, training, evaluation. Install torch==2.13.0 first (see Makefile):
+        # never let pip pick one.
+        "torch": ["torch>=2.1", "pytorch-msssim"],
+        # onnxruntime backend. On a Jetson install JetPack's onnxruntime-gpu instead (README).
+        "onnxruntime": ["onnxruntime>=1.16"],
+        "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3"],  # gan-compress-export
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
                 "ros-diagnostic-msgs"],
         "test": ["pytest", "hypothesis", "ruff", "colcon-core", "colcon-ros",
@@ -59,6 +68,7 @@ setup(
             "gan-compress-bag = gan_compress_ros.tools.bag:main",
             "gan-compress-bench = gan_compress_ros.tools.bench:main",
             "gan-compress-fuzz = gan_compress_ros.tools.fuzz:main",
+            "gan-compress-export = gan_compress_ros.tools.export:main",
         ],
     },
 )

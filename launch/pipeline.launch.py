@@ -2,7 +2,7 @@
 
 Example: ``ros2 launch gan_compress_ros pipeline.launch.py namespace:=/camera weights:=low
 input_topic:=/usb_cam/image_raw`` (add ``start_source:=true source:=pattern`` for a test
-pattern instead of a camera).
+pattern instead of a camera; ``backend:=onnxruntime device:=cuda`` on a Jetson).
 """
 
 import os
@@ -24,9 +24,13 @@ def generate_launch_description() -> LaunchDescription:
     args = [
         DeclareLaunchArgument("namespace", default_value="", description="namespace of all "
                               "nodes and their relative topics"),
-        DeclareLaunchArgument("weights", default_value="", description="weights file or "
-                              "bundled rate point (low, mid, high); empty: bundled default"),
+        DeclareLaunchArgument("weights", default_value="", description="weights file, ONNX "
+                              "export directory or bundled rate point (low, mid, high); "
+                              "empty: bundled default"),
+        DeclareLaunchArgument("backend", default_value="auto", description="auto, torch or "
+                              "onnxruntime (Jetson: onnxruntime, no torch needed)"),
         DeclareLaunchArgument("device", default_value="cpu", description="cpu, cuda or auto"),
+        DeclareLaunchArgument("precision", default_value="fp32", description="fp32 or fp16"),
         DeclareLaunchArgument("input_topic", default_value="image_raw", description="camera "
                               "topic the encoder subscribes to"),
         DeclareLaunchArgument("start_source", default_value="false", description="also start "
@@ -36,7 +40,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("source_path", default_value="", description="camera_source: "
                               "video file, image folder or webcam index"),
     ]
-    codec = {"weights": LaunchConfiguration("weights"), "device": LaunchConfiguration("device")}
+    codec = {name: LaunchConfiguration(name)
+             for name in ("weights", "backend", "device", "precision")}
     nodes = GroupAction([
         PushRosNamespace(LaunchConfiguration("namespace")),
         Node(package=PACKAGE, executable="encoder_node", name="encoder", output="screen",

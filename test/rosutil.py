@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import rclpy
@@ -26,11 +28,12 @@ def reliable_input(topic: str, depth: int = 50) -> list[str]:
 class NodeProcess:
     """A node as its own process, its output collected by a reader thread."""
 
-    def __init__(self, executable: str, *ros_args: str) -> None:
+    def __init__(self, executable: str, *ros_args: str, env: dict[str, str] | None = None) \
+            -> None:
         cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{executable}", "--ros-args",
                *ros_args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, env=env)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -65,9 +68,23 @@ class NodeProcess:
         return False
 
 
-def start_node(executable: str, *ros_args: str) -> NodeProcess:
-    """Start ``gan_compress_ros.nodes.<executable>`` with ROS arguments."""
-    return NodeProcess(executable, *ros_args)
+def start_node(executable: str, *ros_args: str, env: dict[str, str] | None = None) \
+        -> NodeProcess:
+    """Start ``gan_compress_ros.nodes.<executable>`` with ROS arguments (and ``env``)."""
+    return NodeProcess(executable, *ros_args, env=env)
+
+
+#: A folder whose sitecustomize.py makes ``import torch`` fail, as where torch is not installed.
+NO_TORCH = Path(__file__).parent / "no_torch"
+
+
+def without_torch(*also: str) -> dict[str, str]:
+    """Environment for a child process in which torch (and ``also``) cannot be imported."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NO_TORCH), env.get("PYTHONPATH"))
+                                        if p)
+    env["GAN_TEST_BLOCK"] = ",".join(("torch", *also))
+    return env
 
 
 def wait_exit(node: NodeProcess, timeout: float = 120.0) -> tuple[int, str]:

@@ -19,3 +19,14 @@ def test_demo_runs_and_writes_its_pictures(tmp_path: Path, trained_weights: Path
     for name in ("side_by_side.gif", "grid.png"):
         assert (tmp_path / name).stat().st_size > 0
     assert "frames through the pipeline: 12" in proc.stdout
+    assert summary["backend"] == "torch"  # auto, with torch installed and a weights file
+
+
+def test_demo_on_the_onnxruntime_backend(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "gan_compress_ros.tools.demo", "--backend", "onnxruntime",
+           "--frames", "6", "--rate", "15", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["frames"] == 6 and summary["backend"] == "onnxruntime"
+    assert summary["psnr_db"] > 20  # the bundled default's export, on real frames

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.bitstream import HEADER_BYTES
-from gan_compress_ros.codec.entropy import PRECISION, CdfTables, FactorizedPrior, quantize_pmf
+from gan_compress_ros.codec.entropy import FactorizedPrior
 from gan_compress_ros.codec.rangecoder import TableCoder
+from gan_compress_ros.codec.tables import PRECISION, CdfTables, quantize_pmf
 
 
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=300))

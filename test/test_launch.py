@@ -58,8 +58,11 @@ def test_config_sets_only_declared_parameters(declared: dict[str, set[str]]) -> 
 
 def test_launch_arguments_reach_declared_parameters(declared: dict[str, set[str]]) -> None:
     text = LAUNCH.read_text()
-    for name in ("weights", "device"):
-        assert f'"{name}": LaunchConfiguration("{name}")' in text
+    passed = ("weights", "backend", "device", "precision")
+    listed = ", ".join(f'"{name}"' for name in passed)
+    assert f"for name in ({listed})" in text  # the codec parameters the launch file passes
+    for name in passed:
+        assert f'DeclareLaunchArgument("{name}"' in text
         assert name in declared["encoder"] and name in declared["decoder"]
     assert {"source", "path"} <= declared["camera_source"]
 
@@ -69,7 +72,8 @@ def test_every_node_parameter_has_a_description(trained_weights: Path) -> None:
     try:
         node = EncoderNode(parameter_overrides=[Parameter("weights",
                                                           value=str(trained_weights))])
-        for name in ("weights", "device", "resize_mode", "max_rate_hz", "threads"):
+        for name in ("weights", "backend", "device", "precision", "resize_mode",
+                     "max_rate_hz", "threads"):
             assert node.describe_parameter(name).description, name
         node.destroy_node()
     finally:

@@ -1,11 +1,13 @@
-"""The codec core: pure PyTorch + NumPy, never imports rclpy.
+"""The codec core: NumPy plus a backend (PyTorch or ONNX Runtime); never imports rclpy.
 
-``Codec`` is the public API (see DESIGN.md); the modules below hold one concept each.
+``Codec`` is the public API (see DESIGN.md); the modules below hold one concept each. Nothing
+imported here needs torch, so the onnxruntime backend runs where torch is not installed.
 """
 
-from .api import Codec, resolve_device
+from .api import Codec
+from .choices import BACKENDS, PRECISIONS
 from .errors import BitstreamError, WeightsError
 from .presets import DEFAULT_PRESET, PRESET_DEFAULTS
 
 __all__ = ["Codec", "BitstreamError", "WeightsError", "DEFAULT_PRESET", "PRESET_DEFAULTS",
-           "resolve_device"]
+           "BACKENDS", "PRECISIONS"]

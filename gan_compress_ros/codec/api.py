@@ -1,88 +1,179 @@
-"""The public ``Codec``: uint8 RGB frames in, self-contained byte payloads out, and back."""
+"""The public ``Codec``: uint8 RGB frames in, self-contained byte payloads out, and back.
+
+The transforms run on a backend (``backend_torch``, ``backend_onnx``); everything else here
+(validation, rounding to the tables, range coding, the payload format) is NumPy shared by
+both, so a payload from either backend decodes on the other.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
 from . import bitstream
-from .bundled import bundled_names, resolve
-from .entropy import CdfTables
-from .errors import BitstreamError
-from .inference import frozen
-from .model import CodecModel
+from .bundled import bundled_names, resolve, resolve_export, user_path
+from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
+from .errors import BitstreamError, WeightsError
+from .onnx_bundle import is_bundle, read_bundle
 from .presets import FRAME_SIZE
 from .rangecoder import TableCoder
-from .weights import compute_model_id, load_weights, model_tensors
+from .tables import CdfTables
+
+if TYPE_CHECKING:
+    from .model import CodecModel
 
 FRAME_SHAPE = (FRAME_SIZE, FRAME_SIZE, 3)
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``cpu``, ``cuda[:N]`` or ``auto`` (CUDA when available) as a torch device."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+class Transforms(Protocol):
+    """What a backend provides: the two transforms, NumPy in and out."""
+
+    name: str
+    device: Any
+    precision: str
+    latent_shape: tuple[int, int, int]
+    frozen: bool
+
+    def describe(self) -> str:
+        """One line for logs."""
+
+    def analyse(self, frames: np.ndarray) -> np.ndarray:
+        """Rounded float32 latent (N, C, h, w) of uint8 RGB frames (N, 64, 64, 3)."""
+
+    def synthesise(self, y_hat: np.ndarray) -> np.ndarray:
+        """uint8 RGB frames (N, 64, 64, 3) of an integer-valued float32 latent."""
+
+
+def torch_installed() -> bool:
+    """Whether torch is installed here (without importing it)."""
     try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"unknown device {device!r}: use cpu, cuda or auto") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"unsupported device {device!r}: use cpu, cuda or auto")
-    return dev
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def torch_works() -> bool:
+    """Whether torch imports: a broken wheel (as happens on Jetsons) counts as absent."""
+    if not torch_installed():
+        return False
+    try:
+        import torch  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def choose_backend(backend: str, weights: str | Path | None) -> str:
+    """The backend that ``backend`` means for ``weights``.
+
+    ``auto``: an export directory runs on onnxruntime; anything else on torch if it imports,
+    else on onnxruntime (bundled names have bundled exports).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    if weights not in (None, "") and is_bundle(user_path(weights)):
+        return ONNXRUNTIME
+    return TORCH if torch_works() else ONNXRUNTIME
 
 
 class Codec:
     """A loaded codec. Batched; CPU by default; payloads decode alone, in any process."""
 
-    def __init__(self, model: CodecModel, tables: CdfTables, model_id: str,
-                 device: str | torch.device = "cpu", metadata: dict | None = None,
-                 path: Path | None = None, optimize: bool = False) -> None:
-        self.device = resolve_device(device)
-        self.model = model.to(self.device).eval()
+    def __init__(self, transforms: Transforms, tables: CdfTables, model_id: str,
+                 metadata: dict | None = None, path: Path | None = None) -> None:
+        self.transforms = transforms
         self.tables = tables
         self.model_id = model_id
         self.metadata = metadata or {}
         self.path = path
+        self.latent_shape = transforms.latent_shape
         self._coder = TableCoder(tables)
-        self._low = torch.from_numpy(tables.lows.astype(np.float32)).view(1, -1, 1, 1)
-        self._high = torch.from_numpy(tables.highs.astype(np.float32)).view(1, -1, 1, 1)
-        self._symbols_per_channel = model.latent_shape[1] * model.latent_shape[2]
-        self._analyse, self._synthesise = self.model.analyse, self.model.synthesise
-        if optimize and self.device.type == "cpu":  # frozen graphs: see inference.py
-            self._analyse = frozen(self.model, "analyse", FRAME_SHAPE[::-1])
-            self._synthesise = frozen(self.model, "synthesise", model.latent_shape,
-                                      integer_input=True)
+        self._low = tables.lows.astype(np.float32).reshape(1, -1, 1, 1)
+        self._high = tables.highs.astype(np.float32).reshape(1, -1, 1, 1)
+        self._symbols_per_channel = self.latent_shape[1] * self.latent_shape[2]
 
     @classmethod
     def load(cls, weights: str | Path | None = None, device: str = "cpu",
-             optimize: bool = True) -> Codec:
-        """Load bundled default (None), a bundled name (``"low"``), or a weights file.
+             optimize: bool = True, backend: str = "auto", precision: str = "fp32",
+             threads: int = 0) -> Codec:
+        """Load the bundled default (None), a bundled name (``"low"``) or a weights file.
 
-        ``optimize`` runs the transforms as frozen graphs on CPU where that is exact
-        (``inference.py``); False keeps the eager modules (for comparison).
+        The onnxruntime backend loads a bundled name's shipped export, or an export directory
+        written by ``gan-compress-export``.
+
+        ``backend``: ``torch``, ``onnxruntime`` or ``auto`` (``choose_backend``).
+        ``precision``: ``fp32`` or ``fp16`` where the backend and device support it.
+        ``threads``: CPU threads for the transforms (0: the runtime's default).
+        ``optimize`` (torch on CPU): frozen graphs where exact (``inference.py``).
         """
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
+        if threads < 0:
+            raise ValueError(f"threads={threads} must be >= 0 (0: the runtime's default)")
+        if choose_backend(backend, weights) == ONNXRUNTIME:
+            from .backend_onnx import OnnxTransforms
+
+            bundle = read_bundle(resolve_export(weights))
+            transforms = OnnxTransforms(bundle, device, precision, threads)
+            metadata = dict(bundle.manifest["source"].get("metadata", {}))
+            return cls(transforms, bundle.tables, bundle.model_id, metadata, bundle.path)
+        if not torch_installed():
+            raise ValueError("backend torch needs PyTorch, which is not installed: install "
+                             "torch, or use backend onnxruntime")
+        from .backend_torch import TorchTransforms
+        from .weights import load_weights
+
         path = resolve(weights)
+        if is_bundle(path):
+            raise WeightsError(f"weights {path}: an ONNX export runs on backend onnxruntime, "
+                               "not torch")
         loaded = load_weights(path, "cpu")
-        return cls(loaded.model, loaded.tables, loaded.model_id, device, loaded.metadata, path,
-                   optimize=optimize)
+        transforms = TorchTransforms(loaded.model, device, precision, optimize, threads)
+        return cls(transforms, loaded.tables, loaded.model_id, loaded.metadata, path)
 
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:
         """A codec from an in-memory model (freezes its tables now): for training and tests."""
+        from .backend_torch import TorchTransforms
+        from .weights import compute_model_id, model_tensors
+
         tables = model.freeze_tables()
         model_id = compute_model_id(model_tensors(model, tables), model.preset, model.config)
-        return cls(model, tables, model_id, device)
+        return cls(TorchTransforms(model, device), tables, model_id)
+
+    @property
+    def backend(self) -> str:
+        """``torch`` or ``onnxruntime``."""
+        return self.transforms.name
+
+    @property
+    def device(self) -> Any:
+        """The device: torch's (``auto`` resolved), or as given for onnxruntime.
+
+        ``describe`` names the onnxruntime providers that run.
+        """
+        return self.transforms.device
+
+    @property
+    def precision(self) -> str:
+        """``fp32`` or ``fp16``."""
+        return self.transforms.precision
 
     @property
     def frozen(self) -> bool:
-        """Whether both transforms run as frozen graphs (see ``inference.py``)."""
-        return all(isinstance(f, torch.jit.ScriptModule)
-                   for f in (self._analyse, self._synthesise))
+        """Whether the torch transforms run as frozen graphs (see ``inference.py``)."""
+        return self.transforms.frozen
+
+    def describe(self) -> str:
+        """One line for logs: model id, preset, backend and where it runs."""
+        return (f"codec {self.model_id} ({self.metadata.get('preset', '?')}) from {self.path} "
+                f"on {self.transforms.describe()}; range coder {self._coder.implementation}")
 
     @staticmethod
     def bundled() -> list[str]:
@@ -100,22 +191,21 @@ class Codec:
             raise ValueError(f"frames must be uint8, got {arr.dtype}")
         return arr
 
-    @torch.inference_mode()
     def latent_symbols(self, frames: np.ndarray) -> np.ndarray:
         """Quantized latent of ``frames`` as integers (N, C, H*W), clamped to the tables."""
         arr = self._frames(frames)
-        x = torch.from_numpy(np.ascontiguousarray(arr)).to(self.device)
-        x = x.permute(0, 3, 1, 2).float().div_(255.0)
-        y = torch.round(self._analyse(x)).cpu()
-        y = torch.maximum(torch.minimum(y, self._high), self._low)
-        return (y - self._low).to(torch.int32).flatten(2).numpy()
+        c, h, w = self.latent_shape
+        if not len(arr):  # not every runtime accepts an empty batch
+            return np.zeros((0, c, h * w), dtype=np.int32)
+        y = np.maximum(np.minimum(self.transforms.analyse(arr), self._high), self._low)
+        return (y - self._low).astype(np.int32).reshape(len(arr), c, h * w)
 
     def encode(self, frames: np.ndarray) -> list[bytes]:
         """Compress uint8 RGB frames (N, 64, 64, 3) or one (64, 64, 3) into payloads."""
         symbols = self.latent_symbols(frames)
         return [bitstream.pack(self.model_id, self._coder.encode(s)) for s in symbols]
 
-    def _symbols(self, index: int, payload: object) -> np.ndarray:
+    def _symbols(self, payload: object) -> np.ndarray:
         body = bitstream.unpack(payload, self.model_id)  # type: ignore[arg-type]
         try:
             return self._coder.decode(body, self._symbols_per_channel)
@@ -123,7 +213,6 @@ class Codec:
             raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
                                  f"({exc})") from None
 
-    @torch.inference_mode()
     def decode(self, payloads: Iterable[bytes] | bytes) -> np.ndarray:
         """Reconstruct uint8 RGB frames (N, 64, 64, 3); BitstreamError for bad payloads."""
         if isinstance(payloads, (bytes, bytearray, memoryview)):
@@ -138,12 +227,9 @@ class Codec:
         symbols = []
         for i, payload in enumerate(items):
             try:
-                symbols.append(self._symbols(i, payload))
+                symbols.append(self._symbols(payload))
             except BitstreamError as exc:
                 prefix = f"payload {i}: " if len(items) > 1 else ""
                 raise BitstreamError(f"{prefix}{exc}") from None
-        c, h, w = self.model.latent_shape
-        y_hat = torch.from_numpy(np.stack(symbols)).float().view(-1, c, h, w) + self._low
-        x_hat = self._synthesise(y_hat.to(self.device))
-        x_hat = torch.clamp(x_hat, 0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
-        return x_hat.permute(0, 2, 3, 1).cpu().numpy()
+        y_hat = np.stack(symbols).astype(np.float32).reshape(-1, *self.latent_shape) + self._low
+        return self.transforms.synthesise(y_hat)

@@ -1,16 +1,25 @@
-"""Where the bundled rate points live and how a name or path resolves to a file."""
+"""Where the bundled rate points (and their ONNX exports) live, and how names resolve."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .errors import WeightsError
-from .weights import read_metadata
+from .metadata import read_metadata
+from .onnx_bundle import MANIFEST, is_bundle
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: The bundled rate point ``Codec.load()`` uses when none is named.
 DEFAULT_NAME = "mid"
 SUFFIX = ".safetensors"
+
+
+def user_path(weights: str | Path) -> Path:
+    """A path as the user wrote it, with ``~`` expanded where it names a home folder."""
+    try:
+        return Path(str(weights)).expanduser()
+    except RuntimeError:  # "~nouser/..." names no home folder
+        return Path(str(weights))
 
 
 def _rate_key(path: Path) -> tuple[float, str]:
@@ -39,11 +48,37 @@ def resolve(weights: str | Path | None) -> Path:
     text = str(weights)
     if text in names:
         return BUNDLED_DIR / f"{text}{SUFFIX}"
-    try:
-        path = Path(text).expanduser()
-    except RuntimeError:  # "~nouser/..." names no home folder
-        path = Path(text)
+    path = user_path(text)
     if not path.suffix and "/" not in text and not path.exists():
         raise WeightsError(f"weights {text!r}: neither a bundled name ({names or 'none'}) "
                            "nor an existing file")
     return path
+
+
+#: Exports of the bundled rate points for the onnxruntime backend: ``onnx/<name>/``.
+ONNX_DIR = BUNDLED_DIR / "onnx"
+
+
+def resolve_export(weights: str | Path | None) -> Path:
+    """The export directory the onnxruntime backend loads for ``weights``.
+
+    A bundled name (or None) maps to its bundled export; a directory (or its ``codec.json``)
+    is taken as it is. A ``.safetensors`` file needs exporting first, which needs torch.
+    """
+    names = bundled_names()
+    if weights is None or weights == "" or str(weights) in names:
+        name = resolve(weights).stem
+        directory = ONNX_DIR / name
+        if not is_bundle(directory):
+            raise WeightsError(f"no ONNX export of the bundled {name!r} is installed in "
+                               f"{ONNX_DIR}; write one with gan-compress-export {name} --out DIR "
+                               "and pass DIR as the weights")
+        return directory
+    path = user_path(weights)
+    if is_bundle(path):
+        return path
+    if path.is_file():
+        raise WeightsError(f"weights {path}: the onnxruntime backend loads an export directory "
+                           f"written by gan-compress-export, not a {path.suffix or 'plain'} "
+                           f"file; run gan-compress-export {path} --out DIR and pass DIR")
+    raise WeightsError(f"weights {path}: no ONNX export there (a directory with {MANIFEST})")

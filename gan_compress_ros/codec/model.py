@@ -12,8 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .entropy import CdfTables, FactorizedPrior
-from .presets import build_transforms, latent_shape, preset_config
+from .architectures import build_transforms
+from .entropy import FactorizedPrior
+from .presets import latent_shape, preset_config
+from .tables import CdfTables
 
 NOISE_SEED = 20240601
 

@@ -1,49 +1,71 @@
-"""Range coding of latent symbols with ``constriction`` over frozen integer tables.
+"""Range coding of latent symbols over frozen integer tables.
 
-The probabilities handed to constriction are the stored integers divided by 2**PRECISION,
-which is exact in float64, so every process builds the same quantized models from them.
+constriction does the coding where it is installed. Where it is not (it has no wheel for
+Linux aarch64, so none for Jetsons), ``rangecoder_py`` writes and reads the same bytes in
+pure Python. The probabilities handed to constriction are the stored integers divided by
+2**PRECISION, which is exact in float64, so every process builds the same quantized models.
 """
 
 from __future__ import annotations
 
-import constriction
 import numpy as np
 
-from .entropy import PRECISION, CdfTables
+from . import rangecoder_py
+from .tables import PRECISION, CdfTables
 
-_Categorical = constriction.stream.model.Categorical
-_RangeEncoder = constriction.stream.queue.RangeEncoder
-_RangeDecoder = constriction.stream.queue.RangeDecoder
+try:
+    import constriction
+except ImportError:  # pragma: no cover - exercised by the no-constriction tests
+    constriction = None
+
+#: The implementation ``TableCoder`` uses by default: ``constriction`` or ``python``.
+DEFAULT_IMPLEMENTATION = "constriction" if constriction is not None else "python"
 
 
 class TableCoder:
     """Codes a (C, K) array of per-channel symbols into bytes and back."""
 
-    def __init__(self, tables: CdfTables) -> None:
+    def __init__(self, tables: CdfTables, implementation: str = DEFAULT_IMPLEMENTATION) -> None:
+        if implementation not in ("constriction", "python"):
+            raise ValueError(f"unknown range coder {implementation!r}")
+        if implementation == "constriction" and constriction is None:
+            raise ValueError("constriction is not installed")
         self.tables = tables
-        self._models = []
+        self.implementation = implementation
+        self._models: list = []
         for c, length in enumerate(tables.lengths):
+            pmf = tables.pmf[c, :length]
             if length == 1:  # a constant channel carries no information: not coded
                 self._models.append(None)
-                continue
-            probs = tables.pmf[c, :length].astype(np.float64) / float(1 << PRECISION)
-            self._models.append(_Categorical(probs, perfect=False))
+            elif implementation == "python":
+                self._models.append(rangecoder_py.quantized_cdf(pmf))
+            else:
+                probs = pmf.astype(np.float64) / float(1 << PRECISION)
+                self._models.append(constriction.stream.model.Categorical(probs, perfect=False))
+
+    def _encoder(self):
+        if self.implementation == "python":
+            return rangecoder_py.RangeEncoder()
+        return constriction.stream.queue.RangeEncoder()
 
     def encode(self, symbols: np.ndarray) -> bytes:
         """Range-code ``symbols`` (C, K), each within its channel's alphabet."""
-        encoder = _RangeEncoder()
+        encoder = self._encoder()
         for model, row in zip(self._models, symbols, strict=True):
             if model is not None:
                 encoder.encode(np.ascontiguousarray(row, dtype=np.int32), model)
         words = encoder.get_compressed()
         # Trailing zero bytes are implied: the decoder pads with zeros to a whole word.
-        return words.astype(">u4").tobytes().rstrip(b"\0")
+        return np.asarray(words).astype(">u4").tobytes().rstrip(b"\0")
 
     def decode(self, body: bytes, count: int) -> np.ndarray:
         """Inverse of ``encode`` for ``count`` symbols per channel; may raise on corrupt data."""
         padded = bytes(body) + b"\0" * (-len(body) % 4)
         words = np.frombuffer(padded, dtype=">u4").astype(np.uint32)
-        decoder = _RangeDecoder(words)
+        if self.implementation == "python":
+            decoder = rangecoder_py.RangeDecoder(words)
+        else:
+            decoder = constriction.stream.queue.RangeDecoder(words)
         out = np.zeros((len(self._models), count), dtype=np.int32)
         for c, model in enumerate(self._models):
             if model is not None:

@@ -19,13 +19,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .entropy import CdfTables
 from .errors import WeightsError
+from .metadata import FILE_FORMAT, METADATA_KEY, WEIGHTS_VERSION, read_metadata
 from .model import CodecModel
+from .tables import CdfTables
 
-METADATA_KEY = "gan_compress_ros"
-FILE_FORMAT = "gan_compress_ros.weights"
-WEIGHTS_VERSION = 1
 TABLE_KEYS = ("entropy.offsets", "entropy.lengths", "entropy.pmf")
 
 
@@ -82,30 +80,6 @@ def save_weights(path: str | Path, model: CodecModel, tables: CdfTables,
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(metadata, sort_keys=True)})
     tmp.replace(path)
-    return metadata
-
-
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The JSON metadata of a weights file, without loading or validating tensors."""
-    path = Path(path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get(METADATA_KEY)
-    except FileNotFoundError:
-        raise WeightsError(f"weights file {path}: not found") from None
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise WeightsError(f"weights file {path}: not a readable safetensors file ({exc})") \
-            from None
-    if raw is None:
-        raise WeightsError(f"weights file {path}: no {METADATA_KEY!r} metadata; not written "
-                           "by gan-compress-train")
-    try:
-        metadata = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise WeightsError(f"weights file {path}: metadata is not valid JSON "
-                           f"({type(exc).__name__})") from None
-    if not isinstance(metadata, dict):
-        raise WeightsError(f"weights file {path}: metadata is not a JSON object")
     return metadata
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from ..codec import Codec
+from ..codec import BACKENDS, PRECISIONS, Codec
 from ..codec.errors import WeightsError
 from .runner import StartupError
 
@@ -20,23 +19,28 @@ def declare(node: Node, name: str, default: Any, description: str) -> Any:
 
 
 def load_codec(node: Node) -> Codec:
-    """Declare ``weights`` and ``device`` and load the codec; StartupError names the file."""
-    weights = declare(node, "weights", "", "weights file (.safetensors) or bundled rate point "
+    """Declare the codec parameters and load the codec; StartupError names the cause."""
+    weights = declare(node, "weights", "", "weights file (.safetensors), ONNX export directory "
+                      "(gan-compress-export) or bundled rate point "
                       f"({', '.join(Codec.bundled()) or 'none installed'}); empty: the "
                       "bundled default")
-    device = declare(node, "device", "cpu", "cpu, cuda or auto")
-    threads = int(declare(node, "threads", 1, "CPU threads for the codec (0: torch's "
+    backend = declare(node, "backend", "auto", f"{', '.join(BACKENDS)}: runtime of the "
+                      "transforms; auto takes onnxruntime for an export directory, else torch "
+                      "if installed, else onnxruntime. Payloads decode across backends")
+    device = declare(node, "device", "cpu", "cpu, cuda or auto (onnxruntime: TensorRT, then "
+                     "CUDA, then CPU, as installed)")
+    precision = declare(node, "precision", "fp32", f"{', '.join(PRECISIONS)}; fp16 needs "
+                        "torch on cuda, or onnxruntime with TensorRT or an export's fp16 "
+                        "models")
+    threads = int(declare(node, "threads", 1, "CPU threads for the codec (0: the runtime's "
                           "default); one leaves cores to the rest of the robot"))
-    if threads < 0:
-        raise StartupError(f"bad parameter threads={threads}: must be >= 0")
-    if threads:
-        torch.set_num_threads(threads)
     try:
-        codec = Codec.load(weights or None, device)
+        codec = Codec.load(weights or None, device, backend=backend, precision=precision,
+                           threads=threads)
     except WeightsError as exc:
         raise StartupError(f"cannot load weights: {exc}") from None
     except ValueError as exc:
-        raise StartupError(f"bad parameter device={device!r}: {exc}") from None
-    node.get_logger().info(f"codec {codec.model_id} ({codec.metadata.get('preset')}) from "
-                           f"{codec.path} on {codec.device}")
+        raise StartupError(f"bad codec parameters (backend={backend!r}, device={device!r}, "
+                           f"precision={precision!r}, threads={threads}): {exc}") from None
+    node.get_logger().info(codec.describe())
     return codec

@@ -1,8 +1,9 @@
 """gan-compress-bench: figures for docs/benchmarks.md, never pass/fail.
 
 ``codec`` (default): encode and decode milliseconds per frame at batch 1 and frames per second
-at batch 32, for each CPU thread count, next to OpenCV JPEG and WebP encode+decode of the same
-64x64 frames measured in the same run; and the cost of fitting camera frames into 64x64.
+at batch 32, for each CPU thread count and backend (torch, onnxruntime at each precision the
+export has), next to OpenCV JPEG and WebP encode+decode of the same 64x64 frames measured in
+the same run; and the cost of fitting camera frames into 64x64.
 ``pipeline``: the nodes as processes over DDS at a camera rate: latency, bytes on the wire,
 memory. ``soak``: the same for ten minutes, with figures per window.
 """
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
-from ..codec import Codec
+from ..codec import BACKENDS, Codec
+from ..codec.bundled import resolve_export
+from ..codec.errors import WeightsError
+from ..codec.onnx_bundle import read_bundle
 from ..training.data import eval_frames, fit
 from . import pipeline_bench
 from .report import machine_line, update_section
@@ -55,21 +58,25 @@ def _interleaved_ms(fns: dict[str, object], repeats: int, rounds: int = 5) -> di
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def bench(codecs: dict[str, Codec], frames: np.ndarray, threads: list[int],
+def bench(paths: dict[str, dict], frames: np.ndarray, threads: list[int],
           repeats: int) -> list[dict]:
-    """A row per thread count and codec path, with JPEG/WebP times measured alongside."""
+    """A row per thread count and codec path, with JPEG/WebP times measured alongside.
+
+    ``paths`` maps a label to ``Codec.load`` arguments; each is loaded per thread count
+    (onnxruntime fixes its threads when a model loads).
+    """
     rows = []
     one, batch = frames[:1], frames[:32]
-    payloads = {k: (c.encode(one), c.encode(batch)) for k, c in codecs.items()}
     for n in threads:
-        torch.set_num_threads(n)
         cv2.setNumThreads(n)
+        codecs = {k: Codec.load(threads=n, **kw) for k, kw in paths.items()}  # sets torch's
+        payloads = {k: (c.encode(one), c.encode(batch)) for k, c in codecs.items()}
         for c in codecs.values():  # warm-up
             for _ in range(3):
                 c.decode(c.encode(one))
         enc = _interleaved_ms({k: (lambda c=c: c.encode(one)) for k, c in codecs.items()},
                               repeats)
-        dec = _interleaved_ms({k: (lambda c=c, k=k: c.decode(payloads[k][0]))
+        dec = _interleaved_ms({k: (lambda c=c, p=payloads[k][0]: c.decode(p))
                                for k, c in codecs.items()}, repeats)
         big = _interleaved_ms({k: (lambda c=c: c.decode(c.encode(batch)))
                                for k, c in codecs.items()}, max(5, repeats // 10))
@@ -81,6 +88,38 @@ def bench(codecs: dict[str, Codec], frames: np.ndarray, threads: list[int],
                          "webp_ms": webp,
                          "payload_bytes": float(np.mean([len(p) for p in payloads[k][1]]))})
     return rows
+
+
+def codec_paths(weights: str | None, export: str | None, eager: bool,
+                backends: list[str], device: str = "cpu") -> dict[str, dict]:
+    """The paths to time, as ``Codec.load`` arguments by label.
+
+    torch: the default path (frozen on CPU), and eager too if ``eager``. onnxruntime: each
+    precision the export has (``export``, else the bundled export of bundled weights).
+    """
+    paths: dict[str, dict] = {}
+    model_id = None
+    if "torch" in backends:
+        default = Codec.load(weights, device, backend="torch")
+        model_id = default.model_id
+        label = "torch frozen (default)" if default.frozen else "torch eager (default)"
+        paths[label] = {"weights": weights, "device": device, "backend": "torch"}
+        if eager and default.frozen:
+            paths["torch eager"] = dict(paths[label], optimize=False)
+    if "onnxruntime" in backends:
+        try:
+            bundle = read_bundle(export or resolve_export(weights))
+        except WeightsError as exc:
+            print(f"gan-compress-bench: no onnxruntime rows ({exc})", file=sys.stderr)
+            return paths
+        if model_id is not None and bundle.model_id != model_id:
+            raise WeightsError(f"export {bundle.path} holds model {bundle.model_id}, the "
+                               f"weights {model_id}")
+        for precision in bundle.precisions:
+            paths[f"onnxruntime {precision}"] = {"weights": str(bundle.path), "device": device,
+                                                 "backend": "onnxruntime",
+                                                 "precision": precision}
+    return paths
 
 
 def table(rows: list[dict], codec: Codec) -> str:
@@ -105,17 +144,19 @@ def layer_rows(codec: Codec, repeats: int) -> list[tuple[str, str, float, float]
 
     Shows where the time goes and how close each layer runs to the CPU's peak.
     """
+    import torch
+
     from ..codec.gdn import GDN
     from ..codec.profile import count_macs
 
     rows = []
+    model = codec.transforms.model
     x = torch.rand(1, 3, 64, 64)
     with torch.inference_mode():
-        y = torch.round(codec.model.analyse(x))
-        if codec.model.config["noise_channels"]:
-            y = torch.cat([y, codec.model.decoder_noise], dim=1)
-        for name, seq, h in (("encoder", codec.model.encoder, x),
-                             ("decoder", codec.model.decoder, y)):
+        y = torch.round(model.analyse(x))
+        if model.config["noise_channels"]:
+            y = torch.cat([y, model.decoder_noise], dim=1)
+        for name, seq, h in (("encoder", model.encoder, x), ("decoder", model.decoder, y)):
             for layer in seq:
                 ms = _median_ms(lambda m=layer, t=h: m(t), repeats)
                 out = layer(h)
@@ -125,6 +166,40 @@ def layer_rows(codec: Codec, repeats: int) -> list[tuple[str, str, float, float]
                              f"{tuple(out.shape[1:])}", ms, macs / 1e6))
                 h = out
     return rows
+
+
+def layer_report(codec: Codec, repeats: int) -> str:
+    """The per-layer table (torch only) as markdown."""
+    import torch
+
+    torch.set_num_threads(1)
+    layers = layer_rows(codec, max(10, repeats // 2))
+    lines = ["", "Where the time goes (eager modules, batch 1, 1 thread; GMAC/s = "
+             "multiply-adds per second):", "",
+             "| transform | layer | ms | M multiply-adds | GMAC/s |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    lines += [f"| {t} | {name} | {ms:.3f} | {macs:.1f} | {macs / ms:.1f} |"
+              for t, name, ms, macs in layers]
+    total = sum(r[2] for r in layers), sum(r[3] for r in layers)
+    lines.append(f"| all | | {total[0]:.2f} | {total[1]:.1f} | {total[1] / total[0]:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
+    """Range coding alone, per frame, with each implementation installed here."""
+    from ..codec.rangecoder import TableCoder, constriction
+
+    symbols = codec.latent_symbols(frames[:32])
+    parts = []
+    for name in ("constriction", "python") if constriction is not None else ("python",):
+        coder = TableCoder(codec.tables, name)
+        bodies = [coder.encode(s) for s in symbols]
+        enc = _median_ms(lambda c=coder: [c.encode(s) for s in symbols], repeats) / len(symbols)
+        dec = _median_ms(lambda c=coder, b=bodies: [c.decode(x, symbols.shape[2]) for x in b],
+                         repeats) / len(symbols)
+        parts.append(f"{name} {enc:.2f} ms to encode, {dec:.2f} ms to decode")
+    return ("\nRange coding alone (32 frames' latents, per frame; python is the fallback where "
+            "constriction has no wheel): " + "; ".join(parts) + ".\n")
 
 
 def fit_rows(repeats: int) -> list[tuple[str, float]]:
@@ -141,37 +216,39 @@ def codec_main(argv: list[str]) -> int:
     """``gan-compress-bench codec``: the codec against JPEG and WebP."""
     p = argparse.ArgumentParser(prog="gan-compress-bench codec", description=__doc__)
     p.add_argument("--weights", default="", help="weights file or bundled name")
+    p.add_argument("--export", help="ONNX export of the weights for the onnxruntime rows "
+                   "(default: the bundled export of a bundled name)")
     p.add_argument("--data", nargs="*", default=[str(SAMPLE)], help="frames to time on")
     p.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--no-eager", action="store_true", help="time only the default (frozen) "
                    "path, not also the eager modules it replaced")
+    p.add_argument("--backends", nargs="+", default=list(BACKENDS[1:]),
+                   choices=BACKENDS[1:], help="backends to time (onnxruntime "
+                   "alone needs no torch)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as the nodes take it)")
     p.add_argument("--out", help="markdown file whose 'codec' section is rewritten")
     args = p.parse_args(argv)
-    codec = Codec.load(args.weights or None)
-    codecs = {"frozen (default)" if codec.frozen else "default (eager)": codec}
-    if not args.no_eager:
-        codecs["eager"] = Codec.load(args.weights or None, optimize=False)
+    weights = args.weights or None
+    paths = codec_paths(weights, args.export, not args.no_eager, args.backends, args.device)
+    if not paths:
+        print("gan-compress-bench: nothing to time", file=sys.stderr)
+        return 2
+    codec = Codec.load(**next(iter(paths.values())))
     frames = eval_frames(args.data)
     if len(frames) == 0:
         print("gan-compress-bench: no frames in --data", file=sys.stderr)
         return 2
     while len(frames) < 32:
         frames = np.concatenate([frames, frames])
-    report = table(bench(codecs, frames, args.threads, args.repeats), codec)
+    report = table(bench(paths, frames, args.threads, args.repeats), codec)
     cv2.setNumThreads(1)
+    report += coder_line(codec, frames, max(5, args.repeats // 10))
     report += ("\nFitting a camera frame into 64x64 (centre crop, area resize; OpenCV, 1 "
                "thread), per frame: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in
                                                   fit_rows(max(5, args.repeats // 5))) + ".\n")
-    torch.set_num_threads(1)
-    layers = layer_rows(codec, max(10, args.repeats // 2))
-    report += ("\nWhere the time goes (eager modules, batch 1, 1 thread; GMAC/s = multiply-adds "
-               "per second):\n\n| transform | layer | ms | M multiply-adds | GMAC/s |\n"
-               "| --- | --- | ---: | ---: | ---: |\n")
-    report += "".join(f"| {t} | {name} | {ms:.3f} | {macs:.1f} | {macs / ms:.1f} |\n"
-                      for t, name, ms, macs in layers)
-    total = sum(r[2] for r in layers), sum(r[3] for r in layers)
-    report += f"| all | | {total[0]:.2f} | {total[1]:.1f} | {total[1] / total[0]:.1f} |\n"
+    if codec.backend == "torch":
+        report += layer_report(codec, args.repeats)
     print(report)
     if args.out:
         command = "gan-compress-bench codec " + " ".join(argv)
@@ -185,7 +262,8 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     name = "soak" if soak else "pipeline"
     p = argparse.ArgumentParser(prog=f"gan-compress-bench {name}",
                                 description=pipeline_bench.__doc__)
-    p.add_argument("--weights", default="", help="weights file or bundled name")
+    p.add_argument("--weights", default="", help="weights file, export or bundled name")
+    p.add_argument("--backend", default="auto", choices=BACKENDS, help="both nodes' backend")
     p.add_argument("--duration", type=float, default=600.0 if soak else 60.0, help="seconds")
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--size", default="640x480", help="camera frame size WIDTHxHEIGHT")
@@ -202,12 +280,14 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
         p.error(f"--size must be WIDTHxHEIGHT, got {args.size!r}")
     pipeline_bench.local_ros_env()
     result = pipeline_bench.run_pipeline(args.weights, args.duration, args.fps, size,
-                                         args.threads, window_s=args.window)
+                                         args.threads, window_s=args.window,
+                                         backend=args.backend)
     command = f"gan-compress-bench {name} " + " ".join(argv)
     text = pipeline_bench.markdown(result, command.strip(), machine_line(), per_window=soak)
     print(text)
-    if args.out:
-        update_section(args.out, name, text)
+    if args.out:  # one section per backend named on the command line
+        section = name if args.backend == "auto" else f"{name}-{args.backend}"
+        update_section(args.out, section, text)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     if args.plot:

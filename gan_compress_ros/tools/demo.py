@@ -22,6 +22,7 @@ from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
+from ..codec import BACKENDS
 from ..nodes.camera_source import CameraSource
 from ..nodes.convert import fit, image_to_rgb, stamp_ns
 from ..nodes.decoder_node import DecoderNode
@@ -77,6 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=10.0, help="camera frames per second")
     p.add_argument("--weights", default="", help="weights file or bundled name (default: "
                    "the bundled default)")
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="codec backend of both nodes (see README, Backends)")
     p.add_argument("--resize-mode", default="crop", choices=["crop", "letterbox", "stretch"])
     p.add_argument("--out", default="demo_output", help="folder for the GIF, PNG and summary")
     return p.parse_args(argv)
@@ -100,7 +103,7 @@ def summarize(probe: Probe, enc: EncoderNode, dec: DecoderNode) -> dict:
               "decode_ms_p50": dec.diag.stats.snapshot()["ms_p50"],
               "latency_ms_p50": float(np.percentile(probe.latency_ms, 50)),
               "latency_ms_p99": float(np.percentile(probe.latency_ms, 99)),
-              "model_id": enc.codec.model_id}
+              "model_id": enc.codec.model_id, "backend": enc.codec.backend}
     for name in ("JPEG", "WebP"):
         for q in range(1, 101):  # the lowest quality that matches the codec's PSNR
             size, decoded = classic_decoded(name, orig, q)
@@ -130,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     nodes: dict[str, Node] = {}
     codec_params = [Parameter("weights", value=args.weights),
+                    Parameter("backend", value=args.backend),
                     Parameter("diagnostics_period", value=0.0)]
 
     def make(key: str, factory, params: list[Parameter]):
@@ -183,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 def format_summary(s: dict, out: Path) -> str:
     """Human-readable summary lines."""
     lines = [
-        f"frames through the pipeline: {s['frames']} (codec {s['model_id']})",
+        f"frames through the pipeline: {s['frames']} (codec {s['model_id']} on {s['backend']})",
         f"payload: {s['payload_bytes_per_frame']:.1f} B/frame; on the wire (serialized "
         f"CompressedImage): {s['wire_bytes_per_frame']:.1f} B/frame",
         f"raw 64x64 RGB: {s['raw_bytes_per_frame']} B/frame -> {s['ratio_to_raw']:.0f}x smaller",

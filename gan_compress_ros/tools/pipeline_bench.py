@@ -38,9 +38,10 @@ def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
             "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
 
 
-def start_nodes(weights: str, threads: int) -> list[subprocess.Popen]:
+def start_nodes(weights: str, threads: int, backend: str = "auto") -> list[subprocess.Popen]:
     """encoder_node and decoder_node as processes in NAMESPACE with reliable inputs."""
     common = ["-r", f"__ns:={NAMESPACE}", "-p", f"threads:={threads}",
+              "-p", f"backend:={backend}",
               "-p", "diagnostics_period:=2.0"] + (["-p", f"weights:={weights}"] if weights
                                                   else [])
     procs = []
@@ -136,11 +137,11 @@ class _Probe:
 
 def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
                  size: tuple[int, int] = (640, 480), threads: int = 1, warmup_s: float = 5.0,
-                 window_s: float = 60.0, progress: bool = True) -> dict:
+                 window_s: float = 60.0, progress: bool = True, backend: str = "auto") -> dict:
     """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
     import rclpy
 
-    procs = start_nodes(weights, threads)
+    procs = start_nodes(weights, threads, backend)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node("gan_compress_bench_probe", context=context)
@@ -171,7 +172,8 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
             executor.spin_once(timeout_sec=0.05)
         peaks = [rss_kib(p.pid)[1] for p in procs]
         alive = [p.poll() is None for p in procs]
-        return summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
+        result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
+        return dict(result, backend=backend)
     finally:
         executor.shutdown()
         node.destroy_node()
@@ -277,7 +279,8 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
     lines = [f"`{command}` on {machine}", "",
              f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
              f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
-             f"({r['threads']} codec thread each), reliable topics over Fast DDS on localhost.",
+             f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
+             "reliable topics over Fast DDS on localhost.",
              "", "| figure | value |", "| --- | ---: |",
              f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
              f"{r['decoded']} |",

@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import re
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-
-import torch
 
 
 def machine_line() -> str:
-    """What the figures were measured on: CPU model, cores, torch build."""
+    """What the figures were measured on: CPU model, cores, torch and onnxruntime builds."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -24,8 +23,14 @@ def machine_line() -> str:
                 break
     except OSError:
         pass
+    runtimes = []
+    for name in ("torch", "onnxruntime", "onnxruntime-gpu"):  # JetPack's is -gpu
+        try:
+            runtimes.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
     return (f"{model}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
-            f"torch {torch.__version__}")
+            + ", ".join(runtimes or ["no torch or onnxruntime"]))
 
 
 def update_section(path: str | Path, name: str, body: str) -> None:

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from ..codec.presets import build_transforms, preset_config
+from ..codec.architectures import build_transforms
+from ..codec.presets import preset_config
 
 
 class LatentConditionedDiscriminator(nn.Module):

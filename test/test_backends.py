@@ -1,0 +1,205 @@
+"""torch and onnxruntime backends: one bitstream, decodable across backends, close pixels.
+
+Uses the bundled ``mid`` rate point (the product default) and its shipped ONNX export; the
+fp16 models come from ``gan-compress-export --half`` run here. "Many frames" are ~1,100:
+random crops of the bundled sample clip and the test photos, and synthetic extremes (noise,
+flat colours, gradients, stripes, saturated and black frames).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from gan_compress_ros.codec import BitstreamError, Codec, bitstream
+from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
+from gan_compress_ros.codec.metadata import read_metadata
+from gan_compress_ros.codec.onnx_bundle import file_sha256, read_bundle
+from gan_compress_ros.tools.export import main as export_main
+from gan_compress_ros.training.data import find_images
+from gan_compress_ros.training.metrics import mean_psnr
+
+SAMPLE = BUNDLED_DIR.parent / "data" / "sample_clip"
+DATA = Path(__file__).parent / "data"
+#: Per-frame PSNR (dB) between the two backends' reconstructions of one payload: measured
+#: minimum 84.3 dB in fp32 (at most one grey level apart) and 60.7 dB for fp16 models.
+PIXEL_FLOOR = {"fp32": 50.0, "fp16": 40.0}
+#: Fraction of latent symbols the backends' encoders may round differently: measured 8e-7
+#: in fp32 and 1.8e-4 in fp16 on these frames.
+SYMBOL_CEILING = {"fp32": 1e-3, "fp16": 1e-2}
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mse = ((a.astype(np.float64) - b) ** 2).reshape(len(a), -1).mean(1)
+    return 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))
+
+
+@pytest.fixture(scope="module")
+def frames() -> np.ndarray:
+    rng = np.random.default_rng(2024)
+    crops = []
+    for path in [*find_images([SAMPLE]), *find_images([DATA / "train", DATA / "val"])]:
+        image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        small = cv2.resize(image, (160, 120), interpolation=cv2.INTER_AREA)
+        for source in (image, small):
+            for _ in range(8):
+                y = rng.integers(0, source.shape[0] - 63)
+                x = rng.integers(0, source.shape[1] - 63)
+                crops.append(source[y:y + 64, x:x + 64])
+    ramp = np.linspace(0, 255, 64, dtype=np.float64)
+    synthetic = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(64)]
+    synthetic += [np.full((64, 64, 3), rng.integers(0, 256, 3), np.uint8) for _ in range(32)]
+    synthetic += [np.zeros((64, 64, 3), np.uint8), np.full((64, 64, 3), 255, np.uint8)]
+    for c in range(3):
+        grad = np.zeros((64, 64, 3))
+        grad[..., c] = ramp[None, :]
+        synthetic += [grad.astype(np.uint8), grad.transpose(1, 0, 2).astype(np.uint8)]
+    stripes = (np.indices((64, 64)).sum(0) % 2 * 255).astype(np.uint8)
+    synthetic += [np.repeat(stripes[..., None], 3, 2), np.repeat(255 - stripes[..., None], 3, 2)]
+    out = np.stack(crops + synthetic)
+    assert len(out) > 1000
+    return out
+
+
+@pytest.fixture(scope="module")
+def half_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``gan-compress-export mid --half`` into a fresh directory."""
+    out = tmp_path_factory.mktemp("export") / "mid"
+    assert export_main(["mid", "--out", str(out), "--half"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def torch_codec() -> Codec:
+    return Codec.load("mid", backend="torch")
+
+
+def _onnx(precision: str, half_export: Path) -> Codec:
+    weights = None if precision == "fp32" else str(half_export)  # fp32: the bundled export
+    return Codec.load(weights, backend="onnxruntime", precision=precision)
+
+
+def test_export_writes_models_tables_and_metadata(half_export: Path,
+                                                  torch_codec: Codec) -> None:
+    bundle = read_bundle(half_export)
+    assert bundle.model_id == torch_codec.model_id
+    assert bundle.precisions == ["fp32", "fp16"]
+    assert sorted(p.name for p in half_export.iterdir()) == [
+        "codec.json", "decoder.fp16.onnx", "decoder.onnx", "encoder.fp16.onnx", "encoder.onnx"]
+    for name in ("offsets", "lengths", "pmf"):
+        assert np.array_equal(getattr(bundle.tables, name), getattr(torch_codec.tables, name))
+    assert bundle.manifest["source"]["metadata"]["model_id"] == torch_codec.model_id
+    for role in ("encoder", "decoder"):  # the export measured itself against torch
+        assert bundle.manifest["models"][role]["fp32"]["max_abs_difference_to_torch_fp32"] < 1e-3
+        assert bundle.manifest["models"][role]["fp16"]["max_abs_difference_to_torch_fp32"] < 0.1
+
+
+@pytest.mark.parametrize("name", ["low", "mid", "high"])
+def test_bundled_exports_match_bundled_weights(name: str, frames: np.ndarray) -> None:
+    """The shipped export of each rate point came from its weights file and runs like it."""
+    weights = BUNDLED_DIR / f"{name}.safetensors"
+    bundle = read_bundle(ONNX_DIR / name)
+    assert bundle.model_id == read_metadata(weights)["model_id"]
+    assert bundle.manifest["source"]["sha256"] == file_sha256(weights)
+    onnx, reference = Codec.load(name, backend="onnxruntime"), Codec.load(name, backend="torch")
+    assert onnx.model_id == reference.model_id
+    sample = frames[::16]
+    mismatch = np.mean(onnx.latent_symbols(sample) != reference.latent_symbols(sample))
+    assert mismatch <= SYMBOL_CEILING["fp32"]
+    payloads = reference.encode(sample)
+    assert _psnr(reference.decode(payloads), onnx.decode(payloads)).min() >= PIXEL_FLOOR["fp32"]
+
+
+def _chunked(fn, items, size: int = 32) -> np.ndarray:
+    """``fn`` over ``items`` in batches of ``size``.
+
+    Both runtimes are about 2x faster per frame at 32 than at 1,000.
+    """
+    return np.concatenate([fn(items[i:i + size]) for i in range(0, len(items), size)])
+
+
+def _payloads(codec: Codec, symbols: np.ndarray) -> list[bytes]:
+    """What ``codec.encode`` returns, from latent symbols already computed."""
+    return [bitstream.pack(codec.model_id, codec._coder.encode(s)) for s in symbols]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_payloads_decode_across_backends(precision: str, frames: np.ndarray,
+                                         torch_codec: Codec, half_export: Path) -> None:
+    onnx = _onnx(precision, half_export)
+    assert (onnx.backend, torch_codec.backend) == ("onnxruntime", "torch")
+    symbols_torch = _chunked(torch_codec.latent_symbols, frames)
+    symbols_onnx = _chunked(onnx.latent_symbols, frames)
+    from_torch, from_onnx = _payloads(torch_codec, symbols_torch), _payloads(onnx, symbols_onnx)
+    assert from_onnx[:5] == onnx.encode(frames[:5])
+    mismatch = float(np.mean(symbols_onnx != symbols_torch))
+    equal = float(np.mean([a == b for a, b in zip(from_torch, from_onnx, strict=True)]))
+    print(f"{precision}: {mismatch:.2e} of latent symbols differ; {equal:.3f} of payloads equal")
+    assert mismatch <= SYMBOL_CEILING[precision]
+    if precision == "fp32":  # measured 0.999 here, not promised by the design
+        assert equal > 0.99
+    decoded = {}
+    for origin, payloads in (("torch", from_torch), ("onnx", from_onnx)):
+        # Entropy decoding depends only on the integer tables: every payload gives the same
+        # symbols on both backends, and none fails.
+        for payload in payloads:
+            assert np.array_equal(onnx._symbols(payload), torch_codec._symbols(payload))
+        by_torch = _chunked(torch_codec.decode, payloads)
+        by_onnx = _chunked(onnx.decode, payloads)
+        floor = _psnr(by_torch, by_onnx).min()
+        print(f"{precision}: lowest PSNR between the backends' reconstructions {floor:.1f} dB")
+        assert floor >= PIXEL_FLOOR[precision]
+        decoded[origin] = by_torch if origin == "torch" else by_onnx
+    # End to end, each backend alone: the same quality against the source frames.
+    assert abs(mean_psnr(frames, decoded["torch"]) - mean_psnr(frames, decoded["onnx"])) < 0.05
+
+
+def test_any_symbols_in_the_tables_decode_on_both_backends(torch_codec: Codec) -> None:
+    """Latents anywhere in the coded range, however improbable, decode on both backends."""
+    onnx = Codec.load(backend="onnxruntime")
+    rng = np.random.default_rng(5)
+    lengths = torch_codec.tables.lengths
+    c, h, w = torch_codec.latent_shape
+    payloads = []
+    for i in range(300):
+        if i < 2:  # every symbol at the bottom, then the top of its alphabet
+            symbols = np.zeros((c, h * w), np.int64) + (lengths[:, None] - 1) * i
+        else:
+            symbols = rng.integers(0, lengths[:, None], (c, h * w))
+        body = torch_codec._coder.encode(symbols.astype(np.int32))
+        payloads.append(bitstream.pack(torch_codec.model_id, body))
+    for payload in payloads:
+        assert np.array_equal(onnx._symbols(payload), torch_codec._symbols(payload))
+    assert _psnr(torch_codec.decode(payloads), onnx.decode(payloads)).min() >= PIXEL_FLOOR["fp32"]
+
+
+def test_onnx_backend_rejects_bad_payloads_like_torch(torch_codec: Codec) -> None:
+    onnx = Codec.load(backend="onnxruntime")
+    good = onnx.encode(np.zeros((64, 64, 3), np.uint8))[0]
+    other = bytes([good[0]]) + bytes([good[1] ^ 0x5A, good[2]]) + good[3:]
+    for bad in (b"", good[:3], other, good[:4] + bytes(len(good) - 4)):
+        with pytest.raises(BitstreamError) as onnx_error:
+            onnx.decode(bad)
+        with pytest.raises(BitstreamError) as torch_error:
+            torch_codec.decode(bad)
+        assert str(onnx_error.value) == str(torch_error.value)
+
+
+def test_bundled_exports_are_reproduced_by_the_export_command(half_export: Path) -> None:
+    """``gan-compress-export`` rewrites the shipped models byte for byte (same versions)."""
+    from importlib.metadata import version
+
+    import torch
+
+    bundled = read_bundle(ONNX_DIR / "mid").manifest
+    recorded = bundled["exported_with"]
+    here = {"torch": torch.__version__, "onnx": version("onnx"),
+            "onnxscript": version("onnxscript")}
+    if any(recorded[k] != v for k, v in here.items()):
+        pytest.skip(f"the bundled exports were written with {recorded}, this is {here}")
+    fresh = read_bundle(half_export).manifest
+    for role in ("encoder", "decoder"):
+        assert fresh["models"][role]["fp32"]["sha256"] == bundled["models"][role]["fp32"]["sha256"]
