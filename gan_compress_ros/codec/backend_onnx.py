@@ -47,7 +47,7 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
     kind = str(device).split(":")[0]
     if kind == "cpu":
         return [CPU]
-    gpu = [p for p in (TENSORRT, CUDA) if p in available]
+    gpu = [p for p in PROVIDER_ORDER if p != CPU and p in available]
     if kind == "cuda":
         if not gpu:
             raise ValueError(f"device {device!r} requested but this onnxruntime has no CUDA or "

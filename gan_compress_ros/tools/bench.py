@@ -21,6 +21,7 @@ import numpy as np
 
 from ..codec import BACKENDS, Codec
 from ..codec.bundled import resolve_export
+from ..codec.choices import ONNXRUNTIME, TORCH
 from ..codec.errors import WeightsError
 from ..codec.onnx_bundle import read_bundle
 from ..training.data import eval_frames, fit
@@ -99,14 +100,14 @@ def codec_paths(weights: str | None, export: str | None, eager: bool,
     """
     paths: dict[str, dict] = {}
     model_id = None
-    if "torch" in backends:
-        default = Codec.load(weights, device, backend="torch")
+    if TORCH in backends:
+        default = Codec.load(weights, device, backend=TORCH)
         model_id = default.model_id
         label = "torch frozen (default)" if default.frozen else "torch eager (default)"
-        paths[label] = {"weights": weights, "device": device, "backend": "torch"}
+        paths[label] = {"weights": weights, "device": device, "backend": TORCH}
         if eager and default.frozen:
             paths["torch eager"] = dict(paths[label], optimize=False)
-    if "onnxruntime" in backends:
+    if ONNXRUNTIME in backends:
         try:
             bundle = read_bundle(export or resolve_export(weights))
         except WeightsError as exc:
@@ -117,7 +118,7 @@ def codec_paths(weights: str | None, export: str | None, eager: bool,
                                f"weights {model_id}")
         for precision in bundle.precisions:
             paths[f"onnxruntime {precision}"] = {"weights": str(bundle.path), "device": device,
-                                                 "backend": "onnxruntime",
+                                                 "backend": ONNXRUNTIME,
                                                  "precision": precision}
     return paths
 
