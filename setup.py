@@ -44,6 +44,8 @@ setup(
         # onnxruntime backend. On a Jetson install JetPack's onnxruntime-gpu instead (README).
         "onnxruntime": ["onnxruntime>=1.16"],
         "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3"],  # gan-compress-export
+        # gan-compress-eval's AV1 and HEVC intra anchors (SVT-AV1, x265, dav1d in the wheel)
+        "eval": ["av>=14"],
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
                 "ros-diagnostic-msgs"],
         "test": ["pytest", "hypothesis", "ruff", "colcon-core", "colcon-ros",
@@ -69,6 +71,7 @@ setup(
             "gan-compress-bench = gan_compress_ros.tools.bench:main",
             "gan-compress-fuzz = gan_compress_ros.tools.fuzz:main",
             "gan-compress-export = gan_compress_ros.tools.export:main",
+            "gan-compress-ablation = gan_compress_ros.tools.ablation:main",
         ],
     },
 )

@@ -17,6 +17,7 @@ import numpy as np
 from . import bitstream
 from .bundled import bundled_names, resolve, resolve_export, user_path
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
+from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
 from .errors import BitstreamError, WeightsError
 from .onnx_bundle import is_bundle, read_bundle
 from .presets import FRAME_SIZE
@@ -42,10 +43,10 @@ class Transforms(Protocol):
         """One line for logs."""
 
     def analyse(self, frames: np.ndarray) -> np.ndarray:
-        """Rounded float32 latent (N, C, h, w) of uint8 RGB frames (N, 64, 64, 3)."""
+        """Float32 latent (N, C, h, w), not rounded, of uint8 RGB frames (N, 64, 64, 3)."""
 
     def synthesise(self, y_hat: np.ndarray) -> np.ndarray:
-        """uint8 RGB frames (N, 64, 64, 3) of an integer-valued float32 latent."""
+        """uint8 RGB frames (N, 64, 64, 3) of a float32 latent (N, C, h, w)."""
 
 
 def torch_installed() -> bool:
@@ -85,7 +86,7 @@ def choose_backend(backend: str, weights: str | Path | None) -> str:
 class Codec:
     """A loaded codec. Batched; CPU by default; payloads decode alone, in any process."""
 
-    def __init__(self, transforms: Transforms, tables: CdfTables, model_id: str,
+    def __init__(self, transforms: Transforms, tables: CdfTables | ContextModel, model_id: str,
                  metadata: dict | None = None, path: Path | None = None) -> None:
         self.transforms = transforms
         self.tables = tables
@@ -93,10 +94,15 @@ class Codec:
         self.metadata = metadata or {}
         self.path = path
         self.latent_shape = transforms.latent_shape
-        self._coder = TableCoder(tables)
-        self._low = tables.lows.astype(np.float32).reshape(1, -1, 1, 1)
-        self._high = tables.highs.astype(np.float32).reshape(1, -1, 1, 1)
         self._symbols_per_channel = self.latent_shape[1] * self.latent_shape[2]
+        self._context: ContextCoder | None = None
+        if isinstance(tables, ContextModel):
+            self._coder = TableCoder(tables.tables)
+            self._context = ContextCoder(tables, self._coder)
+        else:
+            self._coder = TableCoder(tables)
+            self._low = tables.lows.astype(np.float32).reshape(1, -1, 1, 1)
+            self._high = tables.highs.astype(np.float32).reshape(1, -1, 1, 1)
 
     @classmethod
     def load(cls, weights: str | Path | None = None, device: str = "cpu",
@@ -191,19 +197,67 @@ class Codec:
             raise ValueError(f"frames must be uint8, got {arr.dtype}")
         return arr
 
+    @property
+    def variable_rate(self) -> bool:
+        """Whether ``encode`` takes a ``quality`` (a context model with gain units)."""
+        return self._context is not None
+
+    @property
+    def default_quality(self) -> float | None:
+        """The quality ``encode`` uses when none is given (None: a fixed-rate model)."""
+        if self._context is None:
+            return None
+        return float(self.metadata.get("default_quality", 0.5))
+
+    def quality_byte(self, quality: float | None) -> int:
+        """The byte a payload carries for ``quality`` in [0, 1] (None: the default)."""
+        if self._context is None:
+            if quality is not None:
+                raise ValueError("this model has one fixed rate: quality applies only to "
+                                 "variable-rate models (preset compact2)")
+            return 0
+        if quality is None:
+            quality = self.default_quality
+        if isinstance(quality, bool) or not isinstance(quality, (int, float, np.floating)) \
+                or not 0.0 <= float(quality) <= 1.0:
+            raise ValueError(f"quality={quality!r} must be a number in [0, 1]")
+        return int(round(float(quality) * (QUALITY_LEVELS - 1)))
+
     def latent_symbols(self, frames: np.ndarray) -> np.ndarray:
         """Quantized latent of ``frames`` as integers (N, C, H*W), clamped to the tables."""
         arr = self._frames(frames)
         c, h, w = self.latent_shape
         if not len(arr):  # not every runtime accepts an empty batch
             return np.zeros((0, c, h * w), dtype=np.int32)
-        y = np.maximum(np.minimum(self.transforms.analyse(arr), self._high), self._low)
+        y = np.round(self.transforms.analyse(arr))
+        y = np.maximum(np.minimum(y, self._high), self._low)
         return (y - self._low).astype(np.int32).reshape(len(arr), c, h * w)
 
-    def encode(self, frames: np.ndarray) -> list[bytes]:
-        """Compress uint8 RGB frames (N, 64, 64, 3) or one (64, 64, 3) into payloads."""
-        symbols = self.latent_symbols(frames)
-        return [bitstream.pack(self.model_id, self._coder.encode(s)) for s in symbols]
+    def latent(self, frames: np.ndarray, quality: float | None = None) -> np.ndarray:
+        """Context models: the integer latent (N, C, H, W) at ``quality``, before coding."""
+        if self._context is None:
+            raise ValueError("latent() is for context models; use latent_symbols()")
+        arr = self._frames(frames)
+        qbyte = self.quality_byte(quality)
+        if not len(arr):
+            return np.zeros((0, *self.latent_shape), dtype=np.int64)
+        gain = self._context.model.gain_enc[qbyte].reshape(1, -1, 1, 1)
+        return np.round(self.transforms.analyse(arr) * gain).astype(np.int64)
+
+    def encode(self, frames: np.ndarray, quality: float | None = None) -> list[bytes]:
+        """Compress uint8 RGB frames (N, 64, 64, 3) or one (64, 64, 3) into payloads.
+
+        ``quality`` in [0, 1] (0 fewest bytes, 1 most) for variable-rate models; None: the
+        model's default. Fixed-rate models refuse it.
+        """
+        if self._context is None:
+            self.quality_byte(quality)  # refuses a quality
+            symbols = self.latent_symbols(frames)
+            return [bitstream.pack(self.model_id, self._coder.encode(s)) for s in symbols]
+        qbyte = self.quality_byte(quality)
+        latent = self.latent(frames, quality)
+        bodies = self._context.encode(latent, np.full(len(latent), qbyte))
+        return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
 
     def _symbols(self, payload: object) -> np.ndarray:
         body = bitstream.unpack(payload, self.model_id)  # type: ignore[arg-type]
@@ -212,6 +266,26 @@ class Codec:
         except Exception as exc:  # constriction reports corrupt data as various errors
             raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
                                  f"({exc})") from None
+
+    def _decode_context(self, items: list) -> np.ndarray:
+        assert self._context is not None
+        qbytes, bodies = [], []
+        for i, payload in enumerate(items):
+            try:
+                qbyte, body = bitstream.unpack_quality(payload, self.model_id)
+            except BitstreamError as exc:
+                prefix = f"payload {i}: " if len(items) > 1 else ""
+                raise BitstreamError(f"{prefix}{exc}") from None
+            qbytes.append(qbyte)
+            bodies.append(body)
+        q = np.array(qbytes, dtype=np.int64)
+        try:
+            latent = self._context.decode(bodies, q)
+        except Exception as exc:  # constriction reports corrupt data as various errors
+            raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
+                                 f"({exc})") from None
+        gain = self._context.model.gain_dec[q][:, :, None, None]
+        return self.transforms.synthesise((latent * gain).astype(np.float32))
 
     def decode(self, payloads: Iterable[bytes] | bytes) -> np.ndarray:
         """Reconstruct uint8 RGB frames (N, 64, 64, 3); BitstreamError for bad payloads."""
@@ -224,6 +298,8 @@ class Codec:
                                  f"{type(payloads).__name__}") from None
         if not items:
             return np.zeros((0, *FRAME_SHAPE), dtype=np.uint8)
+        if self._context is not None:
+            return self._decode_context(items)
         symbols = []
         for i, payload in enumerate(items):
             try:

@@ -18,7 +18,7 @@ from .gdn import GDN
 
 def build_transforms(preset: str, config: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
     """Analysis (encoder) and synthesis (decoder) transforms of ``preset``."""
-    if preset == "compact":
+    if preset in ("compact", "compact2"):
         return _compact(config)
     if preset == "paper":
         return _paper(config)

@@ -170,13 +170,13 @@ class OnnxTransforms:
                 f"{self.precision} ({', '.join(self.model_files.values())})")
 
     def analyse(self, frames: np.ndarray) -> np.ndarray:
-        """Rounded latent (N, C, h, w) float32 of uint8 RGB frames (N, 64, 64, 3)."""
+        """Latent (N, C, h, w) float32, not rounded, of uint8 RGB frames (N, 64, 64, 3)."""
         x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32) / _SCALE
         y = self._sessions["encoder"].run(None, {self._inputs["encoder"]: x})[0]
-        return np.round(y.astype(np.float32, copy=False))
+        return y.astype(np.float32, copy=False)
 
     def synthesise(self, y_hat: np.ndarray) -> np.ndarray:
-        """uint8 RGB frames (N, 64, 64, 3) from an integer-valued latent (N, C, h, w)."""
+        """uint8 RGB frames (N, 64, 64, 3) from a latent (N, C, h, w)."""
         feed = {self._inputs["decoder"]: np.ascontiguousarray(y_hat, dtype=np.float32)}
         x_hat = self._sessions["decoder"].run(None, feed)[0].astype(np.float32, copy=False)
         x_hat = np.round(np.clip(x_hat, 0.0, 1.0) * _SCALE).astype(np.uint8)

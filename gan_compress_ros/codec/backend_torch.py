@@ -63,14 +63,14 @@ class TorchTransforms:
 
     @torch.inference_mode()
     def analyse(self, frames: np.ndarray) -> np.ndarray:
-        """Rounded latent (N, C, h, w) float32 of uint8 RGB frames (N, 64, 64, 3)."""
+        """Latent (N, C, h, w) float32, not rounded, of uint8 RGB frames (N, 64, 64, 3)."""
         x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
         x = x.permute(0, 3, 1, 2).float().div_(255.0).to(self._dtype)
-        return torch.round(self._analyse(x)).float().cpu().numpy()
+        return self._analyse(x).float().cpu().numpy()
 
     @torch.inference_mode()
     def synthesise(self, y_hat: np.ndarray) -> np.ndarray:
-        """uint8 RGB frames (N, 64, 64, 3) from an integer-valued latent (N, C, h, w)."""
+        """uint8 RGB frames (N, 64, 64, 3) from a latent (N, C, h, w)."""
         y = torch.from_numpy(y_hat).to(self.device, self._dtype)
         x_hat = self._synthesise(y).float()
         x_hat = torch.clamp(x_hat, 0.0, 1.0).mul_(255.0).round_().to(torch.uint8)

@@ -1,6 +1,12 @@
-"""The payload layout: a 4-byte header, then the range-coded latent symbols.
+"""The payload layout: a 4- or 5-byte header, then the range-coded latent symbols.
 
-``[format version: 1 byte][model id: 2 bytes, big-endian][check: 1 byte][range-coded body]``
+Version 1 (fixed-rate models with the factorized prior):
+``[version 1: 1 byte][model id: 2 bytes, big-endian][check: 1 byte][range-coded body]``
+
+Version 2 (variable-rate models with the context entropy model) adds the quality byte the
+decoder needs, so no decoder setting has to match the encoder's:
+``[version 2][model id: 2 bytes][check: 1 byte][quality: 1 byte][range-coded body]``
+(the check byte then covers the quality byte and the body).
 
 The frame size and latent shape follow from the model, so the header carries only what a
 decoder must check before trusting the body: that it speaks this format, holds the same
@@ -17,6 +23,8 @@ import zlib
 from .errors import BitstreamError
 
 FORMAT_VERSION = 1
+#: Payloads of context models (variable rate).
+CONTEXT_VERSION = 2
 #: ``CompressedImage.format`` of latent messages: short, since it travels with every frame.
 MESSAGE_FORMAT = "gan_compress"
 HEADER_BYTES = 4
@@ -40,7 +48,21 @@ def pack(model_id: str, body: bytes) -> bytes:
     return _HEADER.pack(FORMAT_VERSION, model_id_to_int(model_id), check_byte(body)) + body
 
 
-def unpack(payload: bytes, model_id: str) -> bytes:
+def pack_quality(model_id: str, quality: int, body: bytes) -> bytes:
+    """A version-2 payload: header for ``model_id``, the quality byte, then ``body``."""
+    rest = bytes([quality]) + body
+    return _HEADER.pack(CONTEXT_VERSION, model_id_to_int(model_id), check_byte(rest)) + rest
+
+
+def unpack_quality(payload: bytes, model_id: str) -> tuple[int, bytes]:
+    """Check a version-2 payload against this decoder; its quality byte and body."""
+    rest = unpack(payload, model_id, CONTEXT_VERSION)
+    if not rest:
+        raise BitstreamError("truncated payload: it ends before its quality byte")
+    return rest[0], rest[1:]
+
+
+def unpack(payload: bytes, model_id: str, expect_version: int = FORMAT_VERSION) -> bytes:
     """Check the header of ``payload`` against this decoder and return the body."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
@@ -52,9 +74,10 @@ def unpack(payload: bytes, model_id: str) -> bytes:
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
     version, mid, check = _HEADER.unpack_from(payload)
-    if version != FORMAT_VERSION:
+    if version != expect_version:
         raise BitstreamError(f"unsupported format version {version} (this decoder reads "
-                             f"version {FORMAT_VERSION}): corrupt or foreign payload")
+                             f"version {expect_version}): corrupt or foreign payload, or one "
+                             "made by another generation of the codec")
     if mid != model_id_to_int(model_id):
         raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
                              f"{model_id}: load the weights the encoder used")

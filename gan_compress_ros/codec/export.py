@@ -27,14 +27,17 @@ import onnx
 import torch
 from torch import nn
 
+from . import context_coding
 from .bundled import resolve
 from .choices import PRECISIONS
+from .context_coding import ContextModel
 from .errors import WeightsError
 from .model import CodecModel
 from .onnx_bundle import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
     DEFAULT_OPSET,
+    ENTROPY_FILE,
     MANIFEST,
     ROLES,
     file_sha256,
@@ -163,7 +166,8 @@ def _is_export(directory: Path) -> bool:
         manifest = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError, RecursionError):
         return False
-    names = {MANIFEST, *(model_filename(r, p) for r in ROLES for p in PRECISIONS)}
+    names = {MANIFEST, ENTROPY_FILE,
+             *(model_filename(r, p) for r in ROLES for p in PRECISIONS)}
     return (isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
             and {p.name for p in directory.iterdir()} <= names)
 
@@ -188,12 +192,20 @@ def _write(loaded: Any, source: Path, tmp: Path, half: bool, opset: int,
                 "max_abs_difference_to_torch_fp32": _max_difference(reference, path, role,
                                                                     shape)}
     tables = loaded.tables
+    if isinstance(tables, ContextModel):
+        from safetensors.numpy import save_file
+
+        save_file(context_coding.to_arrays(tables), str(tmp / ENTROPY_FILE))
+        entropy: dict[str, Any] = {"context": {
+            "file": ENTROPY_FILE, "sha256": file_sha256(tmp / ENTROPY_FILE),
+            "slices": tables.slices, "checkerboard": int(tables.checkerboard)}}
+    else:
+        entropy = {"tables": {"offsets": tables.offsets.tolist(),
+                              "lengths": tables.lengths.tolist(), "pmf": tables.pmf.tolist()}}
     manifest = {
         "format": BUNDLE_FORMAT, "bundle_version": BUNDLE_VERSION,
         "model_id": loaded.model_id, "preset": model.preset, "config": model.config,
-        "latent_shape": list(shape), "opset": opset, "models": models,
-        "tables": {"offsets": tables.offsets.tolist(), "lengths": tables.lengths.tolist(),
-                   "pmf": tables.pmf.tolist()},
+        "latent_shape": list(shape), "opset": opset, "models": models, **entropy,
         "source": {"file": source.name, "sha256": file_sha256(source),
                    "metadata": loaded.metadata},
         "exported_with": {"torch": torch.__version__, "onnx": onnx.__version__,

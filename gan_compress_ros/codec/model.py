@@ -1,8 +1,10 @@
-"""The codec network: analysis transform, quantizer, factorized prior, synthesis transform.
+"""The codec network: analysis transform, quantizer, entropy model, synthesis transform.
 
 Two paths over one set of weights (as in CompressAI): ``forward`` is the differentiable
 training path (noisy latent, likelihoods), while ``analyse``/``synthesise`` serve the real
-bitstream in ``api.Codec``.
+bitstream in ``api.Codec``. The entropy model is the factorized prior (``compact``,
+``paper``) or the context model with gain units (``compact2``); the gains are applied by the
+caller at coding time (``api.Codec``), so the transforms themselves know no quality.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import torch
 from torch import nn
 
 from .architectures import build_transforms
+from .context_coding import ContextModel
+from .context_model import ContextEntropyModel, GainUnits
 from .entropy import FactorizedPrior
-from .presets import latent_shape, preset_config
+from .presets import latent_shape, preset_config, uses_context
 from .tables import CdfTables
 
 NOISE_SEED = 20240601
@@ -44,7 +48,16 @@ class CodecModel(nn.Module):
         self.config = preset_config(preset, config)
         self.latent_shape = latent_shape(preset, self.config)
         self.encoder, self.decoder = build_transforms(preset, self.config)
-        self.prior = FactorizedPrior(self.latent_shape[0])
+        self.context = uses_context(self.config)
+        self.gain: GainUnits | None = None
+        if self.context:
+            self.prior = ContextEntropyModel(self.latent_shape, self.config["slices"],
+                                             bool(self.config["checkerboard"]),
+                                             self.config["context_hidden"])
+            if self.config["rate_levels"]:
+                self.gain = GainUnits(self.latent_shape[0], self.config["rate_levels"])
+        else:
+            self.prior = FactorizedPrior(self.latent_shape[0])
         noise = self.config["noise_channels"]
         # The decoder's noise input (the paper's "noise level") is a fixed draw at inference,
         # stored with the weights, so decoding is deterministic.
@@ -67,16 +80,48 @@ class CodecModel(nn.Module):
             y_hat = torch.cat([y_hat, noise.to(y_hat.dtype)], dim=1)
         return self.decoder(y_hat)
 
-    def forward(self, x: torch.Tensor, decoder_quant: str = "ste",
-                fresh_noise: bool = False) -> dict[str, torch.Tensor]:
-        """Training path: reconstruction, likelihoods of the noisy latent, and the latent."""
+    @property
+    def variable_rate(self) -> bool:
+        """Whether one set of weights serves every quality (gain units)."""
+        return self.gain is not None
+
+    def forward(self, x: torch.Tensor, decoder_quant: str = "ste", fresh_noise: bool = False,
+                qbytes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Training path: reconstruction, likelihoods of the noisy latent, and the latent.
+
+        ``qbytes`` (N,): quality bytes 0..255 of a variable-rate model (default 255). The
+        returned ``y_hat`` is the synthesis input (the rounded latent times the inverse gain).
+        """
         y = self.analyse(x)
+        if not self.context:
+            with torch.autocast(device_type=y.device.type, enabled=False):  # rate stays fp32
+                likelihoods = self.prior.likelihood(quantize(y.float(), "noise"))
+            y_hat = quantize(y, decoder_quant)
+            return {"x_hat": self.synthesise(y_hat, fresh_noise), "likelihoods": likelihoods,
+                    "y_hat": y_hat}
+        if qbytes is None:
+            qbytes = torch.full((x.shape[0],), 255, dtype=torch.long, device=x.device)
         with torch.autocast(device_type=y.device.type, enabled=False):  # rate stays fp32
-            likelihoods = self.prior.likelihood(quantize(y.float(), "noise"))
-        y_hat = quantize(y, decoder_quant)
+            y = y.float()
+            dec_gain = None
+            if self.gain is not None:
+                enc_gain, dec_gain = self.gain.gains(qbytes)
+                y = y * enc_gain
+            likelihoods = self.prior.likelihood(quantize(y, "noise"), quantize(y, "ste"),
+                                                qbytes)
+            y_hat = quantize(y, decoder_quant)
+            if dec_gain is not None:
+                y_hat = y_hat * dec_gain
         return {"x_hat": self.synthesise(y_hat, fresh_noise), "likelihoods": likelihoods,
                 "y_hat": y_hat}
 
-    def freeze_tables(self) -> CdfTables:
-        """Integer entropy tables of the current prior (call after training)."""
-        return self.prior.freeze()
+    def freeze_tables(self) -> CdfTables | ContextModel:
+        """The integer entropy model of the current prior (call after training)."""
+        if not self.context:
+            return self.prior.freeze()
+        if self.gain is not None:
+            gain_enc, gain_dec = self.gain.tables()
+        else:
+            ones = torch.ones(256, self.latent_shape[0]).numpy()
+            gain_enc, gain_dec = ones, ones
+        return self.prior.freeze(gain_enc, gain_dec)

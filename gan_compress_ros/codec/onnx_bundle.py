@@ -1,8 +1,9 @@
 """An ONNX export on disk: encoder and decoder models plus ``codec.json`` beside them.
 
 ``codec.json`` holds what the ONNX graphs do not: the model id every payload carries, the
-integer entropy tables, the latent shape and the source weights' metadata, and the SHA-256 of
-each model file. Reading it needs neither torch nor onnx, and it is validated like a weights
+integer entropy tables (a context model's integer networks, tables and gains lie beside it in
+``entropy.safetensors``), the latent shape and the source weights' metadata, and the SHA-256
+of each file. Reading it needs neither torch nor onnx, and it is validated like a weights
 file: files present and unaltered, tables valid, and a digest over the manifest itself.
 """
 
@@ -17,11 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from . import context_coding
 from .choices import PRECISIONS
+from .context_coding import ContextModel
 from .errors import WeightsError
 from .tables import CdfTables
 
 MANIFEST = "codec.json"
+#: A context model's integer entropy model, beside the manifest.
+ENTROPY_FILE = "entropy.safetensors"
 BUNDLE_FORMAT = "gan_compress_ros.onnx"
 BUNDLE_VERSION = 1
 ROLES = ("encoder", "decoder")
@@ -66,7 +71,7 @@ class OnnxBundle:
 
     path: Path
     manifest: dict[str, Any]
-    tables: CdfTables
+    tables: CdfTables | ContextModel
 
     @property
     def model_id(self) -> str:
@@ -112,7 +117,31 @@ def read_bundle(path: str | Path) -> OnnxBundle:
     return OnnxBundle(directory, manifest, tables)
 
 
-def _validate(directory: Path, manifest: Any) -> CdfTables:
+def _context_model(directory: Path, entry: Any, shape: list[int]) -> ContextModel:
+    """The context model an export's manifest names, checked against its SHA-256."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    if not isinstance(entry, dict) or entry.get("file") != ENTROPY_FILE:
+        raise ValueError(f"context must name {ENTROPY_FILE}")
+    file = directory / ENTROPY_FILE
+    if not file.is_file():
+        raise ValueError(f"{ENTROPY_FILE} is missing")
+    if file_sha256(file) != entry.get("sha256"):
+        raise ValueError(f"{ENTROPY_FILE} does not match its SHA-256 in {MANIFEST}: the file "
+                         "was altered or corrupted")
+    slices, checkerboard = entry["slices"], entry["checkerboard"]
+    if not isinstance(slices, int) or not isinstance(checkerboard, int):
+        raise ValueError("context slices and checkerboard must be integers")
+    try:
+        arrays = load_file(str(file))
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"{ENTROPY_FILE} is not readable ({exc})") from None
+    c, h, w = shape
+    return context_coding.from_arrays(arrays, (c, h, w), slices, bool(checkerboard))
+
+
+def _validate(directory: Path, manifest: Any) -> CdfTables | ContextModel:
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise ValueError(f"{MANIFEST} is not a {BUNDLE_FORMAT!r} manifest")
     if manifest.get("bundle_version") != BUNDLE_VERSION:
@@ -131,12 +160,17 @@ def _validate(directory: Path, manifest: Any) -> CdfTables:
     if not (isinstance(shape, list) and len(shape) == 3
             and all(isinstance(v, int) and v > 0 for v in shape)):
         raise ValueError(f"latent_shape {shape!r} is not three positive integers")
-    raw = manifest["tables"]
-    tables = CdfTables(np.asarray(raw["offsets"], np.int32), np.asarray(raw["lengths"], np.int32),
-                       np.asarray(raw["pmf"], np.int32))
-    if tables.pmf.ndim != 2:
-        raise ValueError("entropy table pmf must be 2-D")
-    tables.validate(shape[0])
+    tables: CdfTables | ContextModel
+    if "context" in manifest:
+        tables = _context_model(directory, manifest["context"], shape)
+    else:
+        raw = manifest["tables"]
+        tables = CdfTables(np.asarray(raw["offsets"], np.int32),
+                           np.asarray(raw["lengths"], np.int32),
+                           np.asarray(raw["pmf"], np.int32))
+        if tables.pmf.ndim != 2:
+            raise ValueError("entropy table pmf must be 2-D")
+        tables.validate(shape[0])
     models = manifest["models"]
     for role in ROLES:
         entries = models[role] if isinstance(models, dict) else None

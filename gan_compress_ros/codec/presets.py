@@ -18,6 +18,11 @@ MAX_CHANNELS = 1024
 
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "compact": {"channels": 96, "latent_channels": 64, "kernel": 5, "noise_channels": 0},
+    # compact's transforms with the context entropy model (``slices`` channel slices, each
+    # in a checkerboard of anchors first if ``checkerboard``) and ``rate_levels`` learned
+    # gain levels (0: one fixed rate). See context_coding.py and context_model.py.
+    "compact2": {"channels": 96, "latent_channels": 64, "kernel": 5, "noise_channels": 0,
+                 "slices": 4, "checkerboard": 1, "context_hidden": 128, "rate_levels": 8},
     "paper": {"latent_channels": 512, "noise_channels": 100},
 }
 
@@ -41,10 +46,28 @@ def preset_config(preset: str, overrides: dict[str, Any] | None = None) -> dict[
     if not 0 <= config["noise_channels"] <= MAX_CHANNELS:
         raise ValueError(f"noise_channels={config['noise_channels']} is out of range "
                          f"0..{MAX_CHANNELS}")
+    if "slices" in config:
+        if not 1 <= config["slices"] <= config["latent_channels"] or \
+                config["latent_channels"] % config["slices"]:
+            raise ValueError(f"slices={config['slices']} must divide latent_channels="
+                             f"{config['latent_channels']}")
+        if config["checkerboard"] not in (0, 1):
+            raise ValueError(f"checkerboard={config['checkerboard']} must be 0 or 1")
+        if not 1 <= config["context_hidden"] <= MAX_CHANNELS:
+            raise ValueError(f"context_hidden={config['context_hidden']} is out of range "
+                             f"1..{MAX_CHANNELS}")
+        if config["rate_levels"] == 1 or config["rate_levels"] > 64:
+            raise ValueError(f"rate_levels={config['rate_levels']} must be 0 (fixed rate) or "
+                             "2..64")
     if "kernel" in config and config["kernel"] not in (3, 5, 7, 9):
         raise ValueError(f"kernel={config['kernel']} must be 3, 5, 7 or 9 (odd, so the "
                          "latent stays 4x4)")
     return config
+
+
+def uses_context(config: dict[str, Any]) -> bool:
+    """Whether a preset config codes with the context entropy model (else the factorized)."""
+    return bool(config.get("slices"))
 
 
 def latent_shape(preset: str, config: dict[str, Any]) -> tuple[int, int, int]:

@@ -50,24 +50,38 @@ class TableCoder:
 
     def encode(self, symbols: np.ndarray) -> bytes:
         """Range-code ``symbols`` (C, K), each within its channel's alphabet."""
+        return self.encode_rows(list(enumerate(symbols)))
+
+    def encode_rows(self, rows: list[tuple[int, np.ndarray]]) -> bytes:
+        """Range-code each ``(table, symbols)`` in order, every symbol in its table's alphabet."""
         encoder = self._encoder()
-        for model, row in zip(self._models, symbols, strict=True):
+        for table, row in rows:
+            model = self._models[table]
             if model is not None:
                 encoder.encode(np.ascontiguousarray(row, dtype=np.int32), model)
         words = encoder.get_compressed()
         # Trailing zero bytes are implied: the decoder pads with zeros to a whole word.
         return np.asarray(words).astype(">u4").tobytes().rstrip(b"\0")
 
-    def decode(self, body: bytes, count: int) -> np.ndarray:
-        """Inverse of ``encode`` for ``count`` symbols per channel; may raise on corrupt data."""
+    def decoder(self, body: bytes) -> object:
+        """A decoder over ``body`` for ``decode_row``."""
         padded = bytes(body) + b"\0" * (-len(body) % 4)
         words = np.frombuffer(padded, dtype=">u4").astype(np.uint32)
         if self.implementation == "python":
-            decoder = rangecoder_py.RangeDecoder(words)
-        else:
-            decoder = constriction.stream.queue.RangeDecoder(words)
+            return rangecoder_py.RangeDecoder(words)
+        return constriction.stream.queue.RangeDecoder(words)
+
+    def decode_row(self, decoder: object, table: int, count: int) -> np.ndarray:
+        """The next ``count`` symbols of table ``table``; may raise on corrupt data."""
+        model = self._models[table]
+        if model is None:
+            return np.zeros(count, dtype=np.int32)
+        return np.asarray(decoder.decode(model, count), dtype=np.int32)  # type: ignore[attr-defined]
+
+    def decode(self, body: bytes, count: int) -> np.ndarray:
+        """Inverse of ``encode`` for ``count`` symbols per channel; may raise on corrupt data."""
+        decoder = self.decoder(body)
         out = np.zeros((len(self._models), count), dtype=np.int32)
-        for c, model in enumerate(self._models):
-            if model is not None:
-                out[c] = decoder.decode(model, count)
+        for c in range(len(self._models)):
+            out[c] = self.decode_row(decoder, c, count)
         return out

@@ -19,12 +19,18 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from . import context_coding
+from .context_coding import ContextModel
 from .errors import WeightsError
 from .metadata import FILE_FORMAT, METADATA_KEY, WEIGHTS_VERSION, read_metadata
 from .model import CodecModel
 from .tables import CdfTables
 
-TABLE_KEYS = ("entropy.offsets", "entropy.lengths", "entropy.pmf")
+#: Frozen tensors whose shape depends on training (not on the preset): shapes not checked.
+TABLE_KEYS = ("entropy.offsets", "entropy.lengths", "entropy.pmf", "context.offsets",
+              "context.lengths", "context.pmf")
+#: What a frozen entropy model is: tables of the factorized prior, or the context model.
+Frozen = CdfTables | ContextModel
 
 
 @dataclass
@@ -32,7 +38,7 @@ class LoadedWeights:
     """A validated weights file: the network in eval mode, its tables and metadata."""
 
     model: CodecModel
-    tables: CdfTables
+    tables: Frozen
     metadata: dict[str, Any]
     path: Path | None
 
@@ -54,16 +60,34 @@ def compute_model_id(tensors: dict[str, torch.Tensor], preset: str,
     return digest.hexdigest()[:4]
 
 
-def model_tensors(model: CodecModel, tables: CdfTables) -> dict[str, torch.Tensor]:
-    """Every tensor a weights file stores for ``model`` with frozen ``tables``."""
+def model_tensors(model: CodecModel, tables: Frozen) -> dict[str, torch.Tensor]:
+    """Every tensor a weights file stores for ``model`` with its frozen entropy model."""
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    if isinstance(tables, ContextModel):
+        for key, arr in context_coding.to_arrays(tables).items():
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(arr))
+        return tensors
     tensors["entropy.offsets"] = torch.from_numpy(tables.offsets.copy())
     tensors["entropy.lengths"] = torch.from_numpy(tables.lengths.copy())
     tensors["entropy.pmf"] = torch.from_numpy(tables.pmf.copy())
     return tensors
 
 
-def save_weights(path: str | Path, model: CodecModel, tables: CdfTables,
+def frozen_from_tensors(model: CodecModel, tensors: dict[str, Any]) -> Frozen:
+    """The frozen entropy model stored beside ``model``'s weights (ValueError if invalid)."""
+    if model.context:
+        arrays = {k: v.numpy() for k, v in tensors.items() if k.startswith("context.")}
+        return context_coding.from_arrays(arrays, model.latent_shape, model.config["slices"],
+                                          bool(model.config["checkerboard"]))
+    tables = CdfTables(tensors["entropy.offsets"].numpy(), tensors["entropy.lengths"].numpy(),
+                       tensors["entropy.pmf"].numpy())
+    if tables.pmf.ndim != 2:
+        raise ValueError("tensor entropy.pmf must be 2-D")
+    tables.validate(model.latent_shape[0])
+    return tables
+
+
+def save_weights(path: str | Path, model: CodecModel, tables: Frozen,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``model`` and its tables to ``path``; returns the metadata written."""
     tensors = model_tensors(model, tables)
@@ -99,7 +123,7 @@ def load_weights(path: str | Path, device: str | torch.device = "cpu") -> Loaded
     return LoadedWeights(model.to(device).eval(), tables, metadata, path)
 
 
-def _build_and_fill(path: Path, metadata: dict[str, Any]) -> tuple[CodecModel, CdfTables]:
+def _build_and_fill(path: Path, metadata: dict[str, Any]) -> tuple[CodecModel, Frozen]:
     if metadata.get("format") != FILE_FORMAT:
         raise ValueError(f"metadata format is {metadata.get('format')!r}, expected "
                          f"{FILE_FORMAT!r}")
@@ -110,8 +134,9 @@ def _build_and_fill(path: Path, metadata: dict[str, Any]) -> tuple[CodecModel, C
     if not isinstance(preset, str) or not isinstance(config, dict):
         raise ValueError("metadata lacks a preset name or config")
     model = CodecModel(preset, config)  # raises ValueError for unknown presets/settings
-    expected = model_tensors(model, CdfTables(np.zeros(1, np.int32), np.ones(1, np.int32),
-                                              np.ones((1, 1), np.int32)))
+    expected = model_tensors(model, model.freeze_tables() if model.context else
+                             CdfTables(np.zeros(1, np.int32), np.ones(1, np.int32),
+                                       np.ones((1, 1), np.int32)))
     with safe_open(str(path), framework="pt") as f:
         keys = set(f.keys())
         missing = sorted(set(expected) - keys)
@@ -129,15 +154,12 @@ def _build_and_fill(path: Path, metadata: dict[str, Any]) -> tuple[CodecModel, C
                              f"needs {tuple(ref.shape)}")
         if got.is_floating_point() and not torch.isfinite(got).all():
             raise ValueError(f"tensor {key} holds NaN or infinite values")
-    tables = CdfTables(tensors["entropy.offsets"].numpy(), tensors["entropy.lengths"].numpy(),
-                       tensors["entropy.pmf"].numpy())
-    if tables.pmf.ndim != 2:
-        raise ValueError("tensor entropy.pmf must be 2-D")
-    tables.validate(model.latent_shape[0])
+    tables = frozen_from_tensors(model, tensors)
     stored_id = metadata.get("model_id")
     actual_id = compute_model_id(tensors, preset, model.config)
     if stored_id != actual_id:
         raise ValueError(f"contents do not match the stored model id {stored_id!r} "
                          f"(computed {actual_id!r}): the file was altered or corrupted")
-    model.load_state_dict({k: v for k, v in tensors.items() if k not in TABLE_KEYS})
+    model.load_state_dict({k: v for k, v in tensors.items()
+                           if not k.startswith(("entropy.", "context."))})
     return model, tables

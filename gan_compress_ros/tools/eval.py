@@ -1,4 +1,7 @@
-"""gan-compress-eval: rate-distortion of codec weights against JPEG, WebP and AVIF.
+"""gan-compress-eval: rate-distortion of codec weights against classic codecs.
+
+Anchors: JPEG, WebP, AVIF, WebP without its container, and AV1 and HEVC intra as raw
+packets (PyAV). A variable-rate model is swept over its quality as one curve.
 
 Writes ``rd.csv`` (every point), ``rd.md`` (table, BD-rates, the bytes each codec needs at
 WebP's lowest-setting quality), ``rd.png`` (PSNR and MS-SSIM against bytes per frame) and
@@ -17,7 +20,9 @@ from tqdm import tqdm
 from ..codec.errors import WeightsError
 from ..training.data import eval_frames
 from ..training.plots import save_grid
+from ..training import classic_video
 from ..training.rd_eval import (
+    PYAV_CODECS,
     QUALITIES,
     RDPoint,
     bd_rate,
@@ -25,7 +30,7 @@ from ..training.rd_eval import (
     classic_curve,
     classic_decoded,
     plot_rd,
-    weights_point,
+    weights_curve,
     write_csv,
 )
 
@@ -98,18 +103,27 @@ def main(argv: list[str] | None = None) -> int:
     grid = [("original", frames[shown])]
     for w in tqdm(args.weights, desc="weights", disable=None):
         try:
-            point, recon = weights_point(w, frames)
+            measured = weights_curve(w, frames)
         except WeightsError as exc:
             print(f"gan-compress-eval: {exc}", file=sys.stderr)
             return 2
-        curves.setdefault(point.codec, []).append(point)
-        grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
-                     f"{point.psnr:.1f} dB", recon[shown]))
+        for point, recon in measured:
+            curves.setdefault(point.codec, []).append(point)
+        shown_points = measured if len(measured) == 1 else \
+            [measured[0], measured[len(measured) // 2], measured[-1]]
+        for point, recon in shown_points:
+            grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
+                         f"{point.psnr:.1f} dB", recon[shown]))
     if "WebP" in args.codecs:
         q = QUALITIES["WebP"][0]
         size, recon = classic_decoded("WebP", frames[shown], q)
         grid.append((f"WebP q{q} (lowest): {size:.0f} B/frame", recon))
-    for name in tqdm(args.codecs, desc="classic codecs", disable=None):
+    codecs = list(args.codecs)
+    if any(c in PYAV_CODECS for c in codecs) and not classic_video.available():
+        print("gan-compress-eval: PyAV with SVT-AV1 and x265 is not installed (pip install "
+              "'gan_compress_ros[eval]'): skipping " + ", ".join(PYAV_CODECS), file=sys.stderr)
+        codecs = [c for c in codecs if c not in PYAV_CODECS]
+    for name in tqdm(codecs, desc="classic codecs", disable=None):
         curves[name] = classic_curve(name, frames)
     points = [p for pts in curves.values() for p in pts]
     write_csv(points, out / "rd.csv")

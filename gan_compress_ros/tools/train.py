@@ -34,7 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--paper", action="store_true", help="the paper's preset and settings")
     p.add_argument("--preset", choices=sorted(PRESET_DEFAULTS))
     p.add_argument("--preset-config", help='JSON overrides, e.g. \'{"channels": 64}\'')
-    p.add_argument("--lmbda", type=float, help="rate weight: larger, fewer bytes (100)")
+    p.add_argument("--lmbda", type=float, help="rate weight: larger, fewer bytes (100); for a "
+                   "variable-rate preset (compact2), the weight at quality 1")
+    p.add_argument("--lmbda-q0", type=float, help="variable-rate presets: the rate weight at "
+                   "quality 0 (the fewest bytes), e.g. 2500 with --lmbda 15")
     p.add_argument("--steps", type=int, help="total steps (10000)")
     p.add_argument("--batch", type=int, help="batch per process (16)")
     p.add_argument("--lr", type=float, help="generator learning rate (3e-4)")

@@ -1,7 +1,9 @@
-"""Rate-distortion of codec weights against JPEG, WebP and AVIF on the same 64x64 frames.
+"""Rate-distortion of codec weights against classic codecs on the same 64x64 frames.
 
-Classic codecs are swept over many quality settings (JPEG and WebP through OpenCV, AVIF
-through Pillow); each weights file is one point. BD-rate (Bjontegaard) compares two curves:
+Classic codecs are swept over many quality settings: JPEG and WebP through OpenCV, AVIF
+through Pillow, WebP without its 20-byte RIFF container (what a link carrying WebP must
+carry), and AV1 and HEVC intra as raw packets through PyAV (``classic_video``). A
+fixed-rate weights file is one point; a variable-rate one is swept over its quality. BD-rate (Bjontegaard) compares two curves:
 the mean difference of log-rate over the quality range both cover, with log-rate linearly
 interpolated in quality (no curve fitting, so three points suffice), as a percentage.
 """
@@ -19,13 +21,26 @@ from PIL import Image
 
 from ..codec.api import Codec
 from ..codec.presets import PIXELS
+from . import classic_video
 from .metrics import msssim_per_frame, psnr_per_frame
 
+#: The RIFF header (12 bytes) and the "VP8 " chunk header (8 bytes) of a simple WebP file.
+WEBP_CONTAINER_BYTES = 20
+WEBP_RAW = "WebP (no container)"
+AV1_RAW = "AV1 intra (raw)"
+HEVC_RAW = "HEVC intra (raw)"
 QUALITIES = {
     "JPEG": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
     "WebP": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
     "AVIF": [0, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90],
+    WEBP_RAW: [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
+    AV1_RAW: classic_video.AV1_CRF,
+    HEVC_RAW: classic_video.HEVC_CRF,
 }
+#: Codecs that need PyAV (the ``eval`` extra); skipped with a note where it is missing.
+PYAV_CODECS = (AV1_RAW, HEVC_RAW)
+#: Qualities a variable-rate model is swept over.
+MODEL_QUALITIES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
 @dataclass
@@ -58,10 +73,21 @@ def _avif_roundtrip(frame: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
     return len(data), np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
-ROUNDTRIPS = {
+def _webp_raw(frame: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
+    size, back = ROUNDTRIPS["WebP"](frame, quality)
+    return size - WEBP_CONTAINER_BYTES, back
+
+
+ROUNDTRIPS: dict[str, Callable[[np.ndarray, int], tuple[int, np.ndarray]]] = {
     "JPEG": _cv2_roundtrip(".jpg", cv2.IMWRITE_JPEG_QUALITY),
     "WebP": _cv2_roundtrip(".webp", cv2.IMWRITE_WEBP_QUALITY),
     "AVIF": _avif_roundtrip,
+    WEBP_RAW: _webp_raw,
+}
+#: Codecs that code a whole frame set at once: per-frame bytes and reconstructions.
+BATCH_ROUNDTRIPS: dict[str, Callable[[np.ndarray, int], tuple[list[float], np.ndarray]]] = {
+    AV1_RAW: classic_video.av1_intra,
+    HEVC_RAW: classic_video.hevc_intra,
 }
 
 
@@ -75,20 +101,40 @@ def _point(codec: str, setting: str, frames: np.ndarray, sizes: list[int],
 
 def classic_curve(name: str, frames: np.ndarray,
                   qualities: list[int] | None = None) -> list[RDPoint]:
-    """``name`` (JPEG, WebP, AVIF) at each quality setting on ``frames``."""
-    run = ROUNDTRIPS[name]
+    """``name`` (a key of ``QUALITIES``) at each quality setting on ``frames``."""
     points = []
     for q in qualities or QUALITIES[name]:
-        results = [run(f, q) for f in frames]
+        if name in BATCH_ROUNDTRIPS:
+            sizes, recon = BATCH_ROUNDTRIPS[name](frames, q)
+            points.append(_point(name, f"crf{q}", frames, sizes, recon))  # type: ignore[arg-type]
+            continue
+        results = [ROUNDTRIPS[name](f, q) for f in frames]
         recon = np.stack([r[1] for r in results])
         points.append(_point(name, f"q{q}", frames, [r[0] for r in results], recon))
     return points
 
 
-def weights_point(weights: str | Path, frames: np.ndarray,
-                  label: str = "") -> tuple[RDPoint, np.ndarray]:
-    """One weights file on ``frames``: real payload bytes, decoded quality, reconstructions."""
+def weights_curve(weights: str | Path, frames: np.ndarray, label: str = "",
+                  qualities: list[float] | None = None
+                  ) -> list[tuple[RDPoint, np.ndarray]]:
+    """A weights file on ``frames``: one point, or a quality sweep if it is variable-rate."""
     codec = Codec.load(weights)
+    if not codec.variable_rate:
+        return [weights_point(weights, frames, label, codec)]
+    name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"
+    out = []
+    for q in qualities or MODEL_QUALITIES:
+        payloads = codec.encode(frames, quality=q)
+        recon = codec.decode(payloads)
+        out.append((_point(name, f"q{q:.2f}", frames, [len(p) for p in payloads], recon),
+                    recon))
+    return out
+
+
+def weights_point(weights: str | Path, frames: np.ndarray, label: str = "",
+                  codec: Codec | None = None) -> tuple[RDPoint, np.ndarray]:
+    """One weights file on ``frames``: real payload bytes, decoded quality, reconstructions."""
+    codec = codec or Codec.load(weights)
     payloads = codec.encode(frames)
     recon = codec.decode(payloads)
     name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"

@@ -38,6 +38,11 @@ from .metrics import mean_psnr, msssim_np
 from .plots import plot_losses, save_grid
 
 LOG_EVERY = 50
+#: Gain units start as if the transforms were trained at this lambda: a latent gain of
+#: sqrt(GAIN_REF_LMBDA / lambda) keeps the quantization step proportional to sqrt(lambda).
+GAIN_REF_LMBDA = 300.0
+#: Qualities at which a variable-rate model is evaluated after training.
+EVAL_QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -50,6 +55,9 @@ class TrainConfig:
     preset: str = "compact"
     preset_overrides: dict[str, int] = field(default_factory=dict)
     lmbda: float = 100.0
+    #: Variable-rate models: lambda at quality 0 (``lmbda`` is lambda at quality 1); each
+    #: sample draws a quality byte, and lambda is interpolated in log space between the two.
+    lmbda_q0: float = 0.0
     steps: int = 10000
     batch: int = 16
     lr: float = 3e-4
@@ -112,17 +120,27 @@ def params_digest(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def evaluate(model: CodecModel, frames: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+def lmbda_of(qbytes: torch.Tensor, lmbda_q1: float, lmbda_q0: float) -> torch.Tensor:
+    """Lambda of each quality byte: log-linear from ``lmbda_q0`` (byte 0) to ``lmbda_q1``."""
+    t = qbytes.float() / 255.0
+    return torch.exp(math.log(lmbda_q0) * (1 - t) + math.log(lmbda_q1) * t)
+
+
+def evaluate(model: CodecModel, frames: np.ndarray,
+             quality: float | None = None) -> tuple[dict[str, float], np.ndarray]:
     """Real range-coded bytes per frame, PSNR and MS-SSIM of ``model`` on ``frames``."""
     was_training = model.training
     codec = Codec.from_model(model.eval())
-    payloads = codec.encode(frames)
+    payloads = codec.encode(frames, quality=quality)
     recon = codec.decode(payloads)
     model.train(was_training)
     sizes = np.array([len(p) for p in payloads], dtype=np.float64)
-    return ({"bytes_per_frame": float(sizes.mean()), "bpp": float(sizes.mean() * 8 / PIXELS),
-             "psnr": mean_psnr(frames, recon), "ms_ssim": msssim_np(frames, recon),
-             "frames": int(len(frames))}, recon)
+    result = {"bytes_per_frame": float(sizes.mean()), "bpp": float(sizes.mean() * 8 / PIXELS),
+              "psnr": mean_psnr(frames, recon), "ms_ssim": msssim_np(frames, recon),
+              "frames": int(len(frames))}
+    if quality is not None:
+        result["quality"] = quality
+    return result, recon
 
 
 class Trainer:
@@ -156,6 +174,18 @@ class Trainer:
         self.val_frames = eval_crops(val_images)
         self.sampler = CropSampler(self.train_images, seed=config.seed + 1000 * self.rank)
         self.model = CodecModel(config.preset, config.preset_overrides)
+        if self.model.variable_rate:
+            if not config.lmbda_q0 > 0:
+                raise ValueError(f"preset {config.preset} is variable-rate: give --lmbda-q0 "
+                                 "(lambda at quality 0) as well as --lmbda (at quality 1)")
+            levels = torch.arange(self.model.config["rate_levels"]) * (255.0 / (
+                self.model.config["rate_levels"] - 1))
+            lams = lmbda_of(levels, config.lmbda, config.lmbda_q0)
+            with torch.no_grad():
+                log_gain = 0.5 * torch.log(GAIN_REF_LMBDA / lams)
+                self.model.gain.log_enc.copy_(log_gain[:, None].expand_as(
+                    self.model.gain.log_enc))
+                self.model.gain.log_dec.copy_(-self.model.gain.log_enc)
         if config.init:
             self._init_from(config.init)
         self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
@@ -186,11 +216,20 @@ class Trainer:
             self.model.load_state_dict(state)  # raises on any mismatch
             return
         loaded = load_weights(path)
-        if (loaded.model.preset, loaded.model.config) != (self.model.preset, self.model.config):
+        if (loaded.model.preset, loaded.model.config) == (self.model.preset, self.model.config):
+            self.model.load_state_dict(loaded.model.state_dict())
+            return
+        # Another preset: take the transforms where they match (e.g. compact -> compact2).
+        own = self.model.state_dict()
+        taken = {k: v for k, v in loaded.model.state_dict().items()
+                 if k.startswith(("encoder.", "decoder.")) and k in own
+                 and own[k].shape == v.shape}
+        wanted = [k for k in own if k.startswith(("encoder.", "decoder."))]
+        if len(taken) != len(wanted):
             raise ValueError(f"--init {path}: preset {loaded.model.preset} "
-                             f"{loaded.model.config} differs from this run's "
+                             f"{loaded.model.config} has other transforms than this run's "
                              f"{self.model.preset} {self.model.config}")
-        self.model.load_state_dict(loaded.model.state_dict())
+        self.model.load_state_dict(taken, strict=False)
 
     def _tensorboard(self) -> Any:
         if not self.main:
@@ -253,12 +292,24 @@ class Trainer:
         """One generator update and, once the GAN is on, one discriminator update."""
         cfg = self.config
         gan = cfg.beta > 0 and self.step >= cfg.gan_start
+        n = x.shape[0]
+        qbytes = None
+        if self.model.variable_rate:
+            qbytes = torch.randint(0, 256, (n,), device=x.device)
         with self._amp():
-            out = self.g_net(x, fresh_noise=cfg.fresh_decoder_noise)
+            out = self.g_net(x, fresh_noise=cfg.fresh_decoder_noise, qbytes=qbytes)
         x_hat, y_hat = out["x_hat"].float(), out["y_hat"].float()
-        bpp = losses.rate_bpp(out["likelihoods"], x.shape[0])
-        mse = losses.mse_255(x_hat, x)
-        loss = mse + cfg.lmbda * bpp
+        if qbytes is None:
+            bpp = losses.rate_bpp(out["likelihoods"], n)
+            mse = losses.mse_255(x_hat, x)
+            loss = mse + cfg.lmbda * bpp
+        else:  # per-sample lambda; each sample's loss scaled to a common magnitude
+            lam = lmbda_of(qbytes, cfg.lmbda, cfg.lmbda_q0)
+            bpp_i = -torch.log2(out["likelihoods"]).reshape(n, -1).sum(1) / PIXELS
+            mse_i = ((x_hat - x) ** 2).reshape(n, -1).mean(1) * 255.0 ** 2
+            norm = torch.sqrt(lam / math.sqrt(cfg.lmbda * cfg.lmbda_q0))
+            loss = ((mse_i + lam * bpp_i) / norm).mean()
+            bpp, mse = bpp_i.mean(), mse_i.mean()
         if cfg.msssim_weight:
             loss = loss + cfg.msssim_weight * (1 - losses.msssim(x_hat.clamp(0, 1), x))
         terms = {"mse": mse.item(), "bpp": bpp.item()}
@@ -350,6 +401,8 @@ class Trainer:
         cpu_model = copy.deepcopy(self.model).cpu().to(memory_format=torch.contiguous_format)
         result, recon = evaluate(cpu_model, self.val_frames) if len(self.val_frames) else ({},
                                                                                          None)
+        curve = [evaluate(cpu_model, self.val_frames, q)[0] for q in EVAL_QUALITIES] \
+            if cpu_model.variable_rate and len(self.val_frames) else []
         meta = {
             "training": {**asdict(self.config), "steps_done": self.step,
                          "commands": [*self.history, self.config.command],
@@ -357,6 +410,8 @@ class Trainer:
                          "train_images": len(self.train_images), "torch": torch.__version__},
             "evaluation": result,
         }
+        if curve:
+            meta["evaluation_curve"] = curve
         written = save_weights(self.out / "weights.safetensors", cpu_model,
                                cpu_model.freeze_tables(), meta)
         (self.out / "model_card.md").write_text(model_card(written))
@@ -394,6 +449,11 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- Loss: MSE + lambda * bpp; {gan}",
         f"- Wall time: {t.get('wall_time_s')} s (torch {t.get('torch')})",
     ]
+    curve = meta.get("evaluation_curve", [])
+    if curve:
+        lines.append(f"- Quality sweep on {curve[0]['frames']} validation frames: " + "; ".join(
+            f"q {p['quality']:.2f}: {p['bytes_per_frame']:.1f} B, {p['psnr']:.2f} dB, "
+            f"MS-SSIM {p['ms_ssim']:.4f}" for p in curve))
     if e:
         lines.append(f"- Measured on {e['frames']} validation frames (64x64 centre crops): "
                      f"{e['bytes_per_frame']:.1f} bytes/frame ({e['bpp']:.3f} bpp), "
