@@ -12,6 +12,7 @@ setup(
     packages=find_packages(exclude=["test", "test.*"]),
     package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md", "weights/onnx/README.md",
                             "weights/onnx/*/*.onnx", "weights/onnx/*/codec.json",
+                            "weights/onnx/*/entropy.safetensors",
                             "data/README.md", "data/sample_clip/*.jpg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),

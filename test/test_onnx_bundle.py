@@ -30,10 +30,18 @@ from gan_compress_ros.codec.onnx_bundle import MANIFEST, read_bundle
 from gan_compress_ros.tools.export import main as export_main
 
 
+@pytest.fixture(scope="module")
+def v1_export(trained_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An export of the session's small fixed-rate codec (manifest with inline tables)."""
+    out = tmp_path_factory.mktemp("v1export") / "small"
+    export(trained_weights, out)
+    return out
+
+
 @pytest.fixture()
-def copy(tmp_path: Path) -> Path:
-    """A writable copy of the bundled mid export."""
-    return Path(shutil.copytree(ONNX_DIR / "mid", tmp_path / "mid"))
+def copy(v1_export: Path, tmp_path: Path) -> Path:
+    """A writable copy of that export."""
+    return Path(shutil.copytree(v1_export, tmp_path / "small"))
 
 
 def _edit_manifest(directory: Path, change) -> None:
@@ -66,7 +74,7 @@ def test_damaged_export_is_refused(copy: Path, damage, message: str) -> None:
     assert str(copy) in str(exc.value)
 
 
-def test_resigned_manifest_with_bad_tables_is_refused(copy: Path) -> None:
+def test_resigned_manifest_with_bad_tables_is_refused(copy: Path, v1_export: Path) -> None:
     """A manifest whose digest was recomputed still needs valid tables and fields."""
     from gan_compress_ros.codec.onnx_bundle import write_manifest
 
@@ -82,26 +90,26 @@ def test_resigned_manifest_with_bad_tables_is_refused(copy: Path) -> None:
                             (lambda m: m["models"].__setitem__("encoder", "encoder.onnx"),
                              "models.encoder must map"),
                             (lambda m: m.__setitem__("latent_shape", [64, 4]), "latent_shape")):
-        manifest = json.loads((ONNX_DIR / "mid" / MANIFEST).read_text())
+        manifest = json.loads((v1_export / MANIFEST).read_text())
         change(manifest)
         write_manifest(copy, manifest)
         with pytest.raises(WeightsError, match=message):
             read_bundle(copy)
 
 
-def test_models_must_match_the_manifest_latent_shape(copy: Path) -> None:
+def test_models_must_match_the_manifest_latent_shape(copy: Path, v1_export: Path) -> None:
     from gan_compress_ros.codec.onnx_bundle import write_manifest
 
-    manifest = json.loads((ONNX_DIR / "mid" / MANIFEST).read_text())
-    manifest["latent_shape"] = [64, 2, 8]  # same channels (tables fit), other layout
+    manifest = json.loads((v1_export / MANIFEST).read_text())
+    manifest["latent_shape"] = [32, 2, 8]  # same channels (tables fit), other layout
     write_manifest(copy, manifest)
-    with pytest.raises(WeightsError, match=r"encoder's latent has shape \[64, 4, 4\]"):
+    with pytest.raises(WeightsError, match=r"encoder's latent has shape \[32, 4, 4\]"):
         Codec.load(str(copy))
 
 
 def test_wrong_kind_of_weights_for_a_backend(copy: Path) -> None:
     with pytest.raises(WeightsError, match="loads an export directory.*gan-compress-export"):
-        Codec.load(str(BUNDLED_DIR / "mid.safetensors"), backend="onnxruntime")
+        Codec.load(str(BUNDLED_DIR / "codec.safetensors"), backend="onnxruntime")
     with pytest.raises(WeightsError, match="runs on backend onnxruntime, not torch"):
         Codec.load(str(copy), backend="torch")
     with pytest.raises(WeightsError, match="no ONNX export there"):
@@ -137,14 +145,14 @@ def test_providers_are_chosen_in_order() -> None:
     assert choose_providers("cpu", everything) == [CPU]
 
 
-def test_tensorrt_options_keep_each_model_apart(tmp_path: Path) -> None:
+def test_tensorrt_options_keep_each_model_apart(tmp_path: Path, v1_export: Path) -> None:
     """Each model file gets its own TensorRT engine folder, and fp16 reaches TensorRT.
 
     TensorRT names cached engines by file and node names, which all exports share.
     """
-    folders = {engine_cache(read_bundle(ONNX_DIR / name).manifest["models"][role]["fp32"])
-               for name in ("low", "mid", "high") for role in ("encoder", "decoder")}
-    assert len(folders) == 6
+    folders = {engine_cache(read_bundle(d).manifest["models"][role]["fp32"])
+               for d in (ONNX_DIR / "codec", v1_export) for role in ("encoder", "decoder")}
+    assert len(folders) == 4
     options = provider_options([TENSORRT, CUDA, CPU], 1, True, tmp_path)
     assert options[0] == {"device_id": 1, "trt_fp16_enable": True,
                           "trt_engine_cache_enable": True,
@@ -185,9 +193,9 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch, capsys
 
 
 def test_export_replaces_an_earlier_export(copy: Path) -> None:
-    manifest = export("low", copy)  # over the copy of mid's export
+    manifest = export("low", copy)  # the bundled model over the copy of another export
     assert read_bundle(copy).model_id == manifest["model_id"] == Codec.load("low").model_id
-    assert not (copy.parent / "mid.partial").exists()
+    assert not (copy.parent / "small.partial").exists()
 
 
 class _GpuSession:

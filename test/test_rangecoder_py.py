@@ -31,8 +31,9 @@ def _random_pmfs(rng: np.random.Generator, channels: int) -> list[np.ndarray]:
 
 
 def _bundled_pmfs() -> list[np.ndarray]:
-    tables = Codec.load(backend="onnxruntime").tables
-    return [tables.pmf[c, :n] for c, n in enumerate(tables.lengths) if n > 1]
+    """The bundled model's Gaussian tables (256 of them: a sample of 16)."""
+    tables = Codec.load(backend="onnxruntime").tables.tables
+    return [tables.pmf[c, :n] for c, n in enumerate(tables.lengths) if n > 1][::16]
 
 
 def _decode_or_error(make_decoder, models, count):
@@ -75,9 +76,11 @@ def test_same_words_and_symbols_as_constriction(seed: int) -> None:
                 assert all(np.array_equal(a, b) for a, b in zip(want, got, strict=True))
 
 
-def test_codec_payloads_are_identical_with_either_coder(val_frames: np.ndarray) -> None:
-    codec = Codec.load(backend="onnxruntime")
-    symbols = codec.latent_symbols(val_frames)
+def test_codec_payloads_are_identical_with_either_coder(codec: Codec,
+                                                        val_frames: np.ndarray) -> None:
+    from gan_compress_ros.codec.context_coding import ContextCoder
+
+    symbols = codec.latent_symbols(val_frames)  # the fixed-rate codec of the session
     fast, slow = TableCoder(codec.tables, "constriction"), TableCoder(codec.tables, "python")
     for row in symbols:
         body = fast.encode(row)
@@ -85,6 +88,17 @@ def test_codec_payloads_are_identical_with_either_coder(val_frames: np.ndarray) 
         assert np.array_equal(slow.decode(body, row.shape[1]), row)
     with pytest.raises(ValueError, match="unknown range coder"):
         TableCoder(codec.tables, "zstd")
+    bundled = Codec.load(backend="onnxruntime")  # the context model's grouped rows
+    model = bundled.tables
+    fast2 = ContextCoder(model, TableCoder(model.tables, "constriction"))
+    slow2 = ContextCoder(model, TableCoder(model.tables, "python"))
+    for q in (0.0, 0.5, 1.0):
+        latent = bundled.latent(val_frames, q)
+        qbytes = np.full(len(latent), bundled.quality_byte(q))
+        bodies = fast2.encode(latent, qbytes)
+        assert slow2.encode(latent, qbytes) == bodies
+        np.testing.assert_array_equal(slow2.decode(bodies, qbytes),
+                                      fast2.decode(bodies, qbytes))
 
 
 def test_codec_runs_without_torch_and_constriction() -> None:

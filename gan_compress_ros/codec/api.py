@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import bitstream
-from .bundled import bundled_names, resolve, resolve_export, user_path
+from .bundled import bundled_names, preset_quality, resolve, resolve_export, user_path
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
 from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
 from .errors import BitstreamError, WeightsError
@@ -87,7 +87,8 @@ class Codec:
     """A loaded codec. Batched; CPU by default; payloads decode alone, in any process."""
 
     def __init__(self, transforms: Transforms, tables: CdfTables | ContextModel, model_id: str,
-                 metadata: dict | None = None, path: Path | None = None) -> None:
+                 metadata: dict | None = None, path: Path | None = None,
+                 quality: float | None = None) -> None:
         self.transforms = transforms
         self.tables = tables
         self.model_id = model_id
@@ -96,6 +97,7 @@ class Codec:
         self.latent_shape = transforms.latent_shape
         self._symbols_per_channel = self.latent_shape[1] * self.latent_shape[2]
         self._context: ContextCoder | None = None
+        self._quality = quality
         if isinstance(tables, ContextModel):
             self._coder = TableCoder(tables.tables)
             self._context = ContextCoder(tables, self._coder)
@@ -128,7 +130,8 @@ class Codec:
             bundle = read_bundle(resolve_export(weights))
             transforms = OnnxTransforms(bundle, device, precision, threads)
             metadata = dict(bundle.manifest["source"].get("metadata", {}))
-            return cls(transforms, bundle.tables, bundle.model_id, metadata, bundle.path)
+            return cls(transforms, bundle.tables, bundle.model_id, metadata, bundle.path,
+                       preset_quality(weights))
         if not torch_installed():
             raise ValueError("backend torch needs PyTorch, which is not installed: install "
                              "torch, or use backend onnxruntime")
@@ -141,7 +144,8 @@ class Codec:
                                "not torch")
         loaded = load_weights(path, "cpu")
         transforms = TorchTransforms(loaded.model, device, precision, optimize, threads)
-        return cls(transforms, loaded.tables, loaded.model_id, loaded.metadata, path)
+        return cls(transforms, loaded.tables, loaded.model_id, loaded.metadata, path,
+                   preset_quality(weights))
 
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:
@@ -183,7 +187,7 @@ class Codec:
 
     @staticmethod
     def bundled() -> list[str]:
-        """Names of the bundled rate points, lowest rate first."""
+        """Names of the bundled quality presets, lowest rate first."""
         return bundled_names()
 
     def _frames(self, frames: np.ndarray) -> np.ndarray:
@@ -207,6 +211,8 @@ class Codec:
         """The quality ``encode`` uses when none is given (None: a fixed-rate model)."""
         if self._context is None:
             return None
+        if self._quality is not None:  # a named preset of the bundled model
+            return self._quality
         return float(self.metadata.get("default_quality", 0.5))
 
     def quality_byte(self, quality: float | None) -> int:
@@ -224,9 +230,14 @@ class Codec:
         return int(round(float(quality) * (QUALITY_LEVELS - 1)))
 
     def latent_symbols(self, frames: np.ndarray) -> np.ndarray:
-        """Quantized latent of ``frames`` as integers (N, C, H*W), clamped to the tables."""
+        """Quantized latent of ``frames`` as integers (N, C, H*W), clamped to the tables.
+
+        Context models: the integer latent at the default quality, before coding.
+        """
         arr = self._frames(frames)
         c, h, w = self.latent_shape
+        if self._context is not None:
+            return self.latent(arr).reshape(len(arr), c, h * w)
         if not len(arr):  # not every runtime accepts an empty batch
             return np.zeros((0, c, h * w), dtype=np.int32)
         y = np.round(self.transforms.analyse(arr))

@@ -1,15 +1,23 @@
-"""Where the bundled rate points (and their ONNX exports) live, and how names resolve."""
+"""Where the bundled model (and its ONNX export) lives, and how names resolve.
+
+One variable-rate model is bundled; ``low``, ``mid`` and ``high`` name quality presets of it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .errors import WeightsError
-from .metadata import read_metadata
 from .onnx_bundle import MANIFEST, is_bundle
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
-#: The bundled rate point ``Codec.load()`` uses when none is named.
+#: The bundled variable-rate model (``weights/<MODEL>.safetensors``, ``weights/onnx/<MODEL>``).
+MODEL = "codec"
+#: Named quality presets of the bundled model, lowest rate first (``weights:=low`` etc.).
+#: Chosen so each preset spends about the bytes per frame of the v1 rate point of its name
+#: on the validation photos (docs/results.md).
+QUALITY_PRESETS = {"low": 0.3, "mid": 0.55, "high": 0.7}
+#: The preset ``Codec.load()`` uses when none is named.
 DEFAULT_NAME = "mid"
 SUFFIX = ".safetensors"
 
@@ -22,32 +30,27 @@ def user_path(weights: str | Path) -> Path:
         return Path(str(weights))
 
 
-def _rate_key(path: Path) -> tuple[float, str]:
-    try:
-        rate = read_metadata(path).get("evaluation", {}).get("bytes_per_frame")
-    except WeightsError:
-        rate = None
-    return (float(rate) if isinstance(rate, (int, float)) else float("inf"), path.stem)
-
-
 def bundled_names() -> list[str]:
-    """Names of the bundled weights, lowest measured rate first."""
-    files = sorted(BUNDLED_DIR.glob(f"*{SUFFIX}"))
-    return [p.stem for p in sorted(files, key=_rate_key)]
+    """Names of the bundled quality presets, lowest rate first (none if not installed)."""
+    return list(QUALITY_PRESETS) if (BUNDLED_DIR / f"{MODEL}{SUFFIX}").is_file() else []
+
+
+def preset_quality(weights: str | Path | None) -> float | None:
+    """The quality a bundled name (or None: the default) stands for; None for a path."""
+    if weights is None or weights == "":
+        return QUALITY_PRESETS[DEFAULT_NAME]
+    return QUALITY_PRESETS.get(str(weights))
 
 
 def resolve(weights: str | Path | None) -> Path:
     """A weights path from ``None`` (bundled default), a bundled name, or a file path."""
     names = bundled_names()
-    if weights is None or weights == "":
+    if weights is None or weights == "" or str(weights) in QUALITY_PRESETS:
         if not names:
             raise WeightsError(f"no bundled weights are installed in {BUNDLED_DIR}; train a "
                                "codec with gan-compress-train and pass its .safetensors path")
-        name = DEFAULT_NAME if DEFAULT_NAME in names else names[len(names) // 2]
-        return BUNDLED_DIR / f"{name}{SUFFIX}"
+        return BUNDLED_DIR / f"{MODEL}{SUFFIX}"
     text = str(weights)
-    if text in names:
-        return BUNDLED_DIR / f"{text}{SUFFIX}"
     path = user_path(text)
     if not path.suffix and "/" not in text and not path.exists():
         raise WeightsError(f"weights {text!r}: neither a bundled name ({names or 'none'}) "
@@ -55,7 +58,7 @@ def resolve(weights: str | Path | None) -> Path:
     return path
 
 
-#: Exports of the bundled rate points for the onnxruntime backend: ``onnx/<name>/``.
+#: The export of the bundled model for the onnxruntime backend: ``onnx/<MODEL>/``.
 ONNX_DIR = BUNDLED_DIR / "onnx"
 
 
@@ -65,14 +68,12 @@ def resolve_export(weights: str | Path | None) -> Path:
     A bundled name (or None) maps to its bundled export; a directory (or its ``codec.json``)
     is taken as it is. A ``.safetensors`` file needs exporting first, which needs torch.
     """
-    names = bundled_names()
-    if weights is None or weights == "" or str(weights) in names:
+    if weights is None or weights == "" or str(weights) in QUALITY_PRESETS:
         name = resolve(weights).stem
         directory = ONNX_DIR / name
         if not is_bundle(directory):
-            raise WeightsError(f"no ONNX export of the bundled {name!r} is installed in "
-                               f"{ONNX_DIR}; write one with gan-compress-export {name} --out DIR "
-                               "and pass DIR as the weights")
+            raise WeightsError(f"no ONNX export of the bundled model is installed in "
+                               f"{ONNX_DIR}; write one with gan-compress-export --bundled")
         return directory
     path = user_path(weights)
     if is_bundle(path):

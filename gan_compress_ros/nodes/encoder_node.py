@@ -37,6 +37,15 @@ class EncoderNode(Node):
         if self.resize_mode not in RESIZE_MODES:
             raise StartupError(f"bad parameter resize_mode={self.resize_mode!r}: use one of "
                                f"{', '.join(RESIZE_MODES)}")
+        self.quality = float(declare(self, "quality", -1.0, "variable-rate models: 0 (fewest "
+                                     "bytes) .. 1 (best picture); -1: the weights' default "
+                                     "(the named preset's for weights:=low|mid|high)"))
+        if self.quality != -1.0 and not 0.0 <= self.quality <= 1.0:
+            raise StartupError(f"bad parameter quality={self.quality}: use -1 (default) or a "
+                               "number in [0, 1]")
+        if self.quality != -1.0 and not self.codec.variable_rate:
+            raise StartupError(f"bad parameter quality={self.quality}: the weights "
+                               f"{self.codec.path} are a fixed-rate model; leave quality at -1")
         self.max_rate_hz = float(declare(self, "max_rate_hz", 0.0, "drop frames arriving "
                                          "faster than this rate (0: encode every frame)"))
         if self.max_rate_hz < 0:
@@ -65,7 +74,8 @@ class EncoderNode(Node):
             self.diag.bad_input("frame", str(exc))
             return
         start = time.perf_counter()
-        payload = self.codec.encode(frame)[0]
+        payload = self.codec.encode(frame, quality=None if self.quality < 0
+                                    else self.quality)[0]
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
         self.pub.publish(out)
         self._last = now

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..codec.bundled import ONNX_DIR, bundled_names
+from ..codec.bundled import MODEL, ONNX_DIR
 from ..codec.errors import WeightsError
 from ..codec.onnx_bundle import DEFAULT_OPSET, MIN_OPSET
 
@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="weights file or bundled name (default: the bundled default)")
     p.add_argument("--out", help="output directory (new, empty, or an earlier export)")
     p.add_argument("--bundled", action="store_true",
-                   help=f"export every bundled rate point into {ONNX_DIR}/<name>")
+                   help=f"export the bundled model into {ONNX_DIR}/{MODEL}")
     p.add_argument("--half", action="store_true", help="also write fp16 models")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                    help=f"ONNX opset (default {DEFAULT_OPSET}; at least {MIN_OPSET})")
@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.bundled == bool(args.out):
         p.error("give either --out DIR or --bundled")
     if args.bundled and args.weights:
-        p.error("--bundled exports every bundled rate point: give no weights")
+        p.error("--bundled exports the bundled model: give no weights")
     if args.opset < MIN_OPSET:
         p.error(f"--opset must be at least {MIN_OPSET} (the torch.export-based exporter's "
                 "lowest)")
@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
               "[export] extra", file=sys.stderr)
         return 1
     command = shlex.join(["gan-compress-export", *(sys.argv[1:] if argv is None else argv)])
-    jobs = ([(name, ONNX_DIR / name) for name in bundled_names()] if args.bundled
-            else [(args.weights, Path(args.out))])
+    jobs = ([(None, ONNX_DIR / MODEL)] if args.bundled else [(args.weights, Path(args.out))])
     for weights, out in jobs:
         try:
             manifest = export(weights, out, half=args.half, opset=args.opset, command=command)
