@@ -27,6 +27,8 @@ setup(
     # the extras add a backend, training and export.
     install_requires=[
         "numpy",
+        # one BLAS thread for the context network's small integer products (context_coding)
+        "threadpoolctl",
         # The bitstream depends on its range coder: keep pinned. It has no Linux aarch64
         # wheel (Jetson): there codec/rangecoder_py.py writes the same bytes instead.
         "constriction==0.5.0; platform_machine != 'aarch64'",

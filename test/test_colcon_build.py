@@ -80,5 +80,8 @@ def test_bundled_weights_and_sample_clip_are_installed(install_space: Path) -> N
     for name in bundled:
         assert (site / "weights" / name).is_file()
         assert (install_space / "share/gan_compress_ros/weights" / name).is_file()
+    export = site / "weights/onnx/codec"
+    assert {p.name for p in export.iterdir()} >= {"codec.json", "encoder.onnx", "decoder.onnx",
+                                                  "entropy.safetensors"}
     clip = sorted(p.name for p in (ROOT / "gan_compress_ros/data/sample_clip").glob("*.jpg"))
     assert clip and sorted(p.name for p in (site / "data/sample_clip").glob("*.jpg")) == clip

@@ -53,3 +53,32 @@ def test_eval_reports_bad_weights(tmp_path: Path, capsys) -> None:
     assert main(["--weights", str(bad), "--data", str(DATA / "val"), "--out",
                  str(tmp_path / "o"), "--codecs", "JPEG"]) == 2
     assert "bad.safetensors" in capsys.readouterr().err
+
+
+def test_raw_anchors_count_what_a_link_carries(val_frames: np.ndarray) -> None:
+    """WebP minus its container; AV1 and HEVC intra as packets without per-stream headers."""
+    from gan_compress_ros.training import classic_video
+    from gan_compress_ros.training.rd_eval import AV1_RAW, HEVC_RAW, WEBP_RAW
+
+    webp = classic_curve("WebP", val_frames[:3], [10])[0]
+    raw = classic_curve(WEBP_RAW, val_frames[:3], [10])[0]
+    assert raw.bytes_per_frame == webp.bytes_per_frame - 20 and raw.psnr == webp.psnr
+    if not classic_video.available():
+        pytest.skip("PyAV with SVT-AV1 and x265 is not installed (the eval extra)")
+    for name, settings in ((AV1_RAW, [60, 36]), (HEVC_RAW, [48, 30])):
+        low, high = classic_curve(name, val_frames[:4], settings)
+        assert 0 < low.bytes_per_frame < high.bytes_per_frame < 2000
+        assert 18 < low.psnr < high.psnr
+    # the stream-level parts are counted once, not per frame
+    assert classic_video.av1_split(bytes([0x12, 0x00, 0x0A, 0x02, 0xAB, 0xCD])) == (0, 4)
+    hevc = b"\x00\x00\x00\x01\x40\x01\xAA" + b"\x00\x00\x01\x4E\x01\xBB" + \
+        b"\x00\x00\x01\x28\x01\xCC\xDD"
+    assert classic_video.hevc_split(hevc) == (4, 3)
+
+
+def test_variable_rate_weights_form_one_curve(val_frames: np.ndarray) -> None:
+    from gan_compress_ros.training.rd_eval import weights_curve
+
+    points = weights_curve("mid", val_frames[:4], qualities=[0.0, 1.0])
+    assert [p.setting for p, _ in points] == ["q0.00", "q1.00"]
+    assert points[0][0].bytes_per_frame < points[1][0].bytes_per_frame

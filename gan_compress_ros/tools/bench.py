@@ -188,8 +188,25 @@ def layer_report(codec: Codec, repeats: int) -> str:
 
 def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
     """Range coding alone, per frame, with each implementation installed here."""
+    from ..codec.context_coding import ContextCoder
     from ..codec.rangecoder import TableCoder, constriction
 
+    if codec.variable_rate:  # the integer context network and the coder, as decode runs them
+        latent = codec.latent(frames[:32])
+        qbytes = np.full(len(latent), codec.quality_byte(None))
+        parts = []
+        for name in ("constriction", "python") if constriction is not None else ("python",):
+            coder = ContextCoder(codec.tables, TableCoder(codec.tables.tables, name))
+            bodies = coder.encode(latent, qbytes)
+            enc = _median_ms(lambda c=coder: [c.encode(latent[i:i + 1], qbytes[:1])
+                                              for i in range(len(latent))], repeats)
+            dec = _median_ms(lambda c=coder: [c.decode([b], qbytes[:1]) for b in bodies],
+                             repeats)
+            parts.append(f"{name} {enc / len(latent):.2f} ms to encode, "
+                         f"{dec / len(latent):.2f} ms to decode")
+        return ("\nEntropy coding alone, integer context network included (32 frames' "
+                "latents at the default quality, one frame at a time): " + "; ".join(parts)
+                + ".\n")
     symbols = codec.latent_symbols(frames[:32])
     parts = []
     for name in ("constriction", "python") if constriction is not None else ("python",):
@@ -228,10 +245,18 @@ def codec_main(argv: list[str]) -> int:
                    choices=BACKENDS[1:], help="backends to time (onnxruntime "
                    "alone needs no torch)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as the nodes take it)")
+    p.add_argument("--baseline", help="also time these weights (e.g. an earlier model) in "
+                   "the same run, as rows labelled 'baseline'")
+    p.add_argument("--baseline-export", help="ONNX export of --baseline for its onnxruntime "
+                   "row")
     p.add_argument("--out", help="markdown file whose 'codec' section is rewritten")
     args = p.parse_args(argv)
     weights = args.weights or None
     paths = codec_paths(weights, args.export, not args.no_eager, args.backends, args.device)
+    if args.baseline:
+        base = codec_paths(args.baseline, args.baseline_export, False,
+                           args.backends if args.baseline_export else [TORCH], args.device)
+        paths.update({f"baseline {k}": v for k, v in base.items()})
     if not paths:
         print("gan-compress-bench: nothing to time", file=sys.stderr)
         return 2

@@ -219,16 +219,26 @@ class Trainer:
         if (loaded.model.preset, loaded.model.config) == (self.model.preset, self.model.config):
             self.model.load_state_dict(loaded.model.state_dict())
             return
-        # Another preset: take the transforms where they match (e.g. compact -> compact2).
+        # Another preset: take the transforms (e.g. compact -> compact2). Where the latent is
+        # wider here, the overlapping part is copied, the decoder reads the new channels
+        # with zero weights and the encoder's new channels start random: the run starts as
+        # the old model and learns to use the extra channels.
         own = self.model.state_dict()
-        taken = {k: v for k, v in loaded.model.state_dict().items()
-                 if k.startswith(("encoder.", "decoder.")) and k in own
-                 and own[k].shape == v.shape}
+        old = loaded.model.state_dict()
         wanted = [k for k in own if k.startswith(("encoder.", "decoder."))]
-        if len(taken) != len(wanted):
+        if any(k not in old or old[k].dim() != own[k].dim() for k in wanted):
             raise ValueError(f"--init {path}: preset {loaded.model.preset} "
                              f"{loaded.model.config} has other transforms than this run's "
                              f"{self.model.preset} {self.model.config}")
+        taken = {}
+        for k in wanted:
+            src, dst = old[k], own[k].clone()
+            if k.startswith("decoder.") and src.shape != dst.shape:
+                dst.zero_()
+            overlap = tuple(slice(0, min(a, b)) for a, b in zip(src.shape, dst.shape,
+                                                                strict=True))
+            dst[overlap] = src[overlap]
+            taken[k] = dst
         self.model.load_state_dict(taken, strict=False)
 
     def _tensorboard(self) -> Any:
