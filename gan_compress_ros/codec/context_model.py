@@ -22,8 +22,11 @@ from torch import nn
 from . import context_coding as cc
 from .tables import CdfTables, quantize_pmf
 
-#: Probability mass left outside a table's range (clamped into its end symbols).
-TAIL_MASS = 1e-6
+#: Every table covers at least +-MIN_RADIUS around its mean, and 8 standard deviations:
+#: a value outside is clamped into the end symbol (a distortion), so the range is wide. The
+#: 16-bit tables give each symbol at least 2**-16, so the unlikely symbols cost about a bit
+#: per frame in all.
+MIN_RADIUS = 24
 _LIKELIHOOD_BOUND = 1e-9
 
 
@@ -105,18 +108,14 @@ def gaussian_tables() -> CdfTables:
     for scale in cc.scale_grid():
         for f in range(cc.MEAN_STEPS):
             mean = f / cc.MEAN_STEPS
-            radius = int(math.ceil(scale * 8 + 1))
+            radius = max(MIN_RADIUS, int(math.ceil(scale * 8 + 1)))
             ks = np.arange(-radius, radius + 1, dtype=np.float64)
             cdf = 0.5 * np.array([math.erfc(-(k - mean) / (scale * math.sqrt(2)))
                                   for k in np.append(ks - 0.5, ks[-1] + 0.5)])
-            below, above = cdf[1:], 1.0 - cdf[:-1]
-            low_i = int(np.nonzero(below > TAIL_MASS / 2)[0][0])
-            high_i = int(np.nonzero(above > TAIL_MASS / 2)[0][-1])
-            high_i = max(high_i, low_i)
-            mass = np.diff(cdf)[low_i:high_i + 1].copy()
-            mass[0] += cdf[low_i]
-            mass[-1] += 1.0 - cdf[high_i + 1]
-            offsets.append(int(ks[low_i]))
+            mass = np.diff(cdf)
+            mass[0] += cdf[0]  # the tails beyond are clamped into the end symbols
+            mass[-1] += 1.0 - cdf[-1]
+            offsets.append(-radius)
             pmfs.append(quantize_pmf(mass))
     return CdfTables.from_pmfs(np.array(offsets, np.int32), pmfs)
 

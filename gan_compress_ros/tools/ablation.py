@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ..codec.weights import load_weights
-from ..training.ablation import run, summary
+from ..training.ablation import VARIANTS, run, summary
 from ..training.data import eval_frames, load_frames
 from ..training.rd_eval import RDPoint, bd_rate, classic_curve
 
@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--variants", nargs="*", help=f"only these (default: all of "
+                   f"{', '.join(VARIANTS)})")
     return p.parse_args(argv)
 
 
@@ -86,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         bases[Path(w).stem] = loaded.model
     train_images = load_frames(args.data, 10)
     frames = eval_frames(args.val)
+    variants = {k: v for k, v in VARIANTS.items() if not args.variants or k in args.variants
+                or k == "factorized"}
     points = run(bases, train_images, frames, args.latents, args.steps, args.batch, args.lr,
-                 args.seed)
+                 args.seed, variants)
     webp = classic_curve("WebP", frames)
     command = "gan-compress-ablation " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(points, webp, len(frames), command)

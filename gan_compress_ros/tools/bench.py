@@ -200,7 +200,7 @@ def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
             bodies = coder.encode(latent, qbytes)
             enc = _median_ms(lambda c=coder: [c.encode(latent[i:i + 1], qbytes[:1])
                                               for i in range(len(latent))], repeats)
-            dec = _median_ms(lambda c=coder: [c.decode([b], qbytes[:1]) for b in bodies],
+            dec = _median_ms(lambda c=coder, bs=bodies: [c.decode([b], qbytes[:1]) for b in bs],
                              repeats)
             parts.append(f"{name} {enc / len(latent):.2f} ms to encode, "
                          f"{dec / len(latent):.2f} ms to decode")

@@ -18,9 +18,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec.errors import WeightsError
+from ..training import classic_video
 from ..training.data import eval_frames
 from ..training.plots import save_grid
-from ..training import classic_video
 from ..training.rd_eval import (
     PYAV_CODECS,
     QUALITIES,
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         except WeightsError as exc:
             print(f"gan-compress-eval: {exc}", file=sys.stderr)
             return 2
-        for point, recon in measured:
+        for point, _ in measured:
             curves.setdefault(point.codec, []).append(point)
         shown_points = measured if len(measured) == 1 else \
             [measured[0], measured[len(measured) // 2], measured[-1]]

@@ -29,6 +29,7 @@ from .metrics import mean_psnr, msssim_np
 #: Variant name -> compact2 settings (None: the factorized prior of v1).
 VARIANTS: dict[str, dict[str, int] | None] = {
     "factorized": None,
+    "Gaussian per element, no context": {"slices": 1, "checkerboard": 0},
     "channel (4 slices)": {"slices": 4, "checkerboard": 0},
     "checkerboard": {"slices": 1, "checkerboard": 1},
     "channel + checkerboard": {"slices": 4, "checkerboard": 1},

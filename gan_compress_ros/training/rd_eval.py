@@ -3,9 +3,10 @@
 Classic codecs are swept over many quality settings: JPEG and WebP through OpenCV, AVIF
 through Pillow, WebP without its 20-byte RIFF container (what a link carrying WebP must
 carry), and AV1 and HEVC intra as raw packets through PyAV (``classic_video``). A
-fixed-rate weights file is one point; a variable-rate one is swept over its quality. BD-rate (Bjontegaard) compares two curves:
-the mean difference of log-rate over the quality range both cover, with log-rate linearly
-interpolated in quality (no curve fitting, so three points suffice), as a percentage.
+fixed-rate weights file is one point; a variable-rate one is swept over its quality.
+BD-rate (Bjontegaard) compares two curves: the mean difference of log-rate over the
+quality range both cover, with log-rate linearly interpolated in quality (no curve
+fitting, so three points suffice), as a percentage.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def weights_curve(weights: str | Path, frames: np.ndarray, label: str = "",
     codec = Codec.load(weights)
     if not codec.variable_rate:
         return [weights_point(weights, frames, label, codec)]
-    name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"
+    name = label or f"gan_compress:{_file_label(weights)}"
     out = []
     for q in qualities or MODEL_QUALITIES:
         payloads = codec.encode(frames, quality=q)
@@ -138,10 +139,16 @@ def weights_point(weights: str | Path, frames: np.ndarray, label: str = "",
     payloads = codec.encode(frames)
     recon = codec.decode(payloads)
     name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"
+    setting = _file_label(weights)
+    return _point(name, setting, frames, [len(p) for p in payloads], recon), recon
+
+
+def _file_label(weights: str | Path) -> str:
+    """A short name for a weights file: its stem, or its run folder's name."""
     setting = Path(str(weights)).stem
     if setting == "weights":  # a run folder's weights.safetensors: name it by its folder
         setting = Path(str(weights)).parent.name
-    return _point(name, setting, frames, [len(p) for p in payloads], recon), recon
+    return setting
 
 
 def classic_decoded(name: str, frames: np.ndarray, quality: int) -> tuple[float, np.ndarray]:
