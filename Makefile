@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo lint clean
+.PHONY: setup test test-fast demo lint clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): setup.py package.xml Makefile
 
 test: setup
 	$(PY) -m pytest -q test
+
+# The tier for every change: no ROS nodes, nothing slow (markers in test/conftest.py).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not ros" test
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,32 @@ from gan_compress_ros.training.data import eval_frames, find_images
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
 DATA = Path(__file__).parent / "data"
+
+#: Test tiers (one place): ``ros`` modules start nodes over real DDS or need rclpy; ``slow``
+#: ones take more than a few seconds each (builds, soaks, 1,000-frame parity, training).
+#: ``make test-fast`` runs neither; ``make test`` (CI) runs everything.
+ROS_MODULES = {"test_nodes", "test_backend_nodes", "test_encoder_inputs", "test_link_faults",
+               "test_node_fuzz", "test_replay", "test_soak", "test_demo", "test_launch",
+               "test_camera_source", "test_convert"}
+SLOW_MODULES = {"test_backends", "test_soak", "test_ddp", "test_colcon_build", "test_context",
+                "test_bag_tool", "test_determinism", "test_demo", "test_backend_nodes",
+                "test_bench", "test_tools_reports", "test_eval", "test_lint"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the tier markers."""
+    config.addinivalue_line("markers", "ros: needs rclpy and DDS (nodes over topics)")
+    config.addinivalue_line("markers", "slow: seconds to minutes each; not in make test-fast")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its module's tiers."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if module in ROS_MODULES:
+            item.add_marker(pytest.mark.ros)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 #: A model trained for seconds, not hours: the default architecture at reduced width.
 TRAIN_STEPS = 600
 SMALL = {"channels": 48, "latent_channels": 32}
