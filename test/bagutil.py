@@ -16,7 +16,7 @@ COMPRESSED = "sensor_msgs/msg/CompressedImage"
 
 
 def _messages(store, frames: np.ndarray, compressed: bool, frame_id: str, t0_ns: int,
-              period_ns: int):
+              period_ns: int, pad: int = 0):
     types = store.types
     for i, frame in enumerate(frames):
         stamp_ns = t0_ns + i * period_ns
@@ -31,23 +31,29 @@ def _messages(store, frames: np.ndarray, compressed: bool, frame_id: str, t0_ns:
             msg = types[COMPRESSED](header=header, format="jpeg", data=buf.reshape(-1))
         else:
             h, w = frame.shape[:2]
+            rows = np.zeros((h, w * 3 + pad), np.uint8)  # ``pad`` junk bytes end each row
+            rows[:, w * 3:] = 77
+            rows[:, :w * 3] = frame.reshape(h, w * 3)
             msg = types[IMAGE](header=header, height=h, width=w, encoding="rgb8",
-                               is_bigendian=0, step=w * 3,
-                               data=np.ascontiguousarray(frame).reshape(-1))
+                               is_bigendian=0, step=w * 3 + pad, data=rows.reshape(-1))
         yield stamp_ns, msg
 
 
 def write_rosbag2(path: Path, frames: np.ndarray, storage: str = "mcap",
                   topic: str = "/camera/image_raw", compressed: bool = False,
                   frame_id: str = "camera", t0_ns: int = 1_700_000_000 * 10**9,
-                  period_ns: int = 33_333_333) -> Path:
-    """A rosbag2 folder with ``frames`` on ``topic`` (storage ``mcap`` or ``sqlite3``)."""
+                  period_ns: int = 33_333_333, pad: int = 0) -> Path:
+    """A rosbag2 folder with ``frames`` on ``topic`` (storage ``mcap`` or ``sqlite3``).
+
+    ``pad``: bytes of row padding in each Image (``step`` = width * 3 + pad).
+    """
     store = get_typestore(Stores.ROS2_HUMBLE)
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     msgtype = COMPRESSED if compressed else IMAGE
     with Ros2Writer(path, version=9, storage_plugin=plugin) as writer:
         conn = writer.add_connection(topic, msgtype, typestore=store)
-        for stamp, msg in _messages(store, frames, compressed, frame_id, t0_ns, period_ns):
+        for stamp, msg in _messages(store, frames, compressed, frame_id, t0_ns, period_ns,
+                                    pad):
             writer.write(conn, stamp, store.serialize_cdr(msg, msgtype))
     return path
 

@@ -63,3 +63,19 @@ def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights
     assert not (tmp_path / "o").exists()
     assert main(["compress", str(tmp_path / "missing"), str(tmp_path / "o2"), "--topic", "/a",
                  "--weights", str(trained_weights)]) == 2
+
+
+def test_padded_rows_are_read_like_the_encoder_node_reads_them(tmp_path: Path,
+                                                               frames: np.ndarray,
+                                                               trained_weights: Path) -> None:
+    """Rows with a step beyond width * 3 are not sheared (regression: the bag tool did)."""
+    from gan_compress_ros.codec import Codec
+    from gan_compress_ros.image import fit
+
+    padded = write_rosbag2(tmp_path / "padded", frames, "mcap", topic="/cam/image", pad=13)
+    assert main(["compress", str(padded), str(tmp_path / "gan"), "--topic", "/cam/image",
+                 "--weights", str(trained_weights)]) == 0
+    got = [m.data.tobytes() for _, m in iter_topic(tmp_path / "gan", "/cam/image/gan")]
+    codec = Codec.load(str(trained_weights))
+    want = [codec.encode(fit(f))[0] for f in frames]
+    assert got == want

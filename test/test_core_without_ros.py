@@ -32,3 +32,26 @@ def test_core_sources_never_import_rclpy() -> None:
         for path in (PACKAGE / folder).rglob("*.py"):
             text = path.read_text()
             assert "import rclpy" not in text and "from rclpy" not in text, path
+
+
+def test_nodes_and_the_codec_runtime_never_import_training() -> None:
+    """The robot's code paths load neither the trainer nor (at import) torch."""
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "sys.modules['gan_compress_ros.training'] = None\n"
+              "sys.modules['torch'] = None\n"
+              "import gan_compress_ros.codec, gan_compress_ros.image\n"
+              "import gan_compress_ros.nodes.encoder_node, gan_compress_ros.nodes.decoder_node\n"
+              "import gan_compress_ros.nodes.camera_source\n"
+              "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    for folder in ("nodes", "codec"):
+        for path in (PACKAGE / folder).glob("*.py"):
+            text = path.read_text()
+            assert "training" not in "".join(
+                line for line in text.splitlines() if line.startswith(("from ", "import "))
+            ), path

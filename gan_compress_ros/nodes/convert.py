@@ -12,8 +12,7 @@ import numpy as np
 from sensor_msgs.msg import Image
 
 from ..codec.bitstream import MESSAGE_FORMAT
-from ..training.data import RESIZE_MODES, fit  # noqa: F401 (re-exported for nodes)
-from ..training.sources import bytes_per_pixel, image_msg_to_rgb
+from ..image import RESIZE_MODES, bytes_per_pixel, fit, image_msg_to_rgb  # noqa: F401
 
 try:  # pragma: no cover - depends on the ROS install
     from cv_bridge import CvBridge

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..training.sources import IMAGE_SUFFIXES
+from ..image import IMAGE_SUFFIXES
 
 SOURCES = ("pattern", "video", "folder", "webcam")
 

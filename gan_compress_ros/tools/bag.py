@@ -25,7 +25,7 @@ from tqdm import tqdm
 from ..codec import BitstreamError, Codec
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
-from ..training.data import RESIZE_MODES, fit
+from ..image import RESIZE_MODES, fit, image_msg_to_rgb
 from ..training.sources import IMAGE_TYPES
 
 IMAGE = "sensor_msgs/msg/Image"
@@ -45,12 +45,16 @@ def _storage(path: Path) -> StoragePlugin:
 
 
 def _rgb(reader: AnyReader, raw: bytes, msgtype: str) -> np.ndarray:
-    from rosbags.image import message_to_cvimage
+    """RGB of a bag's Image (through the image module: row padding, NV12...) or JPEG/PNG."""
+    msg = reader.deserialize(raw, msgtype)
+    if msgtype.endswith("CompressedImage"):
+        from rosbags.image import message_to_cvimage
 
-    rgb = np.asarray(message_to_cvimage(reader.deserialize(raw, msgtype), "rgb8"))
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    return np.ascontiguousarray(rgb[..., :3])
+        rgb = np.asarray(message_to_cvimage(msg, "rgb8"))
+        if rgb.ndim == 2:
+            rgb = np.repeat(rgb[..., None], 3, axis=2)
+        return np.ascontiguousarray(rgb[..., :3])
+    return image_msg_to_rgb(msg)
 
 
 def _header(store, msg) -> object:

@@ -24,7 +24,8 @@ from ..codec.bundled import resolve_export
 from ..codec.choices import ONNXRUNTIME, TORCH
 from ..codec.errors import WeightsError
 from ..codec.onnx_bundle import read_bundle
-from ..training.data import eval_frames, fit
+from ..image import fit
+from ..training.data import eval_frames
 from . import pipeline_bench
 from .report import machine_line, update_section
 

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .sources import IMAGE_SUFFIXES, find_sources, iter_frames
+from ..image import IMAGE_SUFFIXES, RESIZE_MODES, SIZE, center_crop, fit  # noqa: F401
+from .sources import find_sources, iter_frames
 
-SIZE = 64
 #: Images are stored with their shorter side at most this long (keeps memory bounded).
 MAX_SIDE = 320
 #: Neighbouring video/bag frames stay on the same side of the split, in blocks of this many.
@@ -66,33 +66,6 @@ def load_frames(roots: Iterable[str | Path], stride: int = 1, topics: list[str] 
                 continue
             frames.append(shrink(rgb))
     return frames
-
-
-RESIZE_MODES = ("crop", "letterbox", "stretch")
-
-
-def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE) -> np.ndarray:
-    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``."""
-    h, w = rgb.shape[:2]
-    if mode == "crop":
-        side = min(h, w)
-        y0, x0 = (h - side) // 2, (w - side) // 2
-        rgb = rgb[y0:y0 + side, x0:x0 + side]
-    elif mode == "letterbox":
-        side = max(h, w)
-        canvas = np.zeros((side, side, 3), np.uint8)
-        y0, x0 = (side - h) // 2, (side - w) // 2
-        canvas[y0:y0 + h, x0:x0 + w] = rgb
-        rgb = canvas
-    elif mode != "stretch":
-        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
-    interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
-    return cv2.resize(rgb, (size, size), interpolation=interp)
-
-
-def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:
-    """The largest centred square of ``image`` resized to ``size`` x ``size``."""
-    return fit(image, "crop", size)
 
 
 def eval_crops(images: list[np.ndarray]) -> np.ndarray:
