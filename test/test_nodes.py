@@ -217,3 +217,27 @@ def test_bad_parameter_exits_nonzero(trained_weights: Path) -> None:
                       "-p", "resize_mode:=zoom")
     code, log = wait_exit(proc)
     assert code == 1 and "resize_mode" in log, log
+
+
+def test_encoder_quality_parameter(ros, photos: list[np.ndarray], trained_weights: Path
+                                   ) -> None:
+    """``quality`` reaches the payload's quality byte; bad values stop the node at start."""
+    proc = start_node("encoder_node", "-r", "__ns:=/qtest", "-p", "quality:=0.2")
+    got: list[bytes] = []
+    sub = ros.create_subscription(CompressedImage, "/qtest/image_raw/gan",
+                                  lambda m: got.append(bytes(m.data)), 10)
+    pub = ros.create_publisher(Image, "/qtest/image_raw", qos_profile_sensor_data)
+    try:
+        assert spin_until(ros, lambda: (pub.publish(image_msg(photos[0], 7)), bool(got))[1],
+                          60.0), proc.lines[-20:]
+        assert got[0][4] == round(0.2 * 255)
+        assert Codec.load().decode(got[0]).shape == (1, 64, 64, 3)
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        stop_node(proc)
+    for args, reason in ((["-p", "quality:=1.5"], "quality=1.5"),
+                         (["-p", f"weights:={trained_weights}", "-p", "quality:=0.5"],
+                          "fixed-rate")):
+        code, log = wait_exit(start_node("encoder_node", *args))
+        assert code == 1 and reason in log, log
