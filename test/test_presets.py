@@ -1,4 +1,4 @@
-"""Architecture presets: the paper's Table 1 as read in PAPER_NOTES.md, and the default."""
+"""Architecture presets: the paper's Table 1 as read in docs/paper.md, and the default."""
 
 import pytest
 import torch

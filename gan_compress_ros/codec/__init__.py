@@ -1,7 +1,8 @@
 """The codec core: NumPy plus a backend (PyTorch or ONNX Runtime); never imports rclpy.
 
-``Codec`` is the public API (see DESIGN.md); the modules below hold one concept each. Nothing
-imported here needs torch, so the onnxruntime backend runs where torch is not installed.
+``Codec`` is the public API (README, "Python API"); the modules below hold one concept
+each. Nothing imported here needs torch, so the onnxruntime backend runs where torch is not
+installed.
 """
 
 from .api import Codec

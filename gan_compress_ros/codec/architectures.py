@@ -1,6 +1,6 @@
 """The networks of each preset as torch modules (the config side lives in ``presets.py``).
 
-``paper`` reads Table 1 as in PAPER_NOTES.md: the left column's convolution trunk is the
+``paper`` reads Table 1 as docs/paper.md explains: the left column's convolution trunk is the
 encoder (64x64x3 -> 4x4x512 = 8192 latent values), the right column is the decoder, with
 ``noise_channels`` (the paper's "noise level") concatenated to the latent at its input.
 Downsampling uses the max pooling the text mentions; the output has 3 (RGB) channels where the

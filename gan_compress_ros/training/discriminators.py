@@ -3,7 +3,7 @@
 ``latent``: HiFiC-style (Mentzer et al. 2020): the image and the upsampled quantized latent
 enter together, so the discriminator judges whether an image is plausible *for that latent*;
 it outputs a grid of patch logits. ``paper``: Table 1's convolution trunk + Dense 1 (one logit
-per image), the paper's discriminator as read in PAPER_NOTES.md.
+per image), the paper's discriminator as read in docs/paper.md.
 """
 
 from __future__ import annotations
