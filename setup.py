@@ -35,8 +35,7 @@ setup(
         "safetensors>=0.4",
         "opencv-python-headless",
         "tqdm",
-        "pillow>=11",  # AVIF in gan-compress-eval
-        "matplotlib",
+        # sensor_msgs/Image conversion where cv_bridge is not installed; bag reading
         "rosbags",
         "rosbags-image",
     ],
@@ -47,6 +46,8 @@ setup(
         # onnxruntime backend. On a Jetson install JetPack's onnxruntime-gpu instead (README).
         "onnxruntime": ["onnxruntime>=1.16"],
         "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3"],  # gan-compress-export
+        # pictures: training plots, RD plots, sample grids, the demo's GIF, AVIF anchors
+        "plots": ["matplotlib", "pillow>=11"],
         # gan-compress-eval's AV1 and HEVC intra anchors (SVT-AV1, x265, dav1d in the wheel)
         "eval": ["av>=14"],
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",

@@ -55,3 +55,24 @@ def test_nodes_and_the_codec_runtime_never_import_training() -> None:
             assert "training" not in "".join(
                 line for line in text.splitlines() if line.startswith(("from ", "import "))
             ), path
+
+
+def test_pictures_are_an_extra_with_a_clear_error() -> None:
+    """Without matplotlib and Pillow the codec and nodes work; a plot says what to install."""
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "sys.modules['matplotlib'] = None\n"
+              "sys.modules['PIL'] = None\n"
+              "import numpy as np\n"
+              "import gan_compress_ros.nodes.encoder_node, gan_compress_ros.tools.eval\n"
+              "from gan_compress_ros.training.plots import save_grid\n"
+              "try:\n"
+              "    save_grid([('x', np.zeros((1, 64, 64, 3), np.uint8))], 'never.png')\n"
+              "except ImportError as exc:\n"
+              "    print(exc)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "gan_compress_ros[plots]" in proc.stdout

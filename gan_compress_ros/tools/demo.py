@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image as PILImage
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BACKENDS
+from ..extras import need
 from ..nodes.camera_source import CameraSource
 from ..nodes.convert import fit, image_to_rgb, stamp_ns
 from ..nodes.decoder_node import DecoderNode
@@ -120,6 +120,7 @@ def write_outputs(out: Path, orig: np.ndarray, recon: np.ndarray) -> None:
     out.mkdir(parents=True, exist_ok=True)
     pairs = [np.concatenate([o, np.full((64, 4, 3), 255, np.uint8), r], axis=1)
              for o, r in zip(orig, recon, strict=True)]
+    PILImage = need("PIL.Image")  # noqa: N806 - the module, as Pillow names it
     frames = [PILImage.fromarray(p).resize((p.shape[1] * 3, p.shape[0] * 3),
                                            PILImage.NEAREST) for p in pairs]
     frames[0].save(out / "side_by_side.gif", save_all=True, append_images=frames[1:],

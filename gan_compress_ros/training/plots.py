@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..codec.presets import PIXELS  # noqa: E402
+from ..codec.presets import PIXELS
+from ..extras import pyplot
 
 
 def plot_losses(log_csv: Path, out_png: Path, title: str = "") -> None:
     """Generator/discriminator losses, rate and PSNR over steps from ``train_log.csv``."""
+    plt = pyplot()
     rows = list(csv.DictReader(log_csv.open()))
     if not rows:
         return
@@ -45,6 +43,7 @@ def plot_losses(log_csv: Path, out_png: Path, title: str = "") -> None:
 
 def save_grid(rows: list[tuple[str, np.ndarray]], out_png: Path, scale: int = 2) -> None:
     """An image grid: one labelled row per (label, uint8 (N, 64, 64, 3)) entry."""
+    plt = pyplot()
     n = max(len(images) for _, images in rows)
     fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.64 * scale, len(rows) * 0.7 * scale),
                              squeeze=False)
@@ -62,6 +61,7 @@ def save_grid(rows: list[tuple[str, np.ndarray]], out_png: Path, scale: int = 2)
 
 def plot_soak(result: dict, out_png: Path) -> None:
     """Latency percentiles and node memory per window of a pipeline soak run."""
+    plt = pyplot()
     windows = result["windows"]
     if not windows:
         return

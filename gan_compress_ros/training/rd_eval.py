@@ -18,10 +18,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from ..codec.api import Codec
 from ..codec.presets import PIXELS
+from ..extras import need, pyplot
 from . import classic_video
 from .metrics import msssim_per_frame, psnr_per_frame
 
@@ -68,6 +68,7 @@ def _cv2_roundtrip(ext: str, flag: int) -> Callable[[np.ndarray, int], tuple[int
 
 
 def _avif_roundtrip(frame: np.ndarray, quality: int) -> tuple[int, np.ndarray]:
+    Image = need("PIL.Image")  # noqa: N806 - the module, as Pillow names it
     buf = io.BytesIO()
     Image.fromarray(frame).save(buf, "AVIF", quality=quality)
     data = buf.getvalue()
@@ -206,10 +207,7 @@ def write_csv(points: list[RDPoint], path: Path) -> None:
 
 def plot_rd(curves: dict[str, list[RDPoint]], path: Path, title: str = "") -> None:
     """PSNR and MS-SSIM against bytes per frame, one line per codec."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for name, points in curves.items():
