@@ -18,11 +18,12 @@ MAX_CHANNELS = 1024
 
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "compact": {"channels": 96, "latent_channels": 64, "kernel": 5, "noise_channels": 0},
-    # compact's transforms with the context entropy model (``slices`` channel slices, each
-    # in a checkerboard of anchors first if ``checkerboard``) and ``rate_levels`` learned
-    # gain levels (0: one fixed rate). See context_coding.py and context_model.py.
-    "compact2": {"channels": 96, "latent_channels": 64, "kernel": 5, "noise_channels": 0,
-                 "slices": 4, "checkerboard": 1, "context_hidden": 128, "rate_levels": 8},
+    # compact's transforms with a twice as wide latent (4x4x128), the context entropy model
+    # (``slices`` channel slices, each in a checkerboard of anchors first if
+    # ``checkerboard``) and ``rate_levels`` learned gain levels (0: one fixed rate). See
+    # context_coding.py and context_model.py. The bundled model.
+    "compact2": {"channels": 96, "latent_channels": 128, "kernel": 5, "noise_channels": 0,
+                 "slices": 4, "checkerboard": 1, "context_hidden": 96, "rate_levels": 8},
     "paper": {"latent_channels": 512, "noise_channels": 100},
 }
 
