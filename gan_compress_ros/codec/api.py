@@ -182,8 +182,11 @@ class Codec:
 
     def describe(self) -> str:
         """One line for logs: model id, preset, backend and where it runs."""
-        return (f"codec {self.model_id} ({self.metadata.get('preset', '?')}) from {self.path} "
-                f"on {self.transforms.describe()}; range coder {self._coder.implementation}")
+        rate = "" if self.default_quality is None else \
+            f", variable rate, default quality {self.default_quality:g}"
+        return (f"codec {self.model_id} ({self.metadata.get('preset', '?')}{rate}) from "
+                f"{self.path} on {self.transforms.describe()}; range coder "
+                f"{self._coder.implementation}")
 
     @staticmethod
     def bundled() -> list[str]:

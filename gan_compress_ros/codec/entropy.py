@@ -41,12 +41,14 @@ class FactorizedPrior(nn.Module):
                 self.factors.append(nn.Parameter(torch.zeros(channels, dims[i + 1], 1)))
 
     def logits_cumulative(self, values: torch.Tensor) -> torch.Tensor:
-        """Logit of the CDF at ``values`` shaped (C, 1, K)."""
+        """Logit of the CDF at ``values`` shaped (C, 1, K), in ``values``' dtype."""
         logits = values
+        dtype = values.dtype
         for i, matrix in enumerate(self.matrices):
-            logits = torch.matmul(F.softplus(matrix), logits) + self.biases[i]
+            logits = torch.matmul(F.softplus(matrix.to(dtype)), logits) + \
+                self.biases[i].to(dtype)
             if i < len(self.factors):
-                logits = logits + torch.tanh(self.factors[i]) * torch.tanh(logits)
+                logits = logits + torch.tanh(self.factors[i].to(dtype)) * torch.tanh(logits)
         return logits
 
     def likelihood(self, y: torch.Tensor) -> torch.Tensor:
@@ -64,7 +66,8 @@ class FactorizedPrior(nn.Module):
     def freeze(self) -> CdfTables:
         """Integer probability tables of the current density, one per channel."""
         grid = torch.arange(-SEARCH_RADIUS, SEARCH_RADIUS + 2, dtype=torch.float64) - 0.5
-        logits = _logits_double(self, grid)  # float64 for stable tails
+        values = grid.view(1, 1, -1).expand(self.channels, 1, -1)
+        logits = self.logits_cumulative(values).squeeze(1)  # float64 for stable tails
         cdf = torch.sigmoid(logits).numpy()  # (C, 2R+2): CDF at k - 0.5, k = -R..R+1
         offsets = np.zeros(self.channels, dtype=np.int32)
         pmfs = []
@@ -73,17 +76,6 @@ class FactorizedPrior(nn.Module):
             offsets[c] = low
             pmfs.append(pmf)
         return CdfTables.from_pmfs(offsets, pmfs)
-
-
-def _logits_double(prior: FactorizedPrior, grid: torch.Tensor) -> torch.Tensor:
-    """``logits_cumulative`` evaluated in float64 on a shared grid for every channel."""
-    values = grid.view(1, 1, -1).expand(prior.channels, 1, -1)
-    logits = values
-    for i, matrix in enumerate(prior.matrices):
-        logits = torch.matmul(F.softplus(matrix.double()), logits) + prior.biases[i].double()
-        if i < len(prior.factors):
-            logits = logits + torch.tanh(prior.factors[i].double()) * torch.tanh(logits)
-    return logits.squeeze(1)
 
 
 def _channel_pmf(cdf: np.ndarray) -> tuple[np.ndarray, int]:
