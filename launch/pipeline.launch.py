@@ -25,8 +25,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("namespace", default_value="", description="namespace of all "
                               "nodes and their relative topics"),
         DeclareLaunchArgument("weights", default_value="", description="weights file, ONNX "
-                              "export directory or bundled rate point (low, mid, high); "
-                              "empty: bundled default"),
+                              "export directory or a quality preset of the bundled model "
+                              "(low, mid, high); empty: mid"),
         DeclareLaunchArgument("backend", default_value="auto", description="auto, torch or "
                               "onnxruntime (Jetson: onnxruntime, no torch needed)"),
         DeclareLaunchArgument("device", default_value="cpu", description="cpu, cuda or auto"),
