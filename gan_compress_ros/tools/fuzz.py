@@ -25,7 +25,13 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import BitstreamError, Codec
-from ..codec.bitstream import FORMAT_VERSION, HEADER_BYTES, MAX_PAYLOAD_BYTES, check_byte
+from ..codec.bitstream import (
+    CONTEXT_VERSION,
+    FORMAT_VERSION,
+    HEADER_BYTES,
+    MAX_PAYLOAD_BYTES,
+    check_byte,
+)
 from ..training.data import eval_frames
 from .report import machine_line, update_section
 
@@ -39,8 +45,12 @@ WEIGHTS = {"random": 0.2, "truncate": 0.15, "bitflip": 0.2, "bytes": 0.15, "spli
 
 
 def with_header(codec: Codec, body: bytes) -> bytes:
-    """``body`` behind a header this codec accepts: version, model id, matching check byte."""
-    return bytes([FORMAT_VERSION]) + bytes.fromhex(codec.model_id) + bytes(
+    """``body`` behind a header this codec accepts: version, model id, matching check byte.
+
+    For a variable-rate codec the body's first byte is read as the quality byte.
+    """
+    version = CONTEXT_VERSION if codec.variable_rate else FORMAT_VERSION
+    return bytes([version]) + bytes.fromhex(codec.model_id) + bytes(
         [check_byte(body)]) + body
 
 
