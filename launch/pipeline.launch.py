@@ -13,9 +13,12 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 
+from gan_compress_ros.nodes.parameters import CODEC
 from launch import LaunchDescription
 
 PACKAGE = "gan_compress_ros"
+#: Codec parameters the launch file passes to both codec nodes as launch arguments.
+CODEC_ARGUMENTS = ("weights", "backend", "device", "precision")
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -24,13 +27,10 @@ def generate_launch_description() -> LaunchDescription:
     args = [
         DeclareLaunchArgument("namespace", default_value="", description="namespace of all "
                               "nodes and their relative topics"),
-        DeclareLaunchArgument("weights", default_value="", description="weights file, ONNX "
-                              "export directory or a quality preset of the bundled model "
-                              "(low, mid, high); empty: mid"),
-        DeclareLaunchArgument("backend", default_value="auto", description="auto, torch or "
-                              "onnxruntime (Jetson: onnxruntime, no torch needed)"),
-        DeclareLaunchArgument("device", default_value="cpu", description="cpu, cuda or auto"),
-        DeclareLaunchArgument("precision", default_value="fp32", description="fp32 or fp16"),
+        # the codec's arguments: defaults and descriptions from the nodes' parameter table
+        *(DeclareLaunchArgument(p.name, default_value=str(p.default),
+                                description=p.description)
+          for p in CODEC if p.name in CODEC_ARGUMENTS),
         DeclareLaunchArgument("input_topic", default_value="image_raw", description="camera "
                               "topic the encoder subscribes to"),
         DeclareLaunchArgument("start_source", default_value="false", description="also start "
@@ -40,8 +40,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("source_path", default_value="", description="camera_source: "
                               "video file, image folder or webcam index"),
     ]
-    codec = {name: LaunchConfiguration(name)
-             for name in ("weights", "backend", "device", "precision")}
+    codec = {name: LaunchConfiguration(name) for name in CODEC_ARGUMENTS}
     nodes = GroupAction([
         PushRosNamespace(LaunchConfiguration("namespace")),
         Node(package=PACKAGE, executable="encoder_node", name="encoder", output="screen",

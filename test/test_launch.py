@@ -60,9 +60,9 @@ def test_launch_arguments_reach_declared_parameters(declared: dict[str, set[str]
     text = LAUNCH.read_text()
     passed = ("weights", "backend", "device", "precision")
     listed = ", ".join(f'"{name}"' for name in passed)
-    assert f"for name in ({listed})" in text  # the codec parameters the launch file passes
+    assert f"CODEC_ARGUMENTS = ({listed})" in text  # the codec parameters passed on
+    assert "DeclareLaunchArgument(p.name" in text  # declared from the parameter table
     for name in passed:
-        assert f'DeclareLaunchArgument("{name}"' in text
         assert name in declared["encoder"] and name in declared["decoder"]
     assert {"source", "path"} <= declared["camera_source"]
 
@@ -88,3 +88,25 @@ def test_launch_description_loads() -> None:  # pragma: no cover - needs a ROS i
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.generate_launch_description().entities
+
+
+def test_parameter_table_is_what_the_nodes_declare(declared: dict[str, set[str]]) -> None:
+    """The table in nodes/parameters.py, the nodes, the YAML and the README agree."""
+    from gan_compress_ros.nodes.parameters import NODES
+
+    for node, params in NODES.items():
+        builtin = {"use_sim_time", "start_type_description_service"}  # rclpy's own
+        ours = {n for n in declared[node] - builtin if not n.startswith("qos_overrides.")}
+        assert {p.name for p in params} == ours, node
+    config = yaml.safe_load(CONFIG.read_text())
+    for pattern, section in config.items():  # the YAML shows changes, not defaults
+        node = pattern.split("/")[-1]
+        defaults = {p.name: p.default for p in NODES[node]}
+        for name, value in section["ros__parameters"].items():
+            assert value != defaults[name], f"{node}.{name} restates its default"
+    readme = (ROOT / "README.md").read_text()
+    for node, executable in (("encoder", "encoder_node"), ("decoder", "decoder_node"),
+                             ("camera_source", "camera_source")):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{executable}`"))
+        listed = set(re.findall(r"`(\w+)`", row.split("|")[4]))
+        assert listed == {p.name for p in NODES[node]}, (node, listed)

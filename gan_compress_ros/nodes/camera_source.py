@@ -12,7 +12,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 
 from .convert import rgb_to_image
-from .frames import SOURCES, open_source
+from .frames import open_source
 from .params import declare
 from .runner import StartupError, main_for
 
@@ -24,13 +24,12 @@ class CameraSource(Node):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("camera_source", **kwargs)
-        source = declare(self, "source", "pattern", f"one of {', '.join(SOURCES)}")
-        path = declare(self, "path", "", "video file or image folder; webcam index for webcam")
-        rate = float(declare(self, "rate_hz", 10.0, "frames per second"))
-        self.frame_id = declare(self, "frame_id", "camera", "header.frame_id of each frame")
-        loop = declare(self, "loop", True, "start again at the end of a video or folder")
-        self.max_frames = int(declare(self, "max_frames", 0, "stop publishing after this "
-                                      "many frames (0: never)"))
+        source = declare(self, "source")
+        path = declare(self, "path")
+        rate = float(declare(self, "rate_hz"))
+        self.frame_id = declare(self, "frame_id")
+        loop = declare(self, "loop")
+        self.max_frames = int(declare(self, "max_frames"))
         if rate <= 0:
             raise StartupError(f"bad parameter rate_hz={rate}: must be > 0")
         try:

@@ -21,7 +21,7 @@ from ..codec import BitstreamError
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .diagnostics import Diagnostics
 from .params import declare, load_codec
-from .runner import StartupError, main_for
+from .runner import main_for
 
 INPUT_TOPIC = "image_raw/gan"
 #: Name of the node's status in /diagnostics.
@@ -35,10 +35,7 @@ class DecoderNode(Node):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("decoder", **kwargs)
         self.codec = load_codec(self)
-        self.output_size = int(declare(self, "output_size", 0, "side of the published image "
-                                       "in pixels, upscaled for display (0: native 64)"))
-        if self.output_size < 0 or self.output_size > 4096:
-            raise StartupError(f"bad parameter output_size={self.output_size}: 0 to 4096")
+        self.output_size = int(declare(self, "output_size"))
         self.diag = Diagnostics(self, STATUS_NAME)
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,

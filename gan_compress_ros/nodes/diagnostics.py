@@ -17,8 +17,7 @@ class Diagnostics:
     def __init__(self, node: Node, name: str) -> None:
         self.node = node
         self.stats = NodeStats(name)
-        period = float(declare(node, "diagnostics_period", 5.0, "seconds between "
-                               "/diagnostics messages and summary log lines (0: off)"))
+        period = float(declare(node, "diagnostics_period"))
         self.pub = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
         if period > 0:
             node.create_timer(period, self.report)

@@ -15,7 +15,7 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_de
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
-from .convert import LATENT_FORMAT, RESIZE_MODES, FrameError, fit, image_to_rgb
+from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
 from .params import declare, load_codec
 from .runner import StartupError, main_for
@@ -32,24 +32,12 @@ class EncoderNode(Node):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("encoder", **kwargs)
         self.codec = load_codec(self)
-        self.resize_mode = declare(self, "resize_mode", "crop", "how frames become 64x64: "
-                                   "crop (centre square), letterbox (black bars), stretch")
-        if self.resize_mode not in RESIZE_MODES:
-            raise StartupError(f"bad parameter resize_mode={self.resize_mode!r}: use one of "
-                               f"{', '.join(RESIZE_MODES)}")
-        self.quality = float(declare(self, "quality", -1.0, "variable-rate models: 0 (fewest "
-                                     "bytes) .. 1 (best picture); -1: the weights' default "
-                                     "(the named preset's for weights:=low|mid|high)"))
-        if self.quality != -1.0 and not 0.0 <= self.quality <= 1.0:
-            raise StartupError(f"bad parameter quality={self.quality}: use -1 (default) or a "
-                               "number in [0, 1]")
+        self.resize_mode = declare(self, "resize_mode")
+        self.quality = float(declare(self, "quality"))
         if self.quality != -1.0 and not self.codec.variable_rate:
             raise StartupError(f"bad parameter quality={self.quality}: the weights "
                                f"{self.codec.path} are a fixed-rate model; leave quality at -1")
-        self.max_rate_hz = float(declare(self, "max_rate_hz", 0.0, "drop frames arriving "
-                                         "faster than this rate (0: encode every frame)"))
-        if self.max_rate_hz < 0:
-            raise StartupError(f"bad parameter max_rate_hz={self.max_rate_hz}: must be >= 0")
+        self.max_rate_hz = float(declare(self, "max_rate_hz"))
         self.diag = Diagnostics(self, STATUS_NAME)
         self._last = 0.0
         sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,

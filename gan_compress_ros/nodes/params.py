@@ -7,33 +7,35 @@ from typing import Any
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from ..codec import BACKENDS, PRECISIONS, Codec
+from ..codec import Codec
 from ..codec.errors import WeightsError
+from .parameters import BY_NAME
 from .runner import StartupError
 
 
-def declare(node: Node, name: str, default: Any, description: str) -> Any:
-    """Declare ``name`` with a description (visible in ``ros2 param describe``); its value."""
-    node.declare_parameter(name, default, ParameterDescriptor(description=description))
-    return node.get_parameter(name).value
+def declare(node: Node, name: str) -> Any:
+    """Declare ``name`` from the parameter table (``parameters.py``); its checked value.
+
+    The description shows in ``ros2 param describe``; a value outside the table's choices or
+    range stops the node at start with a message naming the parameter.
+    """
+    param = BY_NAME[name]
+    node.declare_parameter(name, param.default,
+                           ParameterDescriptor(description=param.description))
+    value = node.get_parameter(name).value
+    why = param.check(value)
+    if why:
+        raise StartupError(f"bad parameter {name}={value!r}: {why}")
+    return value
 
 
 def load_codec(node: Node) -> Codec:
     """Declare the codec parameters and load the codec; StartupError names the cause."""
-    weights = declare(node, "weights", "", "weights file (.safetensors), ONNX export directory "
-                      "(gan-compress-export) or bundled rate point "
-                      f"({', '.join(Codec.bundled()) or 'none installed'}); empty: the "
-                      "bundled default")
-    backend = declare(node, "backend", "auto", f"{', '.join(BACKENDS)}: runtime of the "
-                      "transforms; auto takes onnxruntime for an export directory, else torch "
-                      "if installed, else onnxruntime. Payloads decode across backends")
-    device = declare(node, "device", "cpu", "cpu, cuda or auto (onnxruntime: TensorRT, then "
-                     "CUDA, then CPU, as installed)")
-    precision = declare(node, "precision", "fp32", f"{', '.join(PRECISIONS)}; fp16 needs "
-                        "torch on cuda, or onnxruntime with TensorRT or an export's fp16 "
-                        "models")
-    threads = int(declare(node, "threads", 1, "CPU threads for the codec (0: the runtime's "
-                          "default); one leaves cores to the rest of the robot"))
+    weights = declare(node, "weights")
+    backend = declare(node, "backend")
+    device = declare(node, "device")
+    precision = declare(node, "precision")
+    threads = int(declare(node, "threads"))
     try:
         codec = Codec.load(weights or None, device, backend=backend, precision=precision,
                            threads=threads)

@@ -1,0 +1,89 @@
+"""Every node parameter in one table: name, default, description, allowed values.
+
+The nodes declare from it (``params.declare``), the launch file takes its defaults from it,
+and the tests check the README's node table and ``config/pipeline.yaml`` against it. Plain
+Python (no rclpy), so the launch file and the tests read it anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..codec.choices import BACKENDS, PRECISIONS
+from ..image import RESIZE_MODES
+from .frames import SOURCES
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its default fixes its type; ``choices`` or ``low``/``high`` bound it."""
+
+    name: str
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    #: A value that means "not set", accepted beside the range (e.g. -1 for quality).
+    unset: float | None = None
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed, or None."""
+        if self.choices and value not in self.choices:
+            return f"use one of {', '.join(self.choices)}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.unset is not None and value == self.unset:
+                return None
+            if self.low is not None and value < self.low:
+                return f"must be >= {self.low:g}"
+            if self.high is not None and value > self.high:
+                return f"must be <= {self.high:g}"
+        return None
+
+
+CODEC = (
+    Param("weights", "", "weights file (.safetensors), ONNX export directory "
+          "(gan-compress-export) or a quality preset of the bundled model (low, mid, high); "
+          "empty: mid"),
+    Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "
+          "onnxruntime for an export directory, else torch if installed, else onnxruntime. "
+          "Payloads decode across backends"),
+    Param("device", "cpu", "cpu, cuda or auto (onnxruntime: TensorRT, then CUDA, then CPU, as "
+          "installed)"),
+    Param("precision", "fp32", f"{', '.join(PRECISIONS)}; fp16 needs torch on cuda, or "
+          "onnxruntime with TensorRT or an export's fp16 models"),
+    Param("threads", 1, "CPU threads for the codec (0: the runtime's default); one leaves "
+          "cores to the rest of the robot"),
+)
+DIAGNOSTICS = Param("diagnostics_period", 5.0, "seconds between /diagnostics messages and "
+                    "summary log lines (0: off)", low=0.0)
+ENCODER = (
+    *CODEC,
+    Param("quality", -1.0, "variable-rate models: 0 (fewest bytes) .. 1 (best picture); -1: "
+          "the weights' default (the named preset's for weights:=low|mid|high)", low=0.0,
+          high=1.0, unset=-1.0),
+    Param("resize_mode", "crop", "how frames become 64x64: crop (centre square), letterbox "
+          "(black bars), stretch", choices=RESIZE_MODES),
+    Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
+          "frame)", low=0.0),
+    DIAGNOSTICS,
+)
+DECODER = (
+    *CODEC,
+    Param("output_size", 0, "side of the published image in pixels (0: 64, the codec's "
+          "size; larger values upscale for display)", low=0, high=4096),
+    DIAGNOSTICS,
+)
+CAMERA_SOURCE = (
+    Param("source", "pattern", f"one of {', '.join(SOURCES)}"),
+    Param("path", "", "video file or image folder; webcam index for webcam"),
+    Param("rate_hz", 10.0, "frames per second (> 0)"),
+    Param("frame_id", "camera", "header.frame_id of each frame"),
+    Param("loop", True, "start again at the end of a video or folder"),
+    Param("max_frames", 0, "stop publishing after this many frames (0: never)"),
+)
+#: Node name (as launched) -> its parameters.
+NODES: dict[str, tuple[Param, ...]] = {"encoder": ENCODER, "decoder": DECODER,
+                                       "camera_source": CAMERA_SOURCE}
+BY_NAME: dict[str, Param] = {p.name: p for params in NODES.values() for p in params}
