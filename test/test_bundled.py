@@ -10,8 +10,9 @@ import pytest
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.training.metrics import mean_psnr
 
-#: PSNR floors per preset (measured when bundled: see FLOOR_SOURCE in the model card).
-FLOORS = {"low": 21.5, "mid": 24.0, "high": 25.0}
+#: PSNR floors per preset: about 1 dB under what model 9009 measured here when it was
+#: bundled (low 22.57 dB at 95.0 B, mid 25.28 at 209.5 B, high 26.64 at 329.0 B).
+FLOORS = {"low": 21.5, "mid": 24.2, "high": 25.6}
 
 
 def test_one_model_with_three_presets() -> None:
@@ -46,7 +47,10 @@ def test_quality_floor(measured: dict[str, tuple[float, float]], name: str) -> N
 
 
 def test_quality_range_spans_the_links(val_frames: np.ndarray) -> None:
-    """From fewer than 100 bytes a frame to more than 500, in one set of weights."""
+    """From fewer than 100 bytes a frame to more than 500, in one set of weights.
+
+    Measured when bundled: 70.0 B at quality 0, 527.5 B at quality 1.
+    """
     codec = Codec.load()
     sizes = [np.mean([len(p) for p in codec.encode(val_frames, quality=q)]) for q in (0, 1)]
     assert sizes[0] < 100 and sizes[1] > 500

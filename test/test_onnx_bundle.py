@@ -208,7 +208,7 @@ class _GpuSession:
         return self.providers
 
     def get_inputs(self) -> list[SimpleNamespace]:
-        return [SimpleNamespace(shape=["batch", 64, 4, 4])]
+        return [SimpleNamespace(shape=["batch", *Codec.load(backend="onnxruntime").latent_shape])]
 
     get_outputs = get_inputs
 

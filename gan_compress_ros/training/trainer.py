@@ -455,7 +455,9 @@ def model_card(meta: dict[str, Any]) -> str:
           for c in t.get("commands", [t.get("command", "")])],
         f"- Initialised from: {t.get('init') or 'scratch'}",
         f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')} x "
-        f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}",
+        f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}"
+        + (f" at quality 1 to {t.get('lmbda_q0')} at quality 0 (variable rate)"
+           if t.get("lmbda_q0") else ""),
         f"- Loss: MSE + lambda * bpp; {gan}",
         f"- Wall time: {t.get('wall_time_s')} s (torch {t.get('torch')})",
     ]
