@@ -16,13 +16,13 @@ import rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
+from gan_compress_ros.nodes import params
 from gan_compress_ros.nodes.convert import stamp_ns  # noqa: F401 (tests import it from here)
-from gan_compress_ros.tools import pipeline_bench
 
 
 def reliable_input(topic: str, depth: int = 50) -> list[str]:
-    """The benchmark's reliable-input override with the tests' deeper default queue."""
-    return pipeline_bench.reliable_input(topic, depth)
+    """The nodes' reliable-input override with the tests' deeper default queue."""
+    return params.reliable_input(topic, depth)
 
 
 class NodeProcess:

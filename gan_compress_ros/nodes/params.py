@@ -46,3 +46,13 @@ def load_codec(node: Node) -> Codec:
                            f"precision={precision!r}, threads={threads}): {exc}") from None
     node.get_logger().info(codec.describe())
     return codec
+
+
+def reliable_input(topic: str, depth: int) -> list[str]:
+    """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
+
+    ``topic`` is the resolved name. For benchmarks and tests where every frame must be
+    accounted for; users get the nodes' default QoS.
+    """
+    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
+            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]

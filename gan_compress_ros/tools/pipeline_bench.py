@@ -30,12 +30,10 @@ QUEUE = 30
 
 
 def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
-    """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
+    """The nodes' reliable-input override (``nodes.params``) at the benchmark's depth."""
+    from ..nodes import params  # ROS stays out of ``gan-compress-bench codec``
 
-    ``topic`` is the resolved name. Used where every frame must be accounted for.
-    """
-    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
+    return params.reliable_input(topic, depth)
 
 
 def start_nodes(weights: str, threads: int, backend: str = "auto") -> list[subprocess.Popen]:
