@@ -1,9 +1,10 @@
 """gan-compress-export: a weights file as ONNX models for the onnxruntime backend (no torch).
 
-Writes ``encoder.onnx``, ``decoder.onnx`` (and ``*.fp16.onnx`` with ``--half``) and
-``codec.json`` (model id, entropy tables, metadata, file hashes) into one directory; pass that
-directory as ``weights`` with ``backend: onnxruntime``. ``--bundled`` rewrites the exports that
-ship with the package, one per bundled rate point.
+Writes ``encoder.onnx``, ``decoder.onnx`` (and ``*.fp16.onnx`` with ``--half``),
+``codec.json`` (model id, entropy tables or the context model's hash, metadata, file hashes)
+and, for a context model, ``entropy.safetensors`` into one directory; pass that directory as
+``weights`` with ``backend: onnxruntime``. ``--bundled`` rewrites the export that ships with
+the package (``weights/onnx/codec``).
 """
 
 from __future__ import annotations
