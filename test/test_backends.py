@@ -17,8 +17,8 @@ import pytest
 from gan_compress_ros.codec import BitstreamError, Codec, bitstream
 from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
 from gan_compress_ros.codec.context_coding import to_arrays
+from gan_compress_ros.codec.export_dir import file_sha256, read_export
 from gan_compress_ros.codec.metadata import read_metadata
-from gan_compress_ros.codec.onnx_bundle import file_sha256, read_bundle
 from gan_compress_ros.tools.export import main as export_main
 from gan_compress_ros.training.data import find_images
 from gan_compress_ros.training.metrics import mean_psnr
@@ -85,29 +85,29 @@ def _onnx(precision: str, half_export: Path) -> Codec:
 
 def test_export_writes_models_tables_and_metadata(half_export: Path,
                                                   torch_codec: Codec) -> None:
-    bundle = read_bundle(half_export)
-    assert bundle.model_id == torch_codec.model_id
-    assert bundle.precisions == ["fp32", "fp16"]
+    found = read_export(half_export)
+    assert found.model_id == torch_codec.model_id
+    assert found.precisions == ["fp32", "fp16"]
     assert sorted(p.name for p in half_export.iterdir()) == [
         "codec.json", "decoder.fp16.onnx", "decoder.onnx", "encoder.fp16.onnx", "encoder.onnx",
         "entropy.safetensors"]
-    ours, theirs = to_arrays(bundle.tables), to_arrays(torch_codec.tables)
+    ours, theirs = to_arrays(found.tables), to_arrays(torch_codec.tables)
     assert ours.keys() == theirs.keys()
     for name in ours:
         assert np.array_equal(ours[name], theirs[name])
-    assert bundle.manifest["source"]["metadata"]["model_id"] == torch_codec.model_id
+    assert found.manifest["source"]["metadata"]["model_id"] == torch_codec.model_id
     for role in ("encoder", "decoder"):  # the export measured itself against torch
-        assert bundle.manifest["models"][role]["fp32"]["max_abs_difference_to_torch_fp32"] < 1e-3
-        assert bundle.manifest["models"][role]["fp16"]["max_abs_difference_to_torch_fp32"] < 0.1
+        assert found.manifest["models"][role]["fp32"]["max_abs_difference_to_torch_fp32"] < 1e-3
+        assert found.manifest["models"][role]["fp16"]["max_abs_difference_to_torch_fp32"] < 0.1
 
 
 @pytest.mark.parametrize("name", ["low", "mid", "high"])
 def test_bundled_export_matches_bundled_weights(name: str, frames: np.ndarray) -> None:
     """The shipped export came from the bundled weights file and runs like it, per preset."""
     weights = BUNDLED_DIR / "codec.safetensors"
-    bundle = read_bundle(ONNX_DIR / "codec")
-    assert bundle.model_id == read_metadata(weights)["model_id"]
-    assert bundle.manifest["source"]["sha256"] == file_sha256(weights)
+    export_dir = read_export(ONNX_DIR / "codec")
+    assert export_dir.model_id == read_metadata(weights)["model_id"]
+    assert export_dir.manifest["source"]["sha256"] == file_sha256(weights)
     onnx, reference = Codec.load(name, backend="onnxruntime"), Codec.load(name, backend="torch")
     assert onnx.model_id == reference.model_id
     assert onnx.default_quality == reference.default_quality
@@ -225,12 +225,12 @@ def test_bundled_exports_are_reproduced_by_the_export_command(half_export: Path)
 
     import torch
 
-    bundled = read_bundle(ONNX_DIR / "codec").manifest
+    bundled = read_export(ONNX_DIR / "codec").manifest
     recorded = bundled["exported_with"]
     here = {"torch": torch.__version__, "onnx": version("onnx"),
             "onnxscript": version("onnxscript")}
     if any(recorded[k] != v for k, v in here.items()):
         pytest.skip(f"the bundled exports were written with {recorded}, this is {here}")
-    fresh = read_bundle(half_export).manifest
+    fresh = read_export(half_export).manifest
     for role in ("encoder", "decoder"):
         assert fresh["models"][role]["fp32"]["sha256"] == bundled["models"][role]["fp32"]["sha256"]

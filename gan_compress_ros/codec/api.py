@@ -19,7 +19,7 @@ from .bundled import bundled_names, preset_quality, resolve, resolve_export, use
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
 from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
 from .errors import BitstreamError, WeightsError
-from .onnx_bundle import is_bundle, read_bundle
+from .export_dir import is_export, read_export
 from .presets import FRAME_SIZE
 from .rangecoder import TableCoder
 from .tables import CdfTables
@@ -78,7 +78,7 @@ def choose_backend(backend: str, weights: str | Path | None) -> str:
         raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
     if backend != "auto":
         return backend
-    if weights not in (None, "") and is_bundle(user_path(weights)):
+    if weights not in (None, "") and is_export(user_path(weights)):
         return ONNXRUNTIME
     return TORCH if torch_works() else ONNXRUNTIME
 
@@ -127,10 +127,10 @@ class Codec:
         if choose_backend(backend, weights) == ONNXRUNTIME:
             from .backend_onnx import OnnxTransforms
 
-            bundle = read_bundle(resolve_export(weights))
-            transforms = OnnxTransforms(bundle, device, precision, threads)
-            metadata = dict(bundle.manifest["source"].get("metadata", {}))
-            return cls(transforms, bundle.tables, bundle.model_id, metadata, bundle.path,
+            found = read_export(resolve_export(weights))
+            transforms = OnnxTransforms(found, device, precision, threads)
+            metadata = dict(found.manifest["source"].get("metadata", {}))
+            return cls(transforms, found.tables, found.model_id, metadata, found.path,
                        preset_quality(weights))
         if not torch_installed():
             raise ValueError("backend torch needs PyTorch, which is not installed: install "
@@ -139,7 +139,7 @@ class Codec:
         from .weights import load_weights
 
         path = resolve(weights)
-        if is_bundle(path):
+        if is_export(path):
             raise WeightsError(f"weights {path}: an ONNX export runs on backend onnxruntime, "
                                "not torch")
         loaded = load_weights(path, "cpu")

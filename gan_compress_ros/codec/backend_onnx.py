@@ -16,7 +16,7 @@ import numpy as np
 
 from .choices import ONNXRUNTIME
 from .errors import WeightsError
-from .onnx_bundle import MANIFEST, ROLES, OnnxBundle
+from .export_dir import MANIFEST, ROLES, ExportDir
 
 TENSORRT, CUDA, CPU = ("TensorrtExecutionProvider", "CUDAExecutionProvider",
                        "CPUExecutionProvider")
@@ -101,28 +101,28 @@ class OnnxTransforms:
 
     name = ONNXRUNTIME
 
-    def __init__(self, bundle: OnnxBundle, device: str = "cpu", precision: str = "fp32",
+    def __init__(self, export_dir: ExportDir, device: str = "cpu", precision: str = "fp32",
                  threads: int = 0) -> None:
         ort = import_onnxruntime()
         providers = choose_providers(device, ort.get_available_providers())
         device_id = _device_id(device)
         trt_fp16 = precision == "fp16" and providers[0] == TENSORRT
-        if precision == "fp16" and "fp16" not in bundle.precisions and not trt_fp16:
+        if precision == "fp16" and "fp16" not in export_dir.precisions and not trt_fp16:
             raise ValueError(f"precision fp16 needs fp16 models in the export (gan-compress-"
-                             f"export --half) or the TensorRT provider; {bundle.path} has "
-                             f"{', '.join(bundle.precisions)} only")
-        file_precision = precision if precision in bundle.precisions else "fp32"
+                             f"export --half) or the TensorRT provider; {export_dir.path} has "
+                             f"{', '.join(export_dir.precisions)} only")
+        file_precision = precision if precision in export_dir.precisions else "fp32"
         session_options = ort.SessionOptions()
         session_options.intra_op_num_threads = threads
         session_options.log_severity_level = 3  # errors only: node logs stay readable
-        self.bundle = bundle
+        self.export_dir = export_dir
         self.precision = precision
         self.device = str(device)
-        self.latent_shape = bundle.latent_shape
+        self.latent_shape = export_dir.latent_shape
         self._version = ort.__version__
         self._sessions = {}
         for role in ROLES:
-            cache = engine_cache(bundle.manifest["models"][role][file_precision])
+            cache = engine_cache(export_dir.manifest["models"][role][file_precision])
             if TENSORRT in providers:
                 try:
                     cache.mkdir(parents=True, exist_ok=True)
@@ -132,25 +132,26 @@ class OnnxTransforms:
                                      "folder") from None
             chosen = list(zip(providers, provider_options(providers, device_id, trt_fp16,
                                                           cache), strict=True))
-            path = bundle.model_path(role, file_precision)
+            path = export_dir.model_path(role, file_precision)
             try:
                 session = ort.InferenceSession(str(path), session_options, providers=chosen)
             except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
-                raise WeightsError(f"ONNX export {bundle.path}: onnxruntime cannot load "
+                raise WeightsError(f"ONNX export {export_dir.path}: onnxruntime cannot load "
                                    f"{path.name}: {exc}") from None
             # fp16 from fp32 models exists only in TensorRT: it must have started
             self._check(session, role, providers, trt_fp16 and file_precision == "fp32")
             self._sessions[role] = session
         self._inputs = {r: s.get_inputs()[0].name for r, s in self._sessions.items()}
         self.providers: list[str] = self._sessions["encoder"].get_providers()
-        self.model_files = {r: bundle.model_path(r, file_precision).name
+        self.model_files = {r: export_dir.model_path(r, file_precision).name
                             for r in self._sessions}
 
     def _check(self, session: Any, role: str, wanted: list[str], needs_trt: bool) -> None:
         """The model's latent side has the manifest's shape, and the providers started."""
         latent = (session.get_outputs() if role == "encoder" else session.get_inputs())[0]
         if list(latent.shape[1:]) != list(self.latent_shape):
-            raise WeightsError(f"ONNX export {self.bundle.path}: the {role}'s latent has shape "
+            raise WeightsError(f"ONNX export {self.export_dir.path}: the {role}'s latent has "
+                               f"shape "
                                f"{latent.shape[1:]}, {MANIFEST} says {list(self.latent_shape)}")
         got = session.get_providers()
         if wanted[0] != CPU and got[0] == CPU and not self.device.startswith("auto"):

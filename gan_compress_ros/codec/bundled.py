@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import WeightsError
-from .onnx_bundle import MANIFEST, is_bundle
+from .export_dir import MANIFEST, is_export
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: The bundled variable-rate model (``weights/<MODEL>.safetensors``, ``weights/onnx/<MODEL>``).
@@ -71,12 +71,12 @@ def resolve_export(weights: str | Path | None) -> Path:
     if weights is None or weights == "" or str(weights) in QUALITY_PRESETS:
         name = resolve(weights).stem
         directory = ONNX_DIR / name
-        if not is_bundle(directory):
+        if not is_export(directory):
             raise WeightsError(f"no ONNX export of the bundled model is installed in "
                                f"{ONNX_DIR}; write one with gan-compress-export --bundled")
         return directory
     path = user_path(weights)
-    if is_bundle(path):
+    if is_export(path):
         return path
     if path.is_file():
         raise WeightsError(f"weights {path}: the onnxruntime backend loads an export directory "

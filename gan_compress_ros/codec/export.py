@@ -32,18 +32,18 @@ from .bundled import resolve
 from .choices import PRECISIONS
 from .context_coding import ContextModel
 from .errors import WeightsError
-from .model import CodecModel
-from .onnx_bundle import (
-    BUNDLE_FORMAT,
-    BUNDLE_VERSION,
+from .export_dir import (
     DEFAULT_OPSET,
     ENTROPY_FILE,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
     MANIFEST,
     ROLES,
     file_sha256,
     model_filename,
     write_manifest,
 )
+from .model import CodecModel
 from .presets import FRAME_SIZE
 from .weights import load_weights
 
@@ -168,7 +168,7 @@ def _is_export(directory: Path) -> bool:
         return False
     names = {MANIFEST, ENTROPY_FILE,
              *(model_filename(r, p) for r in ROLES for p in PRECISIONS)}
-    return (isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
+    return (isinstance(manifest, dict) and manifest.get("format") == EXPORT_FORMAT
             and {p.name for p in directory.iterdir()} <= names)
 
 
@@ -203,7 +203,7 @@ def _write(loaded: Any, source: Path, tmp: Path, half: bool, opset: int,
         entropy = {"tables": {"offsets": tables.offsets.tolist(),
                               "lengths": tables.lengths.tolist(), "pmf": tables.pmf.tolist()}}
     manifest = {
-        "format": BUNDLE_FORMAT, "bundle_version": BUNDLE_VERSION,
+        "format": EXPORT_FORMAT, "bundle_version": EXPORT_VERSION,
         "model_id": loaded.model_id, "preset": model.preset, "config": model.config,
         "latent_shape": list(shape), "opset": opset, "models": models, **entropy,
         "source": {"file": source.name, "sha256": file_sha256(source),

@@ -23,7 +23,7 @@ from ..codec import BACKENDS, Codec
 from ..codec.bundled import resolve_export
 from ..codec.choices import ONNXRUNTIME, TORCH
 from ..codec.errors import WeightsError
-from ..codec.onnx_bundle import read_bundle
+from ..codec.export_dir import read_export
 from ..image import fit
 from ..training.data import eval_frames
 from . import pipeline_bench
@@ -110,15 +110,15 @@ def codec_paths(weights: str | None, export: str | None, eager: bool,
             paths["torch eager"] = dict(paths[label], optimize=False)
     if ONNXRUNTIME in backends:
         try:
-            bundle = read_bundle(export or resolve_export(weights))
+            export_dir = read_export(export or resolve_export(weights))
         except WeightsError as exc:
             print(f"gan-compress-bench: no onnxruntime rows ({exc})", file=sys.stderr)
             return paths
-        if model_id is not None and bundle.model_id != model_id:
-            raise WeightsError(f"export {bundle.path} holds model {bundle.model_id}, the "
+        if model_id is not None and export_dir.model_id != model_id:
+            raise WeightsError(f"export {export_dir.path} holds model {export_dir.model_id}, the "
                                f"weights {model_id}")
-        for precision in bundle.precisions:
-            paths[f"onnxruntime {precision}"] = {"weights": str(bundle.path), "device": device,
+        for precision in export_dir.precisions:
+            paths[f"onnxruntime {precision}"] = {"weights": str(export_dir.path), "device": device,
                                                  "backend": ONNXRUNTIME,
                                                  "precision": precision}
     return paths

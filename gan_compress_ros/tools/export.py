@@ -17,7 +17,7 @@ from typing import Any
 
 from ..codec.bundled import MODEL, ONNX_DIR
 from ..codec.errors import WeightsError
-from ..codec.onnx_bundle import DEFAULT_OPSET, MIN_OPSET
+from ..codec.export_dir import DEFAULT_OPSET, MIN_OPSET
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -26,7 +26,7 @@ from gan_compress_ros.codec.backend_onnx import (
 )
 from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
 from gan_compress_ros.codec.export import export
-from gan_compress_ros.codec.onnx_bundle import MANIFEST, read_bundle
+from gan_compress_ros.codec.export_dir import MANIFEST, read_export
 from gan_compress_ros.tools.export import main as export_main
 
 
@@ -76,7 +76,7 @@ def test_damaged_export_is_refused(copy: Path, damage, message: str) -> None:
 
 def test_resigned_manifest_with_bad_tables_is_refused(copy: Path, v1_export: Path) -> None:
     """A manifest whose digest was recomputed still needs valid tables and fields."""
-    from gan_compress_ros.codec.onnx_bundle import write_manifest
+    from gan_compress_ros.codec.export_dir import write_manifest
 
     for change, message in ((lambda m: m["tables"]["pmf"][0].__setitem__(0, 7), "channel 0"),
                             (lambda m: m.__setitem__("model_id", "xyz"), "4 hex digits"),
@@ -94,11 +94,11 @@ def test_resigned_manifest_with_bad_tables_is_refused(copy: Path, v1_export: Pat
         change(manifest)
         write_manifest(copy, manifest)
         with pytest.raises(WeightsError, match=message):
-            read_bundle(copy)
+            read_export(copy)
 
 
 def test_models_must_match_the_manifest_latent_shape(copy: Path, v1_export: Path) -> None:
-    from gan_compress_ros.codec.onnx_bundle import write_manifest
+    from gan_compress_ros.codec.export_dir import write_manifest
 
     manifest = json.loads((v1_export / MANIFEST).read_text())
     manifest["latent_shape"] = [32, 2, 8]  # same channels (tables fit), other layout
@@ -150,7 +150,7 @@ def test_tensorrt_options_keep_each_model_apart(tmp_path: Path, v1_export: Path)
 
     TensorRT names cached engines by file and node names, which all exports share.
     """
-    folders = {engine_cache(read_bundle(d).manifest["models"][role]["fp32"])
+    folders = {engine_cache(read_export(d).manifest["models"][role]["fp32"])
                for d in (ONNX_DIR / "codec", v1_export) for role in ("encoder", "decoder")}
     assert len(folders) == 4
     options = provider_options([TENSORRT, CUDA, CPU], 1, True, tmp_path)
@@ -194,7 +194,7 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch, capsys
 
 def test_export_replaces_an_earlier_export(copy: Path) -> None:
     manifest = export("low", copy)  # the bundled model over the copy of another export
-    assert read_bundle(copy).model_id == manifest["model_id"] == Codec.load("low").model_id
+    assert read_export(copy).model_id == manifest["model_id"] == Codec.load("low").model_id
     assert not (copy.parent / "small.partial").exists()
 
 

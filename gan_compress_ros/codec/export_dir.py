@@ -27,8 +27,8 @@ from .tables import CdfTables
 MANIFEST = "codec.json"
 #: A context model's integer entropy model, beside the manifest.
 ENTROPY_FILE = "entropy.safetensors"
-BUNDLE_FORMAT = "gan_compress_ros.onnx"
-BUNDLE_VERSION = 1
+EXPORT_FORMAT = "gan_compress_ros.onnx"
+EXPORT_VERSION = 1
 ROLES = ("encoder", "decoder")
 #: ONNX opset of exported models: the lowest the torch.export-based exporter writes.
 #: onnxruntime 1.16.3 and 1.32.0 read them (tested); every op used is unchanged since 13.
@@ -59,14 +59,14 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def is_bundle(path: str | Path) -> bool:
+def is_export(path: str | Path) -> bool:
     """Whether ``path`` is an export directory or its ``codec.json``."""
     path = Path(path)
     return (path / MANIFEST).is_file() or (path.name == MANIFEST and path.is_file())
 
 
 @dataclass(frozen=True)
-class OnnxBundle:
+class ExportDir:
     """A validated export: where its models are, its tables and its metadata."""
 
     path: Path
@@ -95,7 +95,7 @@ class OnnxBundle:
         return self.path / self.manifest["models"][role][precision]["file"]
 
 
-def read_bundle(path: str | Path) -> OnnxBundle:
+def read_export(path: str | Path) -> ExportDir:
     """Read and validate an export directory; any problem raises WeightsError naming it."""
     path = Path(path)
     directory = path.parent if path.name == MANIFEST else path
@@ -114,7 +114,7 @@ def read_bundle(path: str | Path) -> OnnxBundle:
         raise WeightsError(f"{where}: {MANIFEST} lacks {exc}") from None
     except (TypeError, ValueError, IndexError, OverflowError, AttributeError) as exc:
         raise WeightsError(f"{where}: {exc}") from None
-    return OnnxBundle(directory, manifest, tables)
+    return ExportDir(directory, manifest, tables)
 
 
 def _context_model(directory: Path, entry: Any, shape: list[int]) -> ContextModel:
@@ -142,11 +142,11 @@ def _context_model(directory: Path, entry: Any, shape: list[int]) -> ContextMode
 
 
 def _validate(directory: Path, manifest: Any) -> CdfTables | ContextModel:
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        raise ValueError(f"{MANIFEST} is not a {BUNDLE_FORMAT!r} manifest")
-    if manifest.get("bundle_version") != BUNDLE_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"{MANIFEST} is not a {EXPORT_FORMAT!r} manifest")
+    if manifest.get("bundle_version") != EXPORT_VERSION:
         raise ValueError(f"export version {manifest.get('bundle_version')!r} is not supported "
-                         f"(this package reads version {BUNDLE_VERSION})")
+                         f"(this package reads version {EXPORT_VERSION})")
     if manifest.get("digest") != manifest_digest(manifest):
         raise ValueError(f"{MANIFEST} does not match its digest: the file was altered or "
                          "corrupted")
