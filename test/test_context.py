@@ -14,9 +14,9 @@ from safetensors.torch import save_file
 
 from gan_compress_ros.codec import BitstreamError, Codec, WeightsError
 from gan_compress_ros.codec import context_coding as cc
-from gan_compress_ros.codec.backend_torch import TorchTransforms
 from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, HEADER_BYTES
-from gan_compress_ros.codec.weights import load_weights
+from gan_compress_ros.codec.nn.backend_torch import TorchTransforms
+from gan_compress_ros.codec.nn.weights import load_weights
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
 DATA = Path(__file__).parent / "data"
@@ -92,7 +92,7 @@ def test_integer_network_is_exact() -> None:
                                  rng.integers(-cc.BIAS_BOUND + 1, cc.BIAS_BOUND,
                                               dims[i + 1]).astype(np.float64))
                      for i in range(3)])
-    from gan_compress_ros.codec.context_model import gaussian_tables
+    from gan_compress_ros.codec.nn.context_model import gaussian_tables
 
     model = cc.ContextModel(shape, 2, True, nets,
                             np.arange(cc.SCALE_LEVELS - 1, dtype=np.float64) * 1e6,
@@ -201,7 +201,7 @@ def test_tampered_integer_network_is_refused(context_weights: Path, tmp_path: Pa
 def test_onnx_export_codes_the_same_payloads(context_weights: Path, codec2: Codec,
                                              val_frames: np.ndarray, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from gan_compress_ros.codec.export import export
+    from gan_compress_ros.codec.nn.export import export
 
     export(context_weights, tmp_path / "exp")
     onnx_codec = Codec.load(str(tmp_path / "exp"))

@@ -13,7 +13,7 @@ import numpy as np
 import gan_compress_ros.codec as codec
 import gan_compress_ros.training.trainer
 import gan_compress_ros.tools.train
-from gan_compress_ros.codec.model import CodecModel
+from gan_compress_ros.codec.nn.model import CodecModel
 c = codec.Codec.from_model(CodecModel("compact", {"channels": 8, "latent_channels": 4}))
 out = c.decode(c.encode(np.zeros((64, 64, 3), np.uint8)))
 assert out.shape == (1, 64, 64, 3)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.bitstream import HEADER_BYTES
-from gan_compress_ros.codec.entropy import FactorizedPrior
+from gan_compress_ros.codec.nn.entropy import FactorizedPrior
 from gan_compress_ros.codec.rangecoder import TableCoder
 from gan_compress_ros.codec.tables import PRECISION, CdfTables, quantize_pmf
 

@@ -25,8 +25,8 @@ from gan_compress_ros.codec.backend_onnx import (
     provider_options,
 )
 from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
-from gan_compress_ros.codec.export import export
 from gan_compress_ros.codec.export_dir import MANIFEST, read_export
+from gan_compress_ros.codec.nn.export import export
 from gan_compress_ros.tools.export import main as export_main
 
 
@@ -182,7 +182,7 @@ def test_export_refuses_a_folder_that_is_not_an_export(tmp_path: Path, capsys) -
 
 
 def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch, capsys) -> None:
-    import gan_compress_ros.codec.export as exporter
+    import gan_compress_ros.codec.nn.export as exporter
 
     def broken(*args, **kwargs):
         raise RuntimeError("exporter broke")

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from gan_compress_ros.codec import Codec
-from gan_compress_ros.codec.inference import frozen
+from gan_compress_ros.codec.nn.inference import frozen
 
 
 def test_frozen_equals_eager(trained_weights: Path, val_frames: np.ndarray) -> None:

@@ -187,7 +187,7 @@ def _unknown_preset(src: Path, dst: Path) -> None:
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    from gan_compress_ros.codec.weights import METADATA_KEY
+    from gan_compress_ros.codec.nn.weights import METADATA_KEY
     with safe_open(str(src), framework="pt") as f:
         meta = json.loads(f.metadata()[METADATA_KEY])
         tensors = {k: f.get_tensor(k) for k in f.keys()}

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gan_compress_ros.codec.model import CodecModel
+from gan_compress_ros.codec.nn.model import CodecModel
+from gan_compress_ros.codec.nn.profile import profile
 from gan_compress_ros.codec.presets import DEFAULT_PRESET, preset_config
-from gan_compress_ros.codec.profile import profile
 
 
 def test_paper_preset_follows_table_1() -> None:

@@ -11,8 +11,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from gan_compress_ros.codec import Codec, WeightsError
-from gan_compress_ros.codec.model import CodecModel
-from gan_compress_ros.codec.weights import METADATA_KEY, load_weights, save_weights
+from gan_compress_ros.codec.nn.model import CodecModel
+from gan_compress_ros.codec.nn.weights import METADATA_KEY, load_weights, save_weights
 
 
 def _rewrite(src: Path, dst: Path, tensors_edit=None, meta_edit=None) -> Path:

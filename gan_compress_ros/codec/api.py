@@ -25,7 +25,7 @@ from .rangecoder import TableCoder
 from .tables import CdfTables
 
 if TYPE_CHECKING:
-    from .model import CodecModel
+    from .nn.model import CodecModel
 
 FRAME_SHAPE = (FRAME_SIZE, FRAME_SIZE, 3)
 
@@ -135,8 +135,8 @@ class Codec:
         if not torch_installed():
             raise ValueError("backend torch needs PyTorch, which is not installed: install "
                              "torch, or use backend onnxruntime")
-        from .backend_torch import TorchTransforms
-        from .weights import load_weights
+        from .nn.backend_torch import TorchTransforms
+        from .nn.weights import load_weights
 
         path = resolve(weights)
         if is_export(path):
@@ -150,8 +150,8 @@ class Codec:
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:
         """A codec from an in-memory model (freezes its tables now): for training and tests."""
-        from .backend_torch import TorchTransforms
-        from .weights import compute_model_id, model_tensors
+        from .nn.backend_torch import TorchTransforms
+        from .nn.weights import compute_model_id, model_tensors
 
         tables = model.freeze_tables()
         model_id = compute_model_id(model_tensors(model, tables), model.preset, model.config)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..codec.weights import load_weights
+from ..codec.nn.weights import load_weights
 from ..training.ablation import VARIANTS, run, summary
 from ..training.data import eval_frames, load_frames
 from ..training.rd_eval import RDPoint, bd_rate, classic_curve

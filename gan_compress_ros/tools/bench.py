@@ -148,8 +148,8 @@ def layer_rows(codec: Codec, repeats: int) -> list[tuple[str, str, float, float]
     """
     import torch
 
-    from ..codec.gdn import GDN
-    from ..codec.profile import count_macs
+    from ..codec.nn.gdn import GDN
+    from ..codec.nn.profile import count_macs
 
     rows = []
     model = codec.transforms.model

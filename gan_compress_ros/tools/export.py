@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gan-compress-export``."""
     args = parse_args(argv)
     try:
-        from ..codec.export import export
+        from ..codec.nn.export import export
     except ImportError as exc:
         print(f"gan-compress-export needs torch and onnx ({exc}); install the package's "
               "[export] extra", file=sys.stderr)

@@ -20,8 +20,8 @@ import torch
 from tqdm import tqdm
 
 from ..codec.api import Codec
-from ..codec.entropy import FactorizedPrior
-from ..codec.model import CodecModel, quantize
+from ..codec.nn.entropy import FactorizedPrior
+from ..codec.nn.model import CodecModel, quantize
 from ..codec.presets import PIXELS
 from .data import CropSampler
 from .metrics import mean_psnr, msssim_np

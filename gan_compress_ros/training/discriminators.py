@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from ..codec.architectures import build_transforms
+from ..codec.nn.architectures import build_transforms
 from ..codec.presets import preset_config
 
 

@@ -28,9 +28,9 @@ from torch import nn
 from tqdm import tqdm
 
 from ..codec.api import Codec
-from ..codec.model import CodecModel
+from ..codec.nn.model import CodecModel
+from ..codec.nn.weights import load_weights, save_weights
 from ..codec.presets import PIXELS
-from ..codec.weights import load_weights, save_weights
 from . import losses
 from .data import CropSampler, Prefetcher, eval_crops, load_frames
 from .discriminators import build_discriminator

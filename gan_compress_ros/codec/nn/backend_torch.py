@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .choices import TORCH
+from ..choices import TORCH
+from ..presets import FRAME_SIZE
 from .inference import frozen
 from .model import CodecModel
-from .presets import FRAME_SIZE
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

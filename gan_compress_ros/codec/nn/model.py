@@ -14,12 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..context_coding import ContextModel
+from ..presets import latent_shape, preset_config, uses_context
+from ..tables import CdfTables
 from .architectures import build_transforms
-from .context_coding import ContextModel
 from .context_model import ContextEntropyModel, GainUnits
 from .entropy import FactorizedPrior
-from .presets import latent_shape, preset_config, uses_context
-from .tables import CdfTables
 
 NOISE_SEED = 20240601
 

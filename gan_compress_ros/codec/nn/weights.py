@@ -19,12 +19,12 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from . import context_coding
-from .context_coding import ContextModel
-from .errors import WeightsError
-from .metadata import FILE_FORMAT, METADATA_KEY, WEIGHTS_VERSION, read_metadata
+from .. import context_coding
+from ..context_coding import ContextModel
+from ..errors import WeightsError
+from ..metadata import FILE_FORMAT, METADATA_KEY, WEIGHTS_VERSION, read_metadata
+from ..tables import CdfTables
 from .model import CodecModel
-from .tables import CdfTables
 
 #: Frozen tensors whose shape depends on training (not on the preset): shapes not checked.
 TABLE_KEYS = ("entropy.offsets", "entropy.lengths", "entropy.pmf", "context.offsets",

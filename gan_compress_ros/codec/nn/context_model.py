@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import context_coding as cc
-from .tables import CdfTables, quantize_pmf
+from .. import context_coding as cc
+from ..tables import CdfTables, quantize_pmf
 
 #: Every table covers at least +-MIN_RADIUS around its mean, and 8 standard deviations:
 #: a value outside is clamped into the end symbol (a distortion), so the range is wide. The

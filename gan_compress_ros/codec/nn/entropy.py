@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tables import CdfTables, quantize_pmf
+from ..tables import CdfTables, quantize_pmf
 
 #: Probability mass left outside a channel's coded range (clamped into its end symbols).
 TAIL_MASS = 1e-6

@@ -27,12 +27,12 @@ import onnx
 import torch
 from torch import nn
 
-from . import context_coding
-from .bundled import resolve
-from .choices import PRECISIONS
-from .context_coding import ContextModel
-from .errors import WeightsError
-from .export_dir import (
+from .. import context_coding
+from ..bundled import resolve
+from ..choices import PRECISIONS
+from ..context_coding import ContextModel
+from ..errors import WeightsError
+from ..export_dir import (
     DEFAULT_OPSET,
     ENTROPY_FILE,
     EXPORT_FORMAT,
@@ -43,8 +43,8 @@ from .export_dir import (
     model_filename,
     write_manifest,
 )
+from ..presets import FRAME_SIZE
 from .model import CodecModel
-from .presets import FRAME_SIZE
 from .weights import load_weights
 
 #: ONNX IR version written: the exporter writes 10, which onnxruntime before 1.18 refuses
