@@ -34,22 +34,23 @@ def test_core_sources_never_import_rclpy() -> None:
             assert "import rclpy" not in text and "from rclpy" not in text, path
 
 
+def _python(blocked: list[str], body: str) -> subprocess.CompletedProcess:
+    """Run ``body`` in a fresh interpreter in which the ``blocked`` modules cannot import."""
+    script = "import sys\n" + "".join(f"sys.modules[{m!r}] = None\n" for m in blocked) + body
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_nodes_and_the_codec_runtime_never_import_training() -> None:
     """The robot's code paths load neither the trainer nor (at import) torch."""
-    import subprocess
-    import sys
-
-    script = ("import sys\n"
-              "sys.modules['gan_compress_ros.training'] = None\n"
-              "sys.modules['torch'] = None\n"
+    body = (
               "import gan_compress_ros.codec, gan_compress_ros.image, importlib, pathlib\n"
               "for f in pathlib.Path(gan_compress_ros.codec.__file__).parent.glob('*.py'):\n"
               "    importlib.import_module('gan_compress_ros.codec.' + f.stem)\n"
               "import gan_compress_ros.nodes.encoder_node, gan_compress_ros.nodes.decoder_node\n"
               "import gan_compress_ros.nodes.camera_source\n"
               "print('ok')\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120)
+    proc = _python(["gan_compress_ros.training", "torch"], body)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
     for folder in ("nodes", "codec"):
         for path in (PACKAGE / folder).glob("*.py"):
@@ -61,20 +62,13 @@ def test_nodes_and_the_codec_runtime_never_import_training() -> None:
 
 def test_pictures_are_an_extra_with_a_clear_error() -> None:
     """Without matplotlib and Pillow the codec and nodes work; a plot says what to install."""
-    import subprocess
-    import sys
-
-    script = ("import sys\n"
-              "sys.modules['matplotlib'] = None\n"
-              "sys.modules['PIL'] = None\n"
-              "import numpy as np\n"
+    body = ("import numpy as np\n"
               "import gan_compress_ros.nodes.encoder_node, gan_compress_ros.tools.eval\n"
               "from gan_compress_ros.training.plots import save_grid\n"
               "try:\n"
               "    save_grid([('x', np.zeros((1, 64, 64, 3), np.uint8))], 'never.png')\n"
               "except ImportError as exc:\n"
               "    print(exc)\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120)
+    proc = _python(["matplotlib", "PIL"], body)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "gan_compress_ros[plots]" in proc.stdout
