@@ -219,3 +219,38 @@ def test_onnx_export_codes_the_same_payloads(context_weights: Path, codec2: Code
     (tmp_path / "exp" / "entropy.safetensors").write_bytes(b"junk")
     with pytest.raises(WeightsError, match="entropy.safetensors"):
         Codec.load(str(tmp_path / "exp"))
+
+
+def test_byte_cap_holds_on_every_frame(val_frames: np.ndarray) -> None:
+    """``max_bytes``: no payload over the cap, near it where the content allows, decodable."""
+    from gan_compress_ros.codec import ByteCapError
+
+    codec = Codec.load()
+    rng = np.random.default_rng(3)
+    frames = np.concatenate([val_frames, rng.integers(0, 256, (4, 64, 64, 3), np.uint8),
+                             np.zeros((2, 64, 64, 3), np.uint8)])
+    for cap in (100, 222, 340):
+        payloads = codec.encode(frames, max_bytes=cap)
+        sizes = [len(p) for p in payloads]
+        assert max(sizes) <= cap
+        assert np.mean(sizes[:len(val_frames)]) > 0.85 * cap  # photos fill the cap
+        assert codec.decode(payloads).shape == frames.shape
+        # each payload is the highest quality that fits: one step up would not
+        for frame, payload in zip(frames[:3], payloads[:3], strict=True):
+            q = payload[HEADER_BYTES]
+            if q < 255:
+                assert len(codec.encode(frame, quality=(q + 1) / 255)[0]) > cap or \
+                    len(codec.encode(frame, quality=1.0)[0]) <= cap
+    capped = codec.encode(val_frames[:2], quality=0.2, max_bytes=10_000)  # quality: ceiling
+    assert capped == codec.encode(val_frames[:2], quality=0.2)
+    with pytest.raises(ByteCapError, match="at least .* bytes even at quality 0") as exc:
+        codec.encode(val_frames[:1], max_bytes=20)
+    assert exc.value.frame == 0 and exc.value.smallest > 20
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="max_bytes"):
+            codec.encode(val_frames[:1], max_bytes=bad)
+
+
+def test_byte_cap_needs_a_variable_rate_model(codec: Codec, val_frames: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="variable-rate"):
+        codec.encode(val_frames[:1], max_bytes=300)

@@ -7,8 +7,8 @@ installed.
 
 from .api import Codec
 from .choices import BACKENDS, PRECISIONS
-from .errors import BitstreamError, WeightsError
+from .errors import BitstreamError, ByteCapError, WeightsError
 from .presets import DEFAULT_PRESET, PRESET_DEFAULTS
 
-__all__ = ["Codec", "BitstreamError", "WeightsError", "DEFAULT_PRESET", "PRESET_DEFAULTS",
-           "BACKENDS", "PRECISIONS"]
+__all__ = ["Codec", "BitstreamError", "ByteCapError", "WeightsError", "DEFAULT_PRESET",
+           "PRESET_DEFAULTS", "BACKENDS", "PRECISIONS"]

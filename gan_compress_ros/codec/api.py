@@ -18,7 +18,7 @@ from . import bitstream
 from .bundled import bundled_names, preset_quality, resolve, resolve_export, user_path
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
 from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
-from .errors import BitstreamError, WeightsError
+from .errors import BitstreamError, ByteCapError, WeightsError
 from .export_dir import is_export, read_export
 from .presets import FRAME_SIZE
 from .rangecoder import TableCoder
@@ -258,12 +258,20 @@ class Codec:
         gain = self._context.model.gain_enc[qbyte].reshape(1, -1, 1, 1)
         return np.round(self.transforms.analyse(arr) * gain).astype(np.int64)
 
-    def encode(self, frames: np.ndarray, quality: float | None = None) -> list[bytes]:
+    def encode(self, frames: np.ndarray, quality: float | None = None,
+               max_bytes: int | None = None) -> list[bytes]:
         """Compress uint8 RGB frames (N, 64, 64, 3) or one (64, 64, 3) into payloads.
 
         ``quality`` in [0, 1] (0 fewest bytes, 1 most) for variable-rate models; None: the
         model's default. Fixed-rate models refuse it.
+
+        ``max_bytes``: every payload at most this long, each at the highest quality that
+        fits (at most ``quality``, if given, else 1). The analysis runs once; only the
+        entropy coding is repeated, in a binary search over the quality byte. A frame that
+        does not fit even at quality 0 raises ``ByteCapError`` naming its smallest size.
         """
+        if max_bytes is not None:
+            return self._encode_capped(frames, quality, max_bytes)
         if self._context is None:
             self.quality_byte(quality)  # refuses a quality
             symbols = self.latent_symbols(frames)
@@ -272,6 +280,42 @@ class Codec:
         latent = self.latent(frames, quality)
         bodies = self._context.encode(latent, np.full(len(latent), qbyte))
         return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
+
+    def _encode_capped(self, frames: np.ndarray, quality: float | None,
+                       max_bytes: int) -> list[bytes]:
+        """``encode`` with a byte cap: a binary search over the quality byte per frame."""
+        if self._context is None:
+            raise ValueError("max_bytes needs a variable-rate model (preset compact2): a "
+                             "fixed-rate model has one size per frame")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or \
+                max_bytes < 1:
+            raise ValueError(f"max_bytes={max_bytes!r} must be a positive integer")
+        arr = self._frames(frames)
+        ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
+        if not len(arr):
+            return []
+        y = self.transforms.analyse(arr)
+        gains = self._context.model.gain_enc
+        out = []
+        for n in range(len(arr)):
+            def payload(qbyte: int, n: int = n) -> bytes:
+                latent = np.round(y[n:n + 1] * gains[qbyte].reshape(1, -1, 1, 1))
+                body = self._context.encode(latent.astype(np.int64), np.array([qbyte]))[0]
+                return bitstream.pack_quality(self.model_id, qbyte, body)
+            best = payload(0)
+            if len(best) > max_bytes:
+                raise ByteCapError(f"frame {n} needs at least {len(best)} bytes even at "
+                                   f"quality 0, over the cap of {max_bytes}", n, len(best))
+            low, high = 1, ceiling  # invariant: quality low - 1 fits
+            while low <= high:
+                mid = (low + high) // 2
+                candidate = payload(mid)
+                if len(candidate) <= max_bytes:
+                    best, low = candidate, mid + 1
+                else:
+                    high = mid - 1
+            out.append(best)
+        return out
 
     def _symbols(self, payload: object) -> np.ndarray:
         body = bitstream.unpack(payload, self.model_id)  # type: ignore[arg-type]

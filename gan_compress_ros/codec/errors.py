@@ -1,4 +1,4 @@
-"""Exception types of the codec: one for payloads, one for weights files."""
+"""Exception types of the codec: payloads, weights files, byte caps."""
 
 
 class BitstreamError(ValueError):
@@ -7,3 +7,12 @@ class BitstreamError(ValueError):
 
 class WeightsError(ValueError):
     """A weights file is missing, unreadable, tampered or does not match its preset."""
+
+
+class ByteCapError(ValueError):
+    """A frame does not fit a byte cap even at the lowest quality; ``smallest`` is its size."""
+
+    def __init__(self, message: str, frame: int, smallest: int) -> None:
+        super().__init__(message)
+        self.frame = frame
+        self.smallest = smallest
