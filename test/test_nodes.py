@@ -241,3 +241,45 @@ def test_encoder_quality_parameter(ros, photos: list[np.ndarray], trained_weight
                           "fixed-rate")):
         code, log = wait_exit(start_node("encoder_node", *args))
         assert code == 1 and reason in log, log
+
+
+def test_encoder_byte_cap_parameter(ros, photos: list[np.ndarray], trained_weights: Path
+                                    ) -> None:
+    """``max_bytes_per_frame``: payloads within the cap; frames that cannot fit are counted."""
+    from rosutil import DiagnosticsWatch
+
+    proc = start_node("encoder_node", "-r", "__ns:=/captest", "-p", "max_bytes_per_frame:=150",
+                      "-p", "diagnostics_period:=0.5")
+    got: list[bytes] = []
+    sub = ros.create_subscription(CompressedImage, "/captest/image_raw/gan",
+                                  lambda m: got.append(bytes(m.data)), 10)
+    pub = ros.create_publisher(Image, "/captest/image_raw", qos_profile_sensor_data)
+    try:
+        for i, photo in enumerate(photos):
+            msg, before = image_msg(photo, 100 + i), len(got)
+            assert spin_until(ros, lambda m=msg, b=before: (pub.publish(m), len(got) > b)[1],
+                              60.0)
+        assert got and all(len(p) <= 150 for p in got)
+        assert np.mean([len(p) for p in got]) > 0.85 * 150
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        stop_node(proc)
+    proc = start_node("encoder_node", "-r", "__ns:=/captest2", "-p", "max_bytes_per_frame:=20",
+                      "-p", "diagnostics_period:=0.5")
+    watch = DiagnosticsWatch(ros)
+    pub = ros.create_publisher(Image, "/captest2/image_raw", qos_profile_sensor_data)
+    try:
+        def counted() -> bool:
+            pub.publish(image_msg(photos[0], 7))
+            status = watch.latest.get("gan_compress encoder", {})
+            return "frame over max_bytes_per_frame" in str(status)
+        assert spin_until(ros, counted, 60.0), watch.latest
+    finally:
+        ros.destroy_publisher(pub)
+        watch.close()
+        code, log = stop_node(proc)
+    assert "needs at least" in log
+    code, log = wait_exit(start_node("encoder_node", "-p", f"weights:={trained_weights}",
+                                     "-p", "max_bytes_per_frame:=200"))
+    assert code == 1 and "fixed-rate" in log, log

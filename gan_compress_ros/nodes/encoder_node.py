@@ -15,6 +15,7 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_de
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
+from ..codec import ByteCapError
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
 from .params import declare, load_codec
@@ -38,6 +39,10 @@ class EncoderNode(Node):
             raise StartupError(f"bad parameter quality={self.quality}: the weights "
                                f"{self.codec.path} are a fixed-rate model; leave quality at -1")
         self.max_rate_hz = float(declare(self, "max_rate_hz"))
+        self.max_bytes = int(declare(self, "max_bytes_per_frame"))
+        if self.max_bytes and not self.codec.variable_rate:
+            raise StartupError(f"bad parameter max_bytes_per_frame={self.max_bytes}: the "
+                               f"weights {self.codec.path} are a fixed-rate model")
         self.diag = Diagnostics(self, STATUS_NAME)
         self._last = 0.0
         sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
@@ -62,8 +67,13 @@ class EncoderNode(Node):
             self.diag.bad_input("frame", str(exc))
             return
         start = time.perf_counter()
-        payload = self.codec.encode(frame, quality=None if self.quality < 0
-                                    else self.quality)[0]
+        quality = None if self.quality < 0 else self.quality
+        try:
+            payload = self.codec.encode(frame, quality=quality,
+                                        max_bytes=self.max_bytes or None)[0]
+        except ByteCapError as exc:
+            self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
+            return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
         self.pub.publish(out)
         self._last = now

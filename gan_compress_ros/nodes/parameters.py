@@ -67,6 +67,9 @@ ENCODER = (
           "(black bars), stretch", choices=RESIZE_MODES),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
           "frame)", low=0.0),
+    Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "
+          "bytes, at the best quality that fits; a frame that cannot fit is dropped and "
+          "counted (0: no cap)", low=0, high=65535),
     DIAGNOSTICS,
 )
 DECODER = (
