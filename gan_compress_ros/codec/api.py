@@ -255,8 +255,13 @@ class Codec:
         qbyte = self.quality_byte(quality)
         if not len(arr):
             return np.zeros((0, *self.latent_shape), dtype=np.int64)
+        return self._gained(self.transforms.analyse(arr), qbyte)
+
+    def _gained(self, y: np.ndarray, qbyte: int) -> np.ndarray:
+        """The integer latent of an analysis output ``y`` at quality byte ``qbyte``."""
+        assert self._context is not None
         gain = self._context.model.gain_enc[qbyte].reshape(1, -1, 1, 1)
-        return np.round(self.transforms.analyse(arr) * gain).astype(np.int64)
+        return np.round(y * gain).astype(np.int64)
 
     def encode(self, frames: np.ndarray, quality: float | None = None,
                max_bytes: int | None = None) -> list[bytes]:
@@ -295,12 +300,11 @@ class Codec:
         if not len(arr):
             return []
         y = self.transforms.analyse(arr)
-        gains = self._context.model.gain_enc
         out = []
         for n in range(len(arr)):
             def payload(qbyte: int, n: int = n) -> bytes:
-                latent = np.round(y[n:n + 1] * gains[qbyte].reshape(1, -1, 1, 1))
-                body = self._context.encode(latent.astype(np.int64), np.array([qbyte]))[0]
+                body = self._context.encode(self._gained(y[n:n + 1], qbyte),
+                                            np.array([qbyte]))[0]
                 return bitstream.pack_quality(self.model_id, qbyte, body)
             best = payload(0)
             if len(best) > max_bytes:
