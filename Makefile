@@ -16,7 +16,7 @@ $(STAMP): setup.py package.xml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH)
-	$(PIP) install --quiet -e '.[torch,onnxruntime,export,eval,plots,ros,test]'
+	$(PIP) install --quiet -e '.[torch,onnxruntime,export,eval,plots,bags,ros,test]'
 	touch $(STAMP)
 
 test: setup
@@ -26,8 +26,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not ros" test
 
+# Style and types (mypy.ini); CI runs it before the tests.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(PY) -m mypy
 
 demo: setup
 	$(VENV)/bin/gan-compress-demo --out demo_output

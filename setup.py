@@ -35,9 +35,6 @@ setup(
         "safetensors>=0.4",
         "opencv-python-headless",
         "tqdm",
-        # sensor_msgs/Image conversion where cv_bridge is not installed; bag reading
-        "rosbags",
-        "rosbags-image",
     ],
     extras_require={
         # torch backend, training, evaluation. Install torch==2.13.0 first (see Makefile):
@@ -50,9 +47,12 @@ setup(
         "plots": ["matplotlib", "pillow>=11"],
         # gan-compress-eval's AV1 and HEVC intra anchors (SVT-AV1, x265, dav1d in the wheel)
         "eval": ["av>=14"],
+        # gan-compress-bag, and rosbags as training data (ROS 1 .bag, rosbag2 .mcap/.db3)
+        "bags": ["rosbags"],
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
                 "ros-diagnostic-msgs"],
-        "test": ["pytest", "hypothesis", "ruff", "colcon-core", "colcon-ros",
+        "test": ["pytest", "hypothesis", "ruff", "mypy", "colcon-core", "colcon-ros",
+                 "rosbags-image",  # the reference the image converter is checked against
                  "ros-ament-package",
                  # coverage-guided fuzzing of the decoder (gan-compress-fuzz --engine atheris)
                  "atheris; platform_machine == 'x86_64' and python_version < '3.13'"],

@@ -1,7 +1,7 @@
 """Optional dependencies: import them where a tool needs them, with an error that says how.
 
-The robot's install (codec, nodes) needs neither plotting nor Pillow; tools that draw
-pictures or write AVIF/GIF ask for them through ``need``.
+The robot's install (codec, nodes) needs neither plotting, Pillow nor rosbags; tools that
+draw pictures, write AVIF/GIF or read bags ask for them through ``need``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 #: Which extra of the package brings each optional module.
-EXTRAS = {"matplotlib": "plots", "PIL": "plots", "av": "eval"}
+EXTRAS = {"matplotlib": "plots", "PIL": "plots", "av": "eval", "rosbags": "bags"}
 
 
 def need(module: str) -> ModuleType:

@@ -2,13 +2,13 @@
 
 Nodes, tools, training sources and the demo all convert and fit frames here, so a frame is
 read the same way everywhere (row padding, Bayer, YUV, NV12) and fitted the same way into
-the codec's 64x64 input. Needs NumPy and OpenCV only; rosbags-image is imported when a
-message needs it, cv_bridge never (the nodes use it where installed).
+the codec's 64x64 input. Needs NumPy and OpenCV only: neither rosbags nor cv_bridge (the
+nodes use cv_bridge where installed).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -31,15 +31,35 @@ def bytes_per_pixel(encoding: str) -> int | None:
     return None
 
 
+class ImageMessage(Protocol):
+    """What the converter reads of a sensor_msgs/Image (rclpy's, rosbags' or a test's)."""
+
+    height: int
+    width: int
+    encoding: str
+    is_bigendian: int
+    step: int
+    data: Any
+
+
 #: Semi-planar YUV in ROS's convention: ``height`` is the picture's, the chroma plane follows
 #: the luma plane in ``data`` (rosbags-image reads these with another convention).
-_SEMI_PLANAR = {"nv12": cv2.COLOR_YUV2RGB_NV12, "nv21": cv2.COLOR_YUV2RGB_NV21, "nv24": None}
+#: (NV24 is 4:4:4 and converted by hand: -1.)
+_SEMI_PLANAR = {"nv12": cv2.COLOR_YUV2RGB_NV12, "nv21": cv2.COLOR_YUV2RGB_NV21, "nv24": -1}
 
 
-def _semi_planar_to_rgb(msg: object, h: int, w: int) -> np.ndarray:
+def _buffer(data: Any) -> np.ndarray:
+    """A message's ``data`` as flat uint8, without a copy for bytes, arrays and ndarrays."""
+    try:
+        return np.frombuffer(data, np.uint8)
+    except TypeError:  # a list of ints, as a hand-made message may hold
+        return np.asarray(data, np.uint8).reshape(-1)
+
+
+def _semi_planar_to_rgb(msg: ImageMessage, h: int, w: int) -> np.ndarray:
     """RGB of an NV12, NV21 (4:2:0) or NV24 (4:4:4) frame; ValueError if malformed."""
     enc, step = msg.encoding, int(msg.step)
-    data = np.frombuffer(bytes(msg.data), np.uint8)
+    data = _buffer(msg.data)
     if step != w:
         raise ValueError(f"{enc} with step {step} != width {w} (padded rows) is not supported")
     if enc == "nv24":
@@ -55,27 +75,81 @@ def _semi_planar_to_rgb(msg: object, h: int, w: int) -> np.ndarray:
     return cv2.cvtColor(data[:h * w * 3 // 2].reshape(h * 3 // 2, w), _SEMI_PLANAR[enc])
 
 
-def image_msg_to_rgb(msg: object) -> np.ndarray:
+#: Planar and packed encodings: (sample type, channels, OpenCV conversion to RGB or None).
+#: The same colour conventions as cv_bridge and rosbags-image (a test checks the latter).
+_PACKED: dict[str, tuple[type, int, int | None]] = {
+    "rgb8": (np.uint8, 3, None), "bgr8": (np.uint8, 3, cv2.COLOR_BGR2RGB),
+    "rgba8": (np.uint8, 4, cv2.COLOR_RGBA2RGB), "bgra8": (np.uint8, 4, cv2.COLOR_BGRA2RGB),
+    "mono8": (np.uint8, 1, cv2.COLOR_GRAY2RGB),
+    "rgb16": (np.uint16, 3, None), "bgr16": (np.uint16, 3, cv2.COLOR_BGR2RGB),
+    "rgba16": (np.uint16, 4, cv2.COLOR_RGBA2RGB), "bgra16": (np.uint16, 4, cv2.COLOR_BGRA2RGB),
+    "mono16": (np.uint16, 1, cv2.COLOR_GRAY2RGB),
+    "8UC3": (np.uint8, 3, None), "16UC3": (np.uint16, 3, None),
+    "uyvy": (np.uint8, 2, cv2.COLOR_YUV2RGB_UYVY), "yuv422": (np.uint8, 2, cv2.COLOR_YUV2RGB_UYVY),
+    "yuyv": (np.uint8, 2, cv2.COLOR_YUV2RGB_YUYV),
+    "yuv422_yuy2": (np.uint8, 2, cv2.COLOR_YUV2RGB_YUYV),
+}
+for _bits, _dtype in ((8, np.uint8), (16, np.uint16)):
+    # ROS names the pattern of the top-left 2x2 block; OpenCV the one starting at (1, 1).
+    for _ros, _cv in (("rggb", "BG"), ("bggr", "RG"), ("gbrg", "GR"), ("grbg", "GB")):
+        _PACKED[f"bayer_{_ros}{_bits}"] = (_dtype, 1, getattr(cv2, f"COLOR_BAYER_{_cv}2RGB"))
+
+#: Every sensor_msgs/Image encoding the nodes accept.
+ENCODINGS = tuple(sorted([*_PACKED, *_SEMI_PLANAR]))
+
+
+def _rows(msg: ImageMessage, h: int, w: int, itemsize: int, channels: int) -> np.ndarray:
+    """The message's pixels as an (h, w[, c]) array, a view where rows are not padded."""
+    step = int(msg.step)
+    data = _buffer(msg.data)
+    row = w * channels * itemsize
+    if data.size < step * h or step < row:
+        raise ValueError(f"{msg.encoding} {w}x{h}: step {step} and {data.size} bytes "
+                         f"cannot hold {h} rows of {row} bytes")
+    rows = data[:step * h].reshape(h, step)[:, :row]
+    dtype = np.dtype(np.uint8 if itemsize == 1 else
+                     (">u2" if msg.is_bigendian else "<u2"))
+    if step != row or not rows.flags.c_contiguous:
+        rows = np.ascontiguousarray(rows)
+    pixels = rows.reshape(-1).view(dtype).reshape((h, w, channels) if channels > 1 else (h, w))
+    return pixels.astype(np.uint16) if itemsize == 2 and not dtype.isnative else pixels
+
+
+def image_msg_to_rgb(msg: ImageMessage) -> np.ndarray:
     """uint8 RGB of a sensor_msgs/Image (rclpy or rosbags message), honouring row padding.
 
-    ``rosbags.image`` assumes rows are packed (step == width * bytes per pixel); padded rows
-    are repacked first so they are not read sheared.
+    NumPy and OpenCV only; 16-bit samples are scaled to 8 bits. ValueError for an unknown
+    encoding or data that does not match the header.
     """
-    from rosbags.image import image_to_cvimage
-
-    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    h, w = int(msg.height), int(msg.width)
     if msg.encoding in _SEMI_PLANAR:
         return _semi_planar_to_rgb(msg, h, w)
-    bpp = bytes_per_pixel(msg.encoding)
-    if bpp is not None and step != w * bpp:
-        rows = np.frombuffer(bytes(msg.data), np.uint8)[:step * h].reshape(h, step)
-        msg = SimpleNamespace(height=h, width=w, encoding=msg.encoding,
-                              is_bigendian=msg.is_bigendian, step=w * bpp,
-                              data=np.ascontiguousarray(rows[:, :w * bpp]).reshape(-1))
-    rgb = np.asarray(image_to_cvimage(msg, "rgb8"))
-    if rgb.ndim == 2:
-        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    try:
+        dtype, channels, code = _PACKED[msg.encoding]
+    except KeyError:
+        raise ValueError(f"encoding {msg.encoding!r} is not supported; "
+                         f"supported: {', '.join(ENCODINGS)}") from None
+    pixels = _rows(msg, h, w, np.dtype(dtype).itemsize, channels)
+    rgb = pixels if code is None else cv2.cvtColor(pixels, code)
+    if rgb.dtype == np.uint16:
+        rgb = np.multiply(rgb, 255.0 / 65535.0).astype(np.uint8)
     return np.ascontiguousarray(rgb[..., :3])
+
+
+def read_rgb(path: object) -> np.ndarray:
+    """uint8 RGB of an image file; ValueError if OpenCV cannot read it."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"{path}: not an image OpenCV can read")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def compressed_to_rgb(data: bytes) -> np.ndarray:
+    """uint8 RGB of a sensor_msgs/CompressedImage's JPEG or PNG bytes; ValueError if not one."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError("not a JPEG, PNG or other image OpenCV can read")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 RESIZE_MODES = ("crop", "letterbox", "stretch")

@@ -14,12 +14,11 @@ os.environ["ROS_LOCALHOST_ONLY"] = "1"
 
 import numpy as np
 import pytest
+from testkit.files import DATA, read_photos  # noqa: E402 (after the ROS environment)
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.training.data import eval_frames, find_images
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
-
-DATA = Path(__file__).parent / "data"
 
 #: Test tiers (one place): ``ros`` modules start nodes over real DDS or need rclpy; ``slow``
 #: ones take more than a few seconds each (builds, soaks, 1,000-frame parity, training).
@@ -49,6 +48,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 #: A model trained for seconds, not hours: the default architecture at reduced width.
 TRAIN_STEPS = 600
 SMALL = {"channels": 48, "latent_channels": 32}
+
+
+@pytest.fixture(scope="session")
+def photos() -> list[np.ndarray]:
+    """The shipped validation photos, RGB at their own sizes."""
+    return read_photos(DATA / "val")
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,9 @@ import time
 from importlib.metadata import requires
 from pathlib import Path
 
-import cv2
 import numpy as np
-import pytest
-from rosutil import (
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import (
     image_msg,
     reliable_input,
     spin_until,
@@ -24,13 +23,10 @@ from rosutil import (
     stop_node,
     without_torch,
 )
-from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.nodes.convert import fit
-from gan_compress_ros.training.data import find_images
 
-DATA = Path(__file__).parent / "data"
 NS = "/jetson"
 
 
@@ -55,12 +51,6 @@ def test_torch_is_only_an_extra_of_the_package() -> None:
     torch_lines = [r for r in needs if r.startswith("torch")]
     assert torch_lines and all("extra ==" in r for r in torch_lines)
     assert any(r.startswith("onnxruntime") and "extra ==" in r for r in needs)
-
-
-@pytest.fixture(scope="module")
-def photos() -> list[np.ndarray]:
-    return [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-            for p in find_images([DATA / "val"])]
 
 
 def test_onnx_nodes_without_torch_interoperate_with_a_torch_decoder(

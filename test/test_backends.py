@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from testkit.files import DATA, SAMPLE
 
 from gan_compress_ros.codec import BitstreamError, Codec, bitstream
 from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
@@ -23,8 +24,6 @@ from gan_compress_ros.tools.export import main as export_main
 from gan_compress_ros.training.data import find_images
 from gan_compress_ros.training.metrics import mean_psnr
 
-SAMPLE = BUNDLED_DIR.parent / "data" / "sample_clip"
-DATA = Path(__file__).parent / "data"
 #: Per-frame PSNR (dB) between the two backends' reconstructions of one payload: measured
 #: minimum 84.3 dB in fp32 (at most one grey level apart) and 60.7 dB for fp16 models.
 PIXEL_FLOOR = {"fp32": 50.0, "fp16": 40.0}

@@ -2,21 +2,17 @@
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from bagutil import write_rosbag1, write_rosbag2
+from testkit.bags import write_rosbag1, write_rosbag2
+from testkit.files import DATA, read_photos
 
 from gan_compress_ros.tools.bag import iter_topic, main
-from gan_compress_ros.training.data import find_images
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def frames() -> np.ndarray:
-    return np.stack([cv2.resize(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), (96, 72))
-                     for p in find_images([DATA / "val"])])
+    return np.stack(read_photos(DATA / "val", size=(96, 72)))
 
 
 @pytest.mark.parametrize("storage, suffix", [("mcap", ".mcap"), ("sqlite3", ".db3")])

@@ -5,10 +5,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from testkit.files import SAMPLE as CLIP
 
 from gan_compress_ros.nodes.frames import open_source
-
-CLIP = Path(__file__).resolve().parent.parent / "gan_compress_ros" / "data" / "sample_clip"
 
 
 def test_pattern_moves() -> None:

@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from testkit.files import DATA
 
 from gan_compress_ros.codec import BitstreamError, Codec, WeightsError
 from gan_compress_ros.codec import context_coding as cc
@@ -19,7 +20,6 @@ from gan_compress_ros.codec.nn.backend_torch import TorchTransforms
 from gan_compress_ros.codec.nn.weights import load_weights
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
-DATA = Path(__file__).parent / "data"
 SMALL2 = {"channels": 48, "latent_channels": 32, "slices": 4, "checkerboard": 1,
           "context_hidden": 32, "rate_levels": 4}
 

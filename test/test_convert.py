@@ -3,8 +3,8 @@
 import cv2
 import numpy as np
 import pytest
-from rosutil import image_msg
 from sensor_msgs.msg import Image
+from testkit.ros import image_msg
 
 from gan_compress_ros.nodes.convert import FrameError, fit, image_to_rgb, rgb_to_image
 
@@ -111,3 +111,39 @@ def test_semi_planar_yuv_in_ros_convention(encoding: str) -> None:
     msg.data = data.tobytes()[:h * w]  # chroma missing
     with pytest.raises(FrameError, match="needs"):
         image_to_rgb(msg)
+
+
+@pytest.mark.parametrize("bigendian", [0, 1])
+def test_converter_matches_rosbags_image(bigendian: int) -> None:
+    """The NumPy/OpenCV converter gives rosbags-image's pixels for every packed encoding."""
+    rosbags_image = pytest.importorskip("rosbags.image", reason="rosbags-image (test extra)")
+    from types import SimpleNamespace
+
+    from gan_compress_ros.image import ENCODINGS, image_msg_to_rgb
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for encoding in ENCODINGS:
+        if encoding.startswith("nv"):  # rosbags-image reads these in another convention
+            continue
+        wide = "16" in encoding
+        channels = {"uyvy": 2, "yuv422": 2, "yuyv": 2, "yuv422_yuy2": 2}.get(
+            encoding, 1 if ("mono" in encoding or "bayer" in encoding) else
+            4 if "a" in encoding.replace("bayer", "") else 3)
+        h, w = 6, 8
+        data = rng.integers(0, 256, h * w * channels * (2 if wide else 1), dtype=np.uint8)
+        msg = SimpleNamespace(height=h, width=w, encoding=encoding, is_bigendian=bigendian,
+                              step=data.size // h, data=data)
+        ref = np.asarray(rosbags_image.image_to_cvimage(msg, "rgb8"))
+        assert np.array_equal(image_msg_to_rgb(msg), ref[..., :3]), encoding
+        checked += 1
+    assert checked >= 20
+
+
+def test_unknown_encoding_names_the_supported_ones() -> None:
+    from gan_compress_ros.image import image_msg_to_rgb
+
+    msg = image_msg(RGB, 0, encoding="rgb8")
+    msg.encoding = "32FC1"
+    with pytest.raises(ValueError, match="not supported; supported: .*bayer_bggr16"):
+        image_msg_to_rgb(msg)

@@ -72,3 +72,21 @@ def test_pictures_are_an_extra_with_a_clear_error() -> None:
     proc = _python(["matplotlib", "PIL"], body)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "gan_compress_ros[plots]" in proc.stdout
+
+
+def test_bags_are_an_extra_with_a_clear_error() -> None:
+    """Without rosbags the nodes convert every encoding; the bag tool says what to install."""
+    body = ("import numpy as np\n"
+            "from types import SimpleNamespace\n"
+            "import gan_compress_ros.nodes.encoder_node\n"
+            "from gan_compress_ros.image import image_msg_to_rgb\n"
+            "msg = SimpleNamespace(height=2, width=2, encoding='bayer_rggb8', is_bigendian=0,\n"
+            "                      step=2, data=bytes(4))\n"
+            "assert image_msg_to_rgb(msg).shape == (2, 2, 3)\n"
+            "try:\n"
+            "    import gan_compress_ros.tools.bag\n"
+            "except ImportError as exc:\n"
+            "    print(exc)\n")
+    proc = _python(["rosbags"], body)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "gan_compress_ros[bags]" in proc.stdout

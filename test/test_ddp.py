@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gan_compress_ros.codec import Codec
+from testkit.files import DATA
 
-DATA = Path(__file__).parent / "data"
+from gan_compress_ros.codec import Codec
 
 
 def test_two_processes_hold_identical_weights(tmp_path: Path) -> None:

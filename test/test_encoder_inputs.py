@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rosutil import (
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import (
     DiagnosticsWatch,
     NodeUnderTest,
     image_msg,
@@ -18,7 +19,6 @@ from rosutil import (
     stamp_ns,
     start_node,
 )
-from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.nodes.encoder_node import STATUS_NAME
 

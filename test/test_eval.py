@@ -5,11 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from testkit.files import DATA
 
 from gan_compress_ros.tools.eval import main
 from gan_compress_ros.training.rd_eval import RDPoint, bd_rate, bytes_at_quality, classic_curve
-
-DATA = Path(__file__).parent / "data"
 
 
 def _curve(rates: list[float], psnrs: list[float]) -> list[RDPoint]:

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from testkit.files import DATA
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.tools.train import build_config, main, parse_args
 from gan_compress_ros.training import losses
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
-DATA = Path(__file__).parent / "data"
 TINY = {"channels": 8, "latent_channels": 4}
 
 

@@ -8,7 +8,8 @@ show duplicates and late frames, and the encoder's count against the decoder's s
 from __future__ import annotations
 
 import numpy as np
-from rosutil import (
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import (
     DiagnosticsWatch,
     image_msg,
     reliable_input,
@@ -17,7 +18,6 @@ from rosutil import (
     start_node,
     stop_node,
 )
-from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.nodes.convert import fit

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rosutil import (
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import (
     DiagnosticsWatch,
     NodeUnderTest,
     reliable_input,
@@ -20,7 +21,6 @@ from rosutil import (
     stamp_ns,
     start_node,
 )
-from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.codec import BitstreamError, Codec
 from gan_compress_ros.codec.bitstream import MESSAGE_FORMAT

@@ -7,12 +7,12 @@ import pickle
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import qos_profile_sensor_data
-from rosutil import (
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import (
     image_msg,
     reliable_input,
     spin_until,
@@ -21,19 +21,9 @@ from rosutil import (
     stop_node,
     wait_exit,
 )
-from sensor_msgs.msg import CompressedImage, Image
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.nodes.convert import fit
-from gan_compress_ros.training.data import find_images
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def photos() -> list[np.ndarray]:
-    return [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-            for p in find_images([DATA / "val"])]
 
 
 class Pipeline:
@@ -246,7 +236,7 @@ def test_encoder_quality_parameter(ros, photos: list[np.ndarray], trained_weight
 def test_encoder_byte_cap_parameter(ros, photos: list[np.ndarray], trained_weights: Path
                                     ) -> None:
     """``max_bytes_per_frame``: payloads within the cap; frames that cannot fit are counted."""
-    from rosutil import DiagnosticsWatch
+    from testkit.ros import DiagnosticsWatch
 
     proc = start_node("encoder_node", "-r", "__ns:=/captest", "-p", "max_bytes_per_frame:=150",
                       "-p", "diagnostics_period:=0.5")

@@ -12,7 +12,7 @@ import sys
 import constriction
 import numpy as np
 import pytest
-from rosutil import without_torch
+from testkit.ros import without_torch
 
 from gan_compress_ros.codec import Codec, rangecoder_py
 from gan_compress_ros.codec.rangecoder import TableCoder

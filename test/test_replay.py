@@ -5,31 +5,27 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import rclpy
-from bagutil import write_rosbag2
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
-from rosutil import image_msg, reliable_input, spin_until, stamp_ns, start_node, stop_node
 from sensor_msgs.msg import Image
+from testkit.bags import write_rosbag2
+from testkit.files import DATA, read_photos
+from testkit.ros import image_msg, reliable_input, spin_until, stamp_ns, start_node, stop_node
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.nodes.convert import fit
 from gan_compress_ros.tools.bag import iter_topic
 from gan_compress_ros.tools.bag import main as bag_main
-from gan_compress_ros.training.data import find_images
 
-DATA = Path(__file__).parent / "data"
 TOPIC = "/camera/image_raw"
 
 
 @pytest.fixture(scope="module")
 def frames() -> np.ndarray:
-    photos = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-              for p in find_images([DATA / "train", DATA / "val"])]
-    return np.stack([cv2.resize(p, (160, 120)) for p in photos])
+    return np.stack(read_photos(DATA / "train", DATA / "val", size=(160, 120)))
 
 
 def _record(path: Path, messages: list[Image]) -> None:

@@ -5,19 +5,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from bagutil import write_rosbag1, write_rosbag2
+from testkit.bags import write_rosbag1, write_rosbag2
+from testkit.files import DATA, read_photos
 
-from gan_compress_ros.training.data import find_images, load_frames
+from gan_compress_ros.training.data import load_frames
 from gan_compress_ros.training.sources import find_sources, iter_frames
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def photos() -> np.ndarray:
-    images = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-              for p in find_images([DATA / "train"])]
-    return np.stack([cv2.resize(im, (96, 80)) for im in images])
+    return np.stack(read_photos(DATA / "train", size=(96, 80)))
 
 
 def test_video_frames_with_stride(tmp_path: Path, photos: np.ndarray) -> None:

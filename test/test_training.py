@@ -4,10 +4,11 @@ import csv
 import json
 from pathlib import Path
 
+from testkit.files import DATA
+
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.tools.train import main
 
-DATA = Path(__file__).parent / "data"
 TINY = '{"channels": 8, "latent_channels": 4}'
 
 

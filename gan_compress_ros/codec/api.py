@@ -37,7 +37,10 @@ class Transforms(Protocol):
     device: Any
     precision: str
     latent_shape: tuple[int, int, int]
-    frozen: bool
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the transforms run as frozen (traced) graphs."""
 
     def describe(self) -> str:
         """One line for logs."""
@@ -128,7 +131,7 @@ class Codec:
             from .backend_onnx import OnnxTransforms
 
             found = read_export(resolve_export(weights))
-            transforms = OnnxTransforms(found, device, precision, threads)
+            transforms: Transforms = OnnxTransforms(found, device, precision, threads)
             metadata = dict(found.manifest["source"].get("metadata", {}))
             return cls(transforms, found.tables, found.model_id, metadata, found.path,
                        preset_quality(weights))
@@ -301,9 +304,11 @@ class Codec:
             return []
         y = self.transforms.analyse(arr)
         out = []
+        context = self._context
+        assert context is not None  # variable_rate was checked above
         for n in range(len(arr)):
             def payload(qbyte: int, n: int = n) -> bytes:
-                body = self._context.encode(self._gained(y[n:n + 1], qbyte),
+                body = context.encode(self._gained(y[n:n + 1], qbyte),
                                             np.array([qbyte]))[0]
                 return bitstream.pack_quality(self.model_id, qbyte, body)
             best = payload(0)
@@ -352,7 +357,7 @@ class Codec:
     def decode(self, payloads: Iterable[bytes] | bytes) -> np.ndarray:
         """Reconstruct uint8 RGB frames (N, 64, 64, 3); BitstreamError for bad payloads."""
         if isinstance(payloads, (bytes, bytearray, memoryview)):
-            payloads = [payloads]
+            payloads = [bytes(payloads)]
         try:
             items = list(payloads)
         except TypeError:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -105,6 +105,9 @@ class ContextModel:
     tables: CdfTables  # SCALE_LEVELS * MEAN_STEPS tables: index scale * MEAN_STEPS + fraction
     gain_enc: np.ndarray  # (QUALITY_LEVELS, C) float32: latent gain per quality byte
     gain_dec: np.ndarray  # (QUALITY_LEVELS, C) float32: inverse gain per quality byte
+    # derived from the shape in __post_init__
+    groups: list[np.ndarray] = field(init=False, repr=False, compare=False)
+    context_index: list[np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         groups = schedule(self.latent_shape, self.slices, self.checkerboard)
@@ -113,7 +116,7 @@ class ContextModel:
 
     def validate(self) -> None:
         """Raise ValueError unless every array has the shape and range the coder relies on."""
-        groups: list[np.ndarray] = self.groups  # type: ignore[attr-defined]
+        groups = self.groups
         if len(self.networks) != len(groups):
             raise ValueError(f"{len(self.networks)} context networks for {len(groups)} groups")
         for g, (net, ctx) in enumerate(zip(self.networks, self.context_index, strict=True)):
@@ -167,7 +170,7 @@ class ContextModel:
                                                                           np.ndarray]:
         """Integer mean (in 1/MEAN_STEPS) and scale index of group ``g``'s elements."""
         w_ctx, w_q, b1, rest = self._prepared()[g]
-        ctx = flat[:, self.context_index[g]]  # type: ignore[attr-defined]
+        ctx = flat[:, self.context_index[g]]
         acc = qbytes.astype(np.float64)[:, None] * w_q + b1
         if ctx.shape[1]:
             acc = acc + ctx @ w_ctx
@@ -177,7 +180,7 @@ class ContextModel:
         for w_t, bias in rest:
             x = np.clip(np.floor((acc + half) * inv), 0.0, top)
             acc = x @ w_t + bias
-        n = len(self.groups[g])  # type: ignore[attr-defined]
+        n = len(self.groups[g])
         shift = WEIGHT_BITS + ACT_BITS - int(np.log2(MEAN_STEPS))
         mean = np.floor((acc[:, :n] + float(1 << (shift - 1))) * (1.0 / (1 << shift)))
         scale = np.searchsorted(self.scale_bounds, acc[:, n:], side="right")
@@ -237,7 +240,7 @@ class ContextCoder:
         flat = np.clip(latent.reshape(len(latent), -1).astype(np.float64), -LATENT_CLIP,
                        LATENT_CLIP)
         planned = []
-        for g, idx in enumerate(self.model.groups):  # type: ignore[attr-defined]
+        for g, idx in enumerate(self.model.groups):
             with _one_blas_thread():
                 base, table = self.model.plan(flat, qbytes, g)
             rel = np.clip(flat[:, idx] - base, self._lows[table], self._highs[table])
@@ -261,7 +264,7 @@ class ContextCoder:
         shape = self.model.latent_shape
         flat = np.zeros((len(bodies), int(np.prod(shape))), dtype=np.float64)
         decoders = [self.coder.decoder(b) for b in bodies]
-        for g, idx in enumerate(self.model.groups):  # type: ignore[attr-defined]
+        for g, idx in enumerate(self.model.groups):
             with _one_blas_thread():
                 base, table = self.model.plan(flat, qbytes, g)
             for n, decoder in enumerate(decoders):

@@ -6,6 +6,8 @@ the ``frame_id`` parameter, at ``rate_hz``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rclpy.node import Node
 from rclpy.qos import qos_profile_system_default
 from rclpy.qos_overriding_options import QoSOverridingOptions
@@ -22,7 +24,7 @@ OUTPUT_TOPIC = "image_raw"
 class CameraSource(Node):
     """Publishes frames from a file source at a fixed rate, looping."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("camera_source", **kwargs)
         source = declare(self, "source")
         path = declare(self, "path")

@@ -1,11 +1,14 @@
 """Camera frames <-> numpy, and fitting any frame into the codec's 64x64 input.
 
-cv_bridge is used when importable (a ROS install); otherwise ``rosbags-image``, which covers
-the same colour, mono and Bayer encodings. Anything malformed raises ``FrameError`` with the
-reason, so a node can count it and serve the next frame.
+cv_bridge is used when importable (a ROS install); otherwise the image module's NumPy and
+OpenCV converter, which covers the same colour, mono, Bayer and YUV encodings. Anything
+malformed raises ``FrameError`` with the reason, so a node can count it and serve the next
+frame.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,7 +56,7 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., :3])
 
 
-def stamp_ns(msg: object) -> int:
+def stamp_ns(msg: Any) -> int:
     """A message's header stamp in nanoseconds: the key that follows a frame end to end."""
     return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 

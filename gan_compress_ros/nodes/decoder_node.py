@@ -10,6 +10,7 @@ never fatal.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import cv2
 from rclpy.node import Node
@@ -32,7 +33,7 @@ OUTPUT_TOPIC = "image_decoded"
 class DecoderNode(Node):
     """Decodes latent messages back into images."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("decoder", **kwargs)
         self.codec = load_codec(self)
         self.output_size = int(declare(self, "output_size"))

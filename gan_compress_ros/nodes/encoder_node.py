@@ -9,6 +9,7 @@ dropped; the publisher uses system-default (reliable). Both are overridable thro
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_default
@@ -30,7 +31,7 @@ OUTPUT_TOPIC = "image_raw/gan"
 class EncoderNode(Node):
     """Encodes each camera frame into a self-contained payload."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("encoder", **kwargs)
         self.codec = load_codec(self)
         self.resize_mode = declare(self, "resize_mode")

@@ -15,22 +15,25 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from rosbags.highlevel import AnyReader
-from rosbags.rosbag2 import StoragePlugin, Writer
-from rosbags.typesys import Stores, get_typestore
 from tqdm import tqdm
 
 from ..codec import BitstreamError, Codec
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
-from ..image import RESIZE_MODES, fit, image_msg_to_rgb
+from ..extras import need
+from ..image import RESIZE_MODES, compressed_to_rgb, fit, image_msg_to_rgb
 from ..training.sources import IMAGE_TYPES
 
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED = "sensor_msgs/msg/CompressedImage"
 LATENT_FORMAT = MESSAGE_FORMAT
+# rosbags reads and writes the bags: the `bags` extra, with a clear error where it is missing
+AnyReader = need("rosbags.highlevel").AnyReader
+StoragePlugin, Writer = need("rosbags.rosbag2").StoragePlugin, need("rosbags.rosbag2").Writer
+Stores, get_typestore = need("rosbags.typesys").Stores, need("rosbags.typesys").get_typestore
 
 
 def _size(path: Path) -> int:
@@ -38,22 +41,17 @@ def _size(path: Path) -> int:
         path.stat().st_size
 
 
-def _storage(path: Path) -> StoragePlugin:
+def _storage(path: Path) -> Any:
     files = [path] if path.is_file() else list(path.iterdir())
     return StoragePlugin.SQLITE3 if any(p.suffix == ".db3" for p in files) else \
         StoragePlugin.MCAP
 
 
-def _rgb(reader: AnyReader, raw: bytes, msgtype: str) -> np.ndarray:
+def _rgb(reader: Any, raw: bytes, msgtype: str) -> np.ndarray:
     """RGB of a bag's Image (through the image module: row padding, NV12...) or JPEG/PNG."""
     msg = reader.deserialize(raw, msgtype)
     if msgtype.endswith("CompressedImage"):
-        from rosbags.image import message_to_cvimage
-
-        rgb = np.asarray(message_to_cvimage(msg, "rgb8"))
-        if rgb.ndim == 2:
-            rgb = np.repeat(rgb[..., None], 3, axis=2)
-        return np.ascontiguousarray(rgb[..., :3])
+        return compressed_to_rgb(msg.data)
     return image_msg_to_rgb(msg)
 
 
@@ -115,7 +113,7 @@ def _rewrite(src: Path, dst: Path, topic: str, out_topic: str, out_type: str, ke
     return done, errors
 
 
-def _to_ros2(reader: AnyReader, raw: bytes, msgtype: str, store) -> object:
+def _to_ros2(reader: Any, raw: bytes, msgtype: str, store) -> object:
     """A ROS 1 image message rebuilt as its ROS 2 form (the header loses ``seq``)."""
     msg = reader.deserialize(raw, msgtype)
     fields = {k: getattr(msg, k) for k in store.types[msgtype].__dataclass_fields__

@@ -152,7 +152,7 @@ def layer_rows(codec: Codec, repeats: int) -> list[tuple[str, str, float, float]
     from ..codec.nn.profile import count_macs
 
     rows = []
-    model = codec.transforms.model
+    model = codec.transforms.model  # type: ignore[attr-defined]  # the torch backend's
     x = torch.rand(1, 3, 64, 64)
     with torch.inference_mode():
         y = torch.round(model.analyse(x))
@@ -189,29 +189,34 @@ def layer_report(codec: Codec, repeats: int) -> str:
 
 def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
     """Range coding alone, per frame, with each implementation installed here."""
-    from ..codec.context_coding import ContextCoder
+    from ..codec.context_coding import ContextCoder, ContextModel
     from ..codec.rangecoder import TableCoder, constriction
+    from ..codec.tables import CdfTables
 
     if codec.variable_rate:  # the integer context network and the coder, as decode runs them
+        context_model = codec.tables
+        assert isinstance(context_model, ContextModel)
         latent = codec.latent(frames[:32])
         qbytes = np.full(len(latent), codec.quality_byte(None))
         parts = []
         for name in ("constriction", "python") if constriction is not None else ("python",):
-            coder = ContextCoder(codec.tables, TableCoder(codec.tables.tables, name))
-            bodies = coder.encode(latent, qbytes)
-            enc = _median_ms(lambda c=coder: [c.encode(latent[i:i + 1], qbytes[:1])
-                                              for i in range(len(latent))], repeats)
-            dec = _median_ms(lambda c=coder, bs=bodies: [c.decode([b], qbytes[:1]) for b in bs],
-                             repeats)
+            context = ContextCoder(context_model, TableCoder(context_model.tables, name))
+            bodies = context.encode(latent, qbytes)
+            enc = _median_ms(lambda c=context: [c.encode(latent[i:i + 1], qbytes[:1])
+                                                for i in range(len(latent))], repeats)
+            dec = _median_ms(lambda c=context, bs=bodies: [c.decode([b], qbytes[:1])
+                                                           for b in bs], repeats)
             parts.append(f"{name} {enc / len(latent):.2f} ms to encode, "
                          f"{dec / len(latent):.2f} ms to decode")
         return ("\nEntropy coding alone, integer context network included (32 frames' "
                 "latents at the default quality, one frame at a time): " + "; ".join(parts)
                 + ".\n")
+    tables = codec.tables
+    assert isinstance(tables, CdfTables)
     symbols = codec.latent_symbols(frames[:32])
     parts = []
     for name in ("constriction", "python") if constriction is not None else ("python",):
-        coder = TableCoder(codec.tables, name)
+        coder = TableCoder(tables, name)
         bodies = [coder.encode(s) for s in symbols]
         enc = _median_ms(lambda c=coder: [c.encode(s) for s in symbols], repeats) / len(symbols)
         dec = _median_ms(lambda c=coder, b=bodies: [c.decode(x, symbols.shape[2]) for x in b],

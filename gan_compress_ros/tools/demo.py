@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rclpy.node import Node
@@ -132,7 +133,7 @@ def write_outputs(out: Path, orig: np.ndarray, recon: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
-    nodes: dict[str, Node] = {}
+    nodes: dict[str, Any] = {}
     codec_params = [Parameter("weights", value=args.weights),
                     Parameter("backend", value=args.backend),
                     Parameter("diagnostics_period", value=0.0)]

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..image import read_rgb
 from ..training.data import find_images
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
@@ -66,8 +67,7 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 def camera_frames(size: tuple[int, int]) -> list[np.ndarray]:
     """The bundled clip at the camera's resolution (width, height), RGB."""
-    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-              for p in find_images([SAMPLE])]
+    frames = [read_rgb(p) for p in find_images([SAMPLE])]
     return [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fractions
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,10 @@ def available() -> bool:
     except ImportError:
         return False
     try:
-        for name, mode in (("libsvtav1", "w"), ("libx265", "w"), ("libdav1d", "r"), ("hevc", "r")):
-            av.codec.Codec(name, mode)
+        for name in ("libsvtav1", "libx265"):
+            av.codec.Codec(name, "w")
+        for name in ("libdav1d", "hevc"):
+            av.codec.Codec(name, "r")
     except Exception:  # noqa: BLE001 - PyAV raises its own types for missing codecs
         return False
     return True
@@ -100,7 +103,8 @@ def _roundtrip(encoder: str, decoder: str, options: dict[str, str],
                frames: np.ndarray) -> tuple[list[float], np.ndarray]:
     import av
 
-    enc = av.codec.CodecContext.create(encoder, "w")
+    enc: Any = av.codec.CodecContext.create(encoder, "w")  # a video context: PyAV's stubs
+    # type create() as the base class
     enc.width = enc.height = _SIZE
     enc.pix_fmt = "yuv420p"
     enc.time_base = fractions.Fraction(1, 10)
@@ -116,7 +120,7 @@ def _roundtrip(encoder: str, decoder: str, options: dict[str, str],
     packets += enc.encode(None)
     if len(packets) != len(frames):
         raise RuntimeError(f"{encoder} gave {len(packets)} packets for {len(frames)} frames")
-    dec = av.codec.CodecContext.create(decoder, "r")
+    dec: Any = av.codec.CodecContext.create(decoder, "r")
     recon = []
     own, shared = [], []
     for p in packets:

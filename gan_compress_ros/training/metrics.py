@@ -33,7 +33,7 @@ def _tensor(x: np.ndarray) -> torch.Tensor:
 @torch.no_grad()
 def msssim_per_frame(a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
     """MS-SSIM of each frame pair (3x3 window, five scales; see ``losses.msssim``)."""
-    out = []
+    out: list[float] = []
     for i in range(0, len(a), chunk):
         ta, tb = _tensor(a[i:i + chunk]), _tensor(b[i:i + chunk])
         out.extend(float(msssim(ta[j:j + 1], tb[j:j + 1])) for j in range(len(ta)))

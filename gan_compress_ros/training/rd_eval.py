@@ -63,6 +63,8 @@ def _cv2_roundtrip(ext: str, flag: int) -> Callable[[np.ndarray, int], tuple[int
         if not ok:
             raise RuntimeError(f"OpenCV could not encode {ext}")
         back = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if back is None:
+            raise RuntimeError(f"OpenCV could not decode its own {ext}")
         return len(buf), cv2.cvtColor(back, cv2.COLOR_BGR2RGB)
     return run
 

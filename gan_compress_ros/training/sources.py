@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..image import IMAGE_SUFFIXES, bytes_per_pixel, image_msg_to_rgb  # noqa: F401
+from ..extras import need
+from ..image import IMAGE_SUFFIXES, bytes_per_pixel, compressed_to_rgb, image_msg_to_rgb  # noqa: F401
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"}
 BAG_SUFFIXES = {".bag", ".mcap", ".db3"}
@@ -66,8 +67,7 @@ def _video_frames(path: Path, stride: int) -> Iterator[tuple[str, np.ndarray]]:
 
 def _bag_frames(path: Path, stride: int, topics: list[str] | None) -> Iterator[
         tuple[str, np.ndarray]]:
-    from rosbags.highlevel import AnyReader
-    from rosbags.image import compressed_image_to_cvimage
+    AnyReader = need("rosbags.highlevel").AnyReader
 
     with AnyReader([path]) as reader:
         connections = [c for c in reader.connections if c.msgtype in IMAGE_TYPES
@@ -83,8 +83,7 @@ def _bag_frames(path: Path, stride: int, topics: list[str] | None) -> Iterator[
             msg = reader.deserialize(raw, conn.msgtype)
             try:
                 if conn.msgtype.endswith("CompressedImage"):
-                    rgb = np.asarray(compressed_image_to_cvimage(msg, "rgb8"))
-                    rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB) if rgb.ndim == 2 else rgb
+                    rgb = compressed_to_rgb(msg.data)
                 else:
                     rgb = image_msg_to_rgb(msg)
             except Exception:  # one undecodable frame must not end the run

@@ -181,11 +181,12 @@ class Trainer:
             levels = torch.arange(self.model.config["rate_levels"]) * (255.0 / (
                 self.model.config["rate_levels"] - 1))
             lams = lmbda_of(levels, config.lmbda, config.lmbda_q0)
+            gain = self.model.gain
+            assert gain is not None  # rate_levels > 0
             with torch.no_grad():
                 log_gain = 0.5 * torch.log(GAIN_REF_LMBDA / lams)
-                self.model.gain.log_enc.copy_(log_gain[:, None].expand_as(
-                    self.model.gain.log_enc))
-                self.model.gain.log_dec.copy_(-self.model.gain.log_enc)
+                gain.log_enc.copy_(log_gain[:, None].expand_as(gain.log_enc))
+                gain.log_dec.copy_(-gain.log_enc)
         if config.init:
             self._init_from(config.init)
         self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
@@ -195,8 +196,9 @@ class Trainer:
         self.disc.to(self.device)
         self.autocast = _autocast_dtype(config.precision)
         if self.autocast is not None:  # bf16 convolutions run fastest in channels-last
-            self.model.to(memory_format=torch.channels_last)
-            self.disc.to(memory_format=torch.channels_last)
+            # Module.to takes memory_format at run time; torch's stubs do not say so
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            self.disc.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.g_net: nn.Module = self.model
         self.d_net: nn.Module = self.disc
         if self.distributed:
@@ -408,12 +410,13 @@ class Trainer:
         if not self.main:
             return {}
         self.model.eval()
-        cpu_model = copy.deepcopy(self.model).cpu().to(memory_format=torch.contiguous_format)
+        cpu_model = copy.deepcopy(self.model).cpu().to(
+            memory_format=torch.contiguous_format)  # type: ignore[call-overload]
         result, recon = evaluate(cpu_model, self.val_frames) if len(self.val_frames) else ({},
                                                                                          None)
         curve = [evaluate(cpu_model, self.val_frames, q)[0] for q in EVAL_QUALITIES] \
             if cpu_model.variable_rate and len(self.val_frames) else []
-        meta = {
+        meta: dict[str, Any] = {
             "training": {**asdict(self.config), "steps_done": self.step,
                          "commands": [*self.history, self.config.command],
                          "wall_time_s": round(self.elapsed, 1), "processes": self.world,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -44,7 +46,8 @@ class TorchTransforms:
         self._dtype = torch.float16 if precision == "fp16" else torch.float32
         self.model = model.to(self.device, self._dtype).eval()
         self.latent_shape = model.latent_shape
-        self._analyse, self._synthesise = self.model.analyse, self.model.synthesise
+        self._analyse: Callable[..., torch.Tensor] = self.model.analyse
+        self._synthesise: Callable[..., torch.Tensor] = self.model.synthesise
         if optimize and self.device.type == "cpu":  # frozen graphs: see inference.py
             self._analyse = frozen(self.model, "analyse", (3, FRAME_SIZE, FRAME_SIZE))
             self._synthesise = frozen(self.model, "synthesise", model.latent_shape,

@@ -55,9 +55,11 @@ class ContextEntropyModel(nn.Module):
             net = nn.Sequential(nn.Linear(len(ctx) + 1, hidden), ClippedReLU(),
                                 nn.Linear(hidden, hidden), ClippedReLU(),
                                 nn.Linear(hidden, 2 * len(g)))
+            last = net[-1]
+            assert isinstance(last, nn.Linear)
             with torch.no_grad():  # start near "mean 0, scale 1": a stable first rate
-                net[-1].weight.mul_(0.01)
-                net[-1].bias.zero_()
+                last.weight.mul_(0.01)
+                last.bias.zero_()
             self.nets.append(net)
 
     def likelihood(self, y_noisy: torch.Tensor, y_round: torch.Tensor,
@@ -86,7 +88,7 @@ class ContextEntropyModel(nn.Module):
         act, wb = 1 << cc.ACT_BITS, 1 << cc.WEIGHT_BITS
         for net in self.nets:
             layers = []
-            for i, lin in enumerate(m for m in net if isinstance(m, nn.Linear)):
+            for i, lin in enumerate(m for m in net.children() if isinstance(m, nn.Linear)):
                 weight = lin.weight.double().numpy()
                 if i == 0:  # inputs are coded values (times 2**ACT_BITS) and q * 256
                     weight = weight.copy()

@@ -92,6 +92,8 @@ def _export_one(module: nn.Module, example: torch.Tensor, role: str, path: Path,
             program = torch.onnx.export(module, (example,), dynamo=True, opset_version=opset,
                                         input_names=[name_in], output_names=[name_out],
                                         dynamic_shapes={"x": {0: batch}}, verbose=False)
+            if program is None:
+                raise RuntimeError(f"torch.onnx.export gave no program for {name_in}")
             program.save(str(path))
     finally:
         quiet.setLevel(level)

@@ -42,6 +42,8 @@ def quantize(y: torch.Tensor, mode: str) -> torch.Tensor:
 class CodecModel(nn.Module):
     """Generator of the GAN: encoder + quantizer + entropy model + decoder."""
 
+    decoder_noise: torch.Tensor  # a buffer, saved with the weights
+
     def __init__(self, preset: str, config: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.preset = preset
@@ -50,6 +52,8 @@ class CodecModel(nn.Module):
         self.encoder, self.decoder = build_transforms(preset, self.config)
         self.context = uses_context(self.config)
         self.gain: GainUnits | None = None
+        # a ContextEntropyModel or a FactorizedPrior; self.context says which
+        self.prior: Any
         if self.context:
             self.prior = ContextEntropyModel(self.latent_shape, self.config["slices"],
                                              bool(self.config["checkerboard"]),

@@ -1,6 +1,6 @@
 """Makes ``import torch`` fail in this process, as on a robot where PyTorch is not installed.
 
-Put this folder on PYTHONPATH (``rosutil.without_torch()``) to prove that the onnxruntime
+Put this folder on PYTHONPATH (``testkit.files.without_torch()``) to prove that the onnxruntime
 backend, the codec core and the nodes run without torch. ``GAN_TEST_BLOCK`` (comma-separated
 module names, default ``torch``) blocks others too, e.g. constriction, which has no wheel for
 a Jetson.

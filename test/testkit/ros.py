@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import rclpy
@@ -18,6 +16,8 @@ from sensor_msgs.msg import Image
 
 from gan_compress_ros.nodes import params
 from gan_compress_ros.nodes.convert import stamp_ns  # noqa: F401 (tests import it from here)
+
+from .files import without_torch  # noqa: F401 (tests import it from here)
 
 
 def reliable_input(topic: str, depth: int = 50) -> list[str]:
@@ -72,19 +72,6 @@ def start_node(executable: str, *ros_args: str, env: dict[str, str] | None = Non
         -> NodeProcess:
     """Start ``gan_compress_ros.nodes.<executable>`` with ROS arguments (and ``env``)."""
     return NodeProcess(executable, *ros_args, env=env)
-
-
-#: A folder whose sitecustomize.py makes ``import torch`` fail, as where torch is not installed.
-NO_TORCH = Path(__file__).parent / "no_torch"
-
-
-def without_torch(*also: str) -> dict[str, str]:
-    """Environment for a child process in which torch (and ``also``) cannot be imported."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(NO_TORCH), env.get("PYTHONPATH"))
-                                        if p)
-    env["GAN_TEST_BLOCK"] = ",".join(("torch", *also))
-    return env
 
 
 def wait_exit(node: NodeProcess, timeout: float = 120.0) -> tuple[int, str]:
