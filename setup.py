@@ -62,7 +62,6 @@ setup(
     maintainer_email="maintainers@gan-compress-ros.invalid",
     description="GAN-trained neural image codec for low-bandwidth ROS 2 image streams",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "gan-compress-train = gan_compress_ros.tools.train:main",

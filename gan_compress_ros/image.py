@@ -84,7 +84,10 @@ _PACKED: dict[str, tuple[type, int, int | None]] = {
     "rgb16": (np.uint16, 3, None), "bgr16": (np.uint16, 3, cv2.COLOR_BGR2RGB),
     "rgba16": (np.uint16, 4, cv2.COLOR_RGBA2RGB), "bgra16": (np.uint16, 4, cv2.COLOR_BGRA2RGB),
     "mono16": (np.uint16, 1, cv2.COLOR_GRAY2RGB),
-    "8UC3": (np.uint8, 3, None), "16UC3": (np.uint16, 3, None),
+    # OpenCV's three-channel types, taken as RGB; only 8- and 16-bit ones are scaled
+    "8UC3": (np.uint8, 3, None), "8SC3": (np.int8, 3, None), "16UC3": (np.uint16, 3, None),
+    "16SC3": (np.int16, 3, None), "32SC3": (np.int32, 3, None),
+    "32FC3": (np.float32, 3, None), "64FC3": (np.float64, 3, None),
     "uyvy": (np.uint8, 2, cv2.COLOR_YUV2RGB_UYVY), "yuv422": (np.uint8, 2, cv2.COLOR_YUV2RGB_UYVY),
     "yuyv": (np.uint8, 2, cv2.COLOR_YUV2RGB_YUYV),
     "yuv422_yuy2": (np.uint8, 2, cv2.COLOR_YUV2RGB_YUYV),
@@ -98,21 +101,21 @@ for _bits, _dtype in ((8, np.uint8), (16, np.uint16)):
 ENCODINGS = tuple(sorted([*_PACKED, *_SEMI_PLANAR]))
 
 
-def _rows(msg: ImageMessage, h: int, w: int, itemsize: int, channels: int) -> np.ndarray:
+def _rows(msg: ImageMessage, h: int, w: int, sample: np.dtype, channels: int) -> np.ndarray:
     """The message's pixels as an (h, w[, c]) array, a view where rows are not padded."""
     step = int(msg.step)
     data = _buffer(msg.data)
+    itemsize = sample.itemsize
     row = w * channels * itemsize
     if data.size < step * h or step < row:
         raise ValueError(f"{msg.encoding} {w}x{h}: step {step} and {data.size} bytes "
                          f"cannot hold {h} rows of {row} bytes")
     rows = data[:step * h].reshape(h, step)[:, :row]
-    dtype = np.dtype(np.uint8 if itemsize == 1 else
-                     (">u2" if msg.is_bigendian else "<u2"))
+    dtype = sample.newbyteorder(">" if msg.is_bigendian else "<") if itemsize > 1 else sample
     if step != row or not rows.flags.c_contiguous:
         rows = np.ascontiguousarray(rows)
     pixels = rows.reshape(-1).view(dtype).reshape((h, w, channels) if channels > 1 else (h, w))
-    return pixels.astype(np.uint16) if itemsize == 2 and not dtype.isnative else pixels
+    return pixels.astype(sample) if not dtype.isnative else pixels
 
 
 def image_msg_to_rgb(msg: ImageMessage) -> np.ndarray:
@@ -129,10 +132,12 @@ def image_msg_to_rgb(msg: ImageMessage) -> np.ndarray:
     except KeyError:
         raise ValueError(f"encoding {msg.encoding!r} is not supported; "
                          f"supported: {', '.join(ENCODINGS)}") from None
-    pixels = _rows(msg, h, w, np.dtype(dtype).itemsize, channels)
+    pixels = _rows(msg, h, w, np.dtype(dtype), channels)
     rgb = pixels if code is None else cv2.cvtColor(pixels, code)
-    if rgb.dtype == np.uint16:
+    if rgb.dtype.itemsize == 2:  # 16-bit: scaled to 8 bits (cv_bridge, rosbags-image)
         rgb = np.multiply(rgb, 255.0 / 65535.0).astype(np.uint8)
+    elif rgb.dtype != np.uint8:  # other depths: cast, as rosbags-image does
+        rgb = rgb.astype(np.uint8)
     return np.ascontiguousarray(rgb[..., :3])
 
 

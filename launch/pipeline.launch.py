@@ -2,13 +2,15 @@
 
 Example: ``ros2 launch gan_compress_ros pipeline.launch.py namespace:=/camera weights:=low
 input_topic:=/usb_cam/image_raw`` (add ``start_source:=true source:=pattern`` for a test
-pattern instead of a camera; ``backend:=onnxruntime device:=cuda`` on a Jetson).
+pattern instead of a camera; ``backend:=onnxruntime device:=cuda`` on a Jetson). The latents
+go beside the input (``/usb_cam/image_raw/gan``). When any node exits, the launch stops;
+when one fails (a bad parameter or weights file), the launch exits with code 1.
 """
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, GroupAction
+from launch.actions import DeclareLaunchArgument, GroupAction, Shutdown
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
@@ -19,6 +21,15 @@ from launch import LaunchDescription
 PACKAGE = "gan_compress_ros"
 #: Codec parameters the launch file passes to both codec nodes as launch arguments.
 CODEC_ARGUMENTS = ("weights", "backend", "device", "precision")
+
+
+def _stop_pipeline(event, context) -> list:
+    """A node ended: stop the launch; a failed node makes the launch fail (exit code 1)."""
+    name = event.action.name
+    if event.returncode:
+        # an exception is how a launch ends with a non-zero exit code
+        raise RuntimeError(f"{name} exited with code {event.returncode}: stopping the pipeline")
+    return [Shutdown(reason=f"{name} exited")]
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -44,14 +55,17 @@ def generate_launch_description() -> LaunchDescription:
     nodes = GroupAction([
         PushRosNamespace(LaunchConfiguration("namespace")),
         Node(package=PACKAGE, executable="encoder_node", name="encoder", output="screen",
-             parameters=[config, codec],
+             parameters=[config, codec], on_exit=_stop_pipeline,
              remappings=[("image_raw", LaunchConfiguration("input_topic"))]),
+        # the encoder publishes beside its input: <input_topic>/gan
         Node(package=PACKAGE, executable="decoder_node", name="decoder", output="screen",
-             parameters=[config, codec]),
+             parameters=[config, codec], on_exit=_stop_pipeline,
+             remappings=[("image_raw/gan", [LaunchConfiguration("input_topic"), "/gan"])]),
         Node(package=PACKAGE, executable="camera_source", name="camera_source",
              output="screen", condition=IfCondition(LaunchConfiguration("start_source")),
              parameters=[config, {"source": LaunchConfiguration("source"),
                                   "path": LaunchConfiguration("source_path")}],
+             on_exit=_stop_pipeline,
              remappings=[("image_raw", LaunchConfiguration("input_topic"))]),
     ])
     return LaunchDescription([*args, nodes])

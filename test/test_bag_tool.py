@@ -45,9 +45,13 @@ def test_keep_and_other_topics(tmp_path: Path, frames: np.ndarray, trained_weigh
 def test_ros1_input_becomes_rosbag2(tmp_path: Path, frames: np.ndarray,
                                     trained_weights: Path) -> None:
     src = write_rosbag1(tmp_path / "in.bag", frames, topic="/cam/image", compressed=True)
-    assert main(["compress", str(src), str(tmp_path / "gan"), "--topic", "/cam/image",
+    assert main(["compress", str(src), str(tmp_path / "gan"),  # the only image topic
                  "--weights", str(trained_weights)]) == 0
     assert len(list(iter_topic(tmp_path / "gan", "/cam/image/gan"))) == len(frames)
+    infos = [m for _, m in iter_topic(tmp_path / "gan", "/cam/camera_info")]
+    assert len(infos) == len(frames)  # other topics carried over, in their ROS 2 form
+    assert (infos[0].width, infos[0].height) == (frames.shape[2], frames.shape[1])
+    assert infos[0].k[0] == 1.0 and infos[0].header.frame_id == "camera"
 
 
 def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
@@ -59,6 +63,16 @@ def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights
     assert not (tmp_path / "o").exists()
     assert main(["compress", str(tmp_path / "missing"), str(tmp_path / "o2"), "--topic", "/a",
                  "--weights", str(trained_weights)]) == 2
+    not_a_bag = tmp_path / "notes.bag"
+    not_a_bag.write_text("not a bag")
+    capsys.readouterr()
+    assert main(["compress", str(not_a_bag), str(tmp_path / "o3"),
+                 "--weights", str(trained_weights)]) == 2
+    assert "not a readable rosbag" in capsys.readouterr().err
+    two = write_rosbag2(tmp_path / "two", frames, "mcap", topic="/b/image")
+    assert main(["decompress", str(two), str(tmp_path / "o4"),
+                 "--weights", str(trained_weights)]) == 2
+    assert "0 latent (*/gan) topics" in capsys.readouterr().err
 
 
 def test_padded_rows_are_read_like_the_encoder_node_reads_them(tmp_path: Path,

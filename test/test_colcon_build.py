@@ -2,16 +2,14 @@
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from testkit.colcon import build, colcon
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["package.xml", "setup.py", "setup.cfg", "resource", "gan_compress_ros", "launch",
-           "config"]
 
 
 def _console_scripts() -> list[str]:
@@ -21,23 +19,10 @@ def _console_scripts() -> list[str]:
 
 @pytest.fixture(scope="module")
 def install_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    colcon = shutil.which("colcon") or str(Path(sys.executable).parent / "colcon")
-    if not Path(colcon).exists():
+    if colcon() is None:
         pytest.skip("colcon is not installed (make setup installs colcon-core and colcon-ros)")
     ws = tmp_path_factory.mktemp("ws")
-    src = ws / "src" / "gan_compress_ros"
-    src.mkdir(parents=True)
-    for name in SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, src / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(path, src / name)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    proc = subprocess.run([colcon, "build", "--base-paths", "src", "--event-handlers",
-                           "console_direct-"], cwd=ws, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = build(ws)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return ws / "install" / "gan_compress_ros"
 

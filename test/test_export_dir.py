@@ -162,8 +162,11 @@ def test_tensorrt_options_keep_each_model_apart(tmp_path: Path, v1_export: Path)
 
 def test_auto_backend_follows_the_weights(copy: Path) -> None:
     assert choose_backend("auto", str(copy)) == "onnxruntime"
-    assert choose_backend("auto", None) == "torch"  # torch is installed here
-    assert choose_backend("auto", "low") == "torch"
+    # the bundled model has its export: onnxruntime, installed here, is the faster choice
+    assert choose_backend("auto", None) == "onnxruntime"
+    assert choose_backend("auto", "low") == "onnxruntime"
+    assert choose_backend("auto", "low", device="cuda") == "torch"  # torch is installed here
+    assert choose_backend("auto", "/some/weights.safetensors") == "torch"
     assert choose_backend("onnxruntime", None) == "onnxruntime"
 
 

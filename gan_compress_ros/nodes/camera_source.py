@@ -32,8 +32,6 @@ class CameraSource(Node):
         self.frame_id = declare(self, "frame_id")
         loop = declare(self, "loop")
         self.max_frames = int(declare(self, "max_frames"))
-        if rate <= 0:
-            raise StartupError(f"bad parameter rate_hz={rate}: must be > 0")
         try:
             self.frames = open_source(source, path, loop)
         except ValueError as exc:
@@ -43,6 +41,10 @@ class CameraSource(Node):
             Image, OUTPUT_TOPIC, qos_profile_system_default,
             qos_overriding_options=QoSOverridingOptions.with_default_policies())
         self.timer = self.create_timer(1.0 / rate, self.tick)
+        self.get_logger().info(
+            f"publishing {source}{f' {path}' if path else ''} at {rate:g} Hz on "
+            f"{self.pub.topic_name}{'' if loop else ', once through'}"
+            f"{f', at most {self.max_frames} frames' if self.max_frames else ''}")
 
     @property
     def done(self) -> bool:
@@ -61,6 +63,8 @@ class CameraSource(Node):
                 self.get_logger().info(f"source ended after {self.published} frames")
             self.timer.cancel()
             return
+        if not self.published:
+            self.get_logger().info(f"first frame: {frame.shape[1]}x{frame.shape[0]} rgb8")
         msg = rgb_to_image(frame, frame_id=self.frame_id)
         msg.header.stamp = self.get_clock().now().to_msg()
         self.pub.publish(msg)

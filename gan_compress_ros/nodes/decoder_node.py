@@ -21,7 +21,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from ..codec import BitstreamError
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .diagnostics import Diagnostics
-from .params import declare, load_codec
+from .params import declare, load_codec, on_change, open_codec
 from .runner import main_for
 
 INPUT_TOPIC = "image_raw/gan"
@@ -37,6 +37,7 @@ class DecoderNode(Node):
         super().__init__("decoder", **kwargs)
         self.codec = load_codec(self)
         self.output_size = int(declare(self, "output_size"))
+        on_change(self, {"output_size": self._set_size, "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
@@ -48,6 +49,13 @@ class DecoderNode(Node):
                              durability=qos_profile_sensor_data.durability)
         self.sub = self.create_subscription(CompressedImage, INPUT_TOPIC, self.on_latent,
                                             sub_qos, qos_overriding_options=overrides)
+
+    def _set_size(self, value: int) -> None:
+        self.output_size = value
+
+    def _set_weights(self, value: str) -> None:
+        self.codec = open_codec(self, value)  # ValueError refuses it, old codec kept
+        self.get_logger().info(self.codec.describe())
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Decode and publish one payload; bad payloads are counted and logged (throttled)."""

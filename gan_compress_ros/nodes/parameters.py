@@ -27,6 +27,18 @@ class Param:
     high: float | None = None
     #: A value that means "not set", accepted beside the range (e.g. -1 for quality).
     unset: float | None = None
+    #: Changes at run time with ``ros2 param set``; the others are read-only after start.
+    dynamic: bool = False
+
+    def coerce(self, value: Any) -> Any:
+        """``value`` in the parameter's type (an integer for a double is fine); TypeError."""
+        kind = type(self.default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if type(value) is not kind:
+            names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+            raise TypeError(f"expects {names[kind]}, got {type(value).__name__} {value!r}")
+        return value
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` is not allowed, or None."""
@@ -45,7 +57,8 @@ class Param:
 CODEC = (
     Param("weights", "", "weights file (.safetensors), ONNX export directory "
           "(gan-compress-export) or a quality preset of the bundled model (low, mid, high); "
-          "empty: mid"),
+          "empty: mid. Changes at run time (the new weights load between frames)",
+          dynamic=True),
     Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "
           "onnxruntime for an export directory, else torch if installed, else onnxruntime. "
           "Payloads decode across backends"),
@@ -62,29 +75,29 @@ ENCODER = (
     *CODEC,
     Param("quality", -1.0, "variable-rate models: 0 (fewest bytes) .. 1 (best picture); -1: "
           "the weights' default (the named preset's for weights:=low|mid|high)", low=0.0,
-          high=1.0, unset=-1.0),
+          high=1.0, unset=-1.0, dynamic=True),
     Param("resize_mode", "crop", "how frames become 64x64: crop (centre square), letterbox "
-          "(black bars), stretch", choices=RESIZE_MODES),
+          "(black bars), stretch", choices=RESIZE_MODES, dynamic=True),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
-          "frame)", low=0.0),
+          "frame)", low=0.0, dynamic=True),
     Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "
           "bytes, at the best quality that fits; a frame that cannot fit is dropped and "
-          "counted (0: no cap)", low=0, high=65535),
+          "counted (0: no cap)", low=0, high=65535, dynamic=True),
     DIAGNOSTICS,
 )
 DECODER = (
     *CODEC,
     Param("output_size", 0, "side of the published image in pixels (0: 64, the codec's "
-          "size; larger values upscale for display)", low=0, high=4096),
+          "size; larger values upscale for display)", low=0, high=4096, dynamic=True),
     DIAGNOSTICS,
 )
 CAMERA_SOURCE = (
-    Param("source", "pattern", f"one of {', '.join(SOURCES)}"),
+    Param("source", "pattern", f"one of {', '.join(SOURCES)}", choices=SOURCES),
     Param("path", "", "video file or image folder; webcam index for webcam"),
-    Param("rate_hz", 10.0, "frames per second (> 0)"),
+    Param("rate_hz", 10.0, "frames per second", low=0.001),
     Param("frame_id", "camera", "header.frame_id of each frame"),
     Param("loop", True, "start again at the end of a video or folder"),
-    Param("max_frames", 0, "stop publishing after this many frames (0: never)"),
+    Param("max_frames", 0, "stop publishing after this many frames (0: never)", low=0),
 )
 #: Node name (as launched) -> its parameters.
 NODES: dict[str, tuple[Param, ...]] = {"encoder": ENCODER, "decoder": DECODER,

@@ -3,9 +3,11 @@
 ``compress IN OUT --topic T``: every sensor_msgs/Image or CompressedImage on ``T`` becomes a
 latent CompressedImage on ``T/gan`` (header and timestamps kept); ``--keep`` also keeps ``T``.
 ``decompress IN OUT --topic T/gan``: latents become 64x64 rgb8 Images on ``T/decoded``.
+Without ``--topic`` the bag's only image (compress) or latent (decompress) topic is taken.
 rosbag2 input (``.mcap``, ``.db3`` or the bag folder) is written in the same storage format
-with every other topic copied unchanged; a ROS 1 ``.bag`` becomes an mcap rosbag2 holding the
-converted topic. Both print sizes before and after.
+with every other topic copied unchanged; a ROS 1 ``.bag`` becomes an mcap rosbag2 with every
+topic whose type ROS 2 knows (camera_info, tf, ...) converted, the others named and left
+out. Both print sizes before and after.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ COMPRESSED = "sensor_msgs/msg/CompressedImage"
 LATENT_FORMAT = MESSAGE_FORMAT
 # rosbags reads and writes the bags: the `bags` extra, with a clear error where it is missing
 AnyReader = need("rosbags.highlevel").AnyReader
+#: What rosbags raises for a file that is not a bag, or a damaged one.
+ReaderErrors: tuple[type[Exception], ...] = (
+    need("rosbags.highlevel").AnyReaderError, need("rosbags.rosbag1").ReaderError,
+    need("rosbags.rosbag2").ReaderError)
 StoragePlugin, Writer = need("rosbags.rosbag2").StoragePlugin, need("rosbags.rosbag2").Writer
 Stores, get_typestore = need("rosbags.typesys").Stores, need("rosbags.typesys").get_typestore
 
@@ -86,14 +92,14 @@ def _rewrite(src: Path, dst: Path, topic: str, out_topic: str, out_type: str, ke
                         conn.topic, conn.msgtype, msgdef=conn.msgdef.data, rihs01=conn.digest,
                         serialization_format=conn.ext.serialization_format,
                         offered_qos_profiles=conn.ext.offered_qos_profiles)
-                elif conn.topic == topic:
+                elif _convertible(conn, store):
                     copies[conn.id] = writer.add_connection(conn.topic, conn.msgtype,
                                                             typestore=store)
-            skipped = sorted({c.topic for c in reader.connections if c.id not in copies
-                              and c.topic != topic})
+            skipped = sorted({f"{c.topic} ({c.msgtype})" for c in reader.connections
+                              if c.id not in copies and c.topic != topic})
             if skipped:
-                print(f"ROS 1 input: topics not carried over: {', '.join(skipped)}",
-                      file=sys.stderr)
+                print(f"ROS 1 input: topics of types ROS 2 does not know, not carried over: "
+                      f"{', '.join(skipped)}", file=sys.stderr)
             for conn, stamp, raw in tqdm(reader.messages(), total=reader.message_count,
                                          desc="messages", disable=None, mininterval=1.0):
                 if conn.topic == topic:
@@ -107,18 +113,41 @@ def _rewrite(src: Path, dst: Path, topic: str, out_topic: str, out_type: str, ke
                     writer.write(out_conn, stamp, store.serialize_cdr(out, out_type))
                     done += 1
                 if conn.id in copies:
-                    data = raw if ros2 else store.serialize_cdr(
-                        _to_ros2(reader, raw, conn.msgtype, store), conn.msgtype)
+                    try:
+                        data = raw if ros2 else store.serialize_cdr(
+                            _to_ros2(reader, raw, conn.msgtype, store), conn.msgtype)
+                    except (AttributeError, TypeError, ValueError) as exc:  # a ROS 1 type
+                        errors += 1  # whose fields differ from its ROS 2 namesake
+                        print(f"skipped {conn.topic} message at {stamp}: {exc}",
+                              file=sys.stderr)
+                        continue
                     writer.write(copies[conn.id], stamp, data)
     return done, errors
 
 
 def _to_ros2(reader: Any, raw: bytes, msgtype: str, store) -> object:
-    """A ROS 1 image message rebuilt as its ROS 2 form (the header loses ``seq``)."""
-    msg = reader.deserialize(raw, msgtype)
-    fields = {k: getattr(msg, k) for k in store.types[msgtype].__dataclass_fields__
-              if k != "header"}
-    return store.types[msgtype](header=_header(store, msg), **fields)
+    """A ROS 1 message rebuilt as its ROS 2 form (headers lose ``seq``)."""
+    return _ros2_form(reader.deserialize(raw, msgtype), msgtype, store)
+
+
+def _ros2_form(msg: Any, msgtype: str, store: Any) -> Any:
+    """``msg`` (ROS 1, deserialized) with the fields of ROS 2's ``msgtype``, recursively."""
+    fields = {}
+    for name in store.types[msgtype].__dataclass_fields__:
+        # ROS 2 lower-cased ROS 1's upper-case fields (CameraInfo's D, K, R, P)
+        value = getattr(msg, name) if hasattr(msg, name) else getattr(msg, name.upper())
+        sub = getattr(value, "__msgtype__", None)
+        if sub is not None:
+            value = _ros2_form(value, sub, store)
+        elif isinstance(value, list) and value and hasattr(value[0], "__msgtype__"):
+            value = [_ros2_form(v, v.__msgtype__, store) for v in value]
+        fields[name] = value
+    return store.types[msgtype](**fields)
+
+
+def _convertible(conn: Any, store: Any) -> bool:
+    """Whether a ROS 1 connection's type exists in ROS 2 with a compatible form."""
+    return conn.msgtype in store.types
 
 
 def _frames(codec: Codec, resize_mode: str) -> object:
@@ -151,8 +180,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("mode", choices=["compress", "decompress"])
     p.add_argument("input", type=Path)
     p.add_argument("output", type=Path, help="output rosbag2 folder (must not exist)")
-    p.add_argument("--topic", required=True, help="image topic (compress) or latent topic "
-                   "(decompress)")
+    p.add_argument("--topic", help="image topic (compress) or latent topic (decompress); "
+                   "default: the bag's only one")
     p.add_argument("--weights", default="", help="weights file or bundled name")
     p.add_argument("--resize-mode", default="crop", choices=list(RESIZE_MODES))
     p.add_argument("--keep", action="store_true", help="keep the input topic as well")
@@ -173,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     except WeightsError as exc:
         print(f"gan-compress-bag: {exc}", file=sys.stderr)
         return 2
+    try:
+        args.topic = args.topic or _only_topic(args.input, args.mode)
+    except ValueError as exc:
+        print(f"gan-compress-bag: {exc}", file=sys.stderr)
+        return 2
     if args.mode == "compress":
         out_topic, out_type = f"{args.topic.rstrip('/')}/gan", COMPRESSED
         convert = _frames(codec, args.resize_mode)
@@ -182,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         done, errors = _rewrite(args.input, args.output, args.topic, out_topic, out_type,
                                 args.keep, convert)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, *ReaderErrors) as exc:  # type: ignore[misc]
         shutil.rmtree(args.output, ignore_errors=True)
         print(f"gan-compress-bag: {exc}", file=sys.stderr)
         return 2
@@ -191,6 +225,27 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.input}: {before} bytes -> {args.output}: {after} bytes "
           f"({after / max(before, 1):.3f}x)")
     return 0
+
+
+def _only_topic(path: Path, mode: str) -> str:
+    """The bag's one image topic (compress) or latent topic (decompress); ValueError if not one."""
+    try:
+        with AnyReader([path]) as reader:
+            conns = [(c.topic, c.msgtype) for c in reader.connections]  # gone once closed
+    except ReaderErrors as exc:
+        raise ValueError(f"{path}: not a readable rosbag ({exc})") from None
+    if mode == "compress":
+        found = sorted({topic for topic, msgtype in conns if msgtype in IMAGE_TYPES
+                        and not topic.endswith("/gan")})
+        kind = "image"
+    else:
+        found = sorted({topic for topic, msgtype in conns if msgtype == COMPRESSED
+                        and topic.endswith("/gan")})
+        kind = "latent (*/gan)"
+    if len(found) != 1:
+        raise ValueError(f"{path}: {len(found)} {kind} topics ({', '.join(found) or 'none'}); "
+                         "choose one with --topic")
+    return found[0]
 
 
 def iter_topic(path: Path, topic: str) -> Iterator[tuple[int, object]]:

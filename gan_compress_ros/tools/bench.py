@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from ..codec import BACKENDS, Codec
 from ..codec.bundled import resolve_export
@@ -329,9 +330,45 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     return 0 if all(result["nodes_alive"]) and result["decoded"] else 1
 
 
+def startup_main(argv: list[str]) -> int:
+    """``gan-compress-bench startup``: node start to first decoded frame, per backend."""
+    p = argparse.ArgumentParser(prog="gan-compress-bench startup",
+                                description=pipeline_bench.measure_startup.__doc__)
+    p.add_argument("--backends", nargs="+", default=["auto", TORCH, ONNXRUNTIME],
+                   choices=BACKENDS)
+    p.add_argument("--repeats", type=int, default=3, help="starts per backend (median shown)")
+    p.add_argument("--weights", default="", help="weights file, export or bundled name")
+    p.add_argument("--out", help="markdown file whose 'startup' section is rewritten")
+    args = p.parse_args(argv)
+    pipeline_bench.local_ros_env()
+    rows = ["| backend (what auto chose) | first decoded frame, s (median, all) | encoder MiB "
+            "| decoder MiB |", "| --- | --- | --- | --- |"]
+    for backend in args.backends:
+        runs = [pipeline_bench.measure_startup(backend, args.weights)
+                for _ in tqdm(range(args.repeats), desc=f"startup {backend}", disable=None)]
+        times = sorted(r["first_frame_s"] for r in runs)
+        loaded = runs[0]["loaded"]
+        chosen = ONNXRUNTIME if " on onnxruntime" in loaded else TORCH
+        rows.append(f"| {backend}{f' ({chosen})' if backend == 'auto' else ''} | "
+                    f"{times[len(times) // 2]:.2f} ({', '.join(f'{t:.2f}' for t in times)}) "
+                    f"| {np.median([r['encoder_mib'] for r in runs]):.0f} "
+                    f"| {np.median([r['decoder_mib'] for r in runs]):.0f} |")
+        print(rows[-1], flush=True)
+    command = "gan-compress-bench startup " + " ".join(argv)
+    text = (f"`{command.strip()}` on {machine_line()}: encoder_node and decoder_node started "
+            "as processes, a 640x480 frame offered every 50 ms; time to the first decoded "
+            "frame and each node's resident memory then.\n\n" + "\n".join(rows))
+    print(text)
+    if args.out:
+        update_section(args.out, "startup", text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``codec`` (the default), ``pipeline`` or ``soak``."""
+    """Entry point: ``codec`` (the default), ``pipeline``, ``soak`` or ``startup``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "startup":
+        return startup_main(argv[1:])
     if argv and argv[0] in ("pipeline", "soak"):
         return pipeline_main(argv[1:], soak=argv[0] == "soak")
     if argv and argv[0] == "codec":

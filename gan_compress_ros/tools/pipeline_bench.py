@@ -180,6 +180,49 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
             _stop(p)
 
 
+def measure_startup(backend: str = "auto", weights: str = "", threads: int = 1) -> dict:
+    """Seconds from starting both node processes to the first decoded frame, and memory.
+
+    Frames are offered every 50 ms from the start, as a running camera would; the result is
+    what a user waits after ``ros2 launch`` before the first picture.
+    """
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("gan_compress_startup_probe", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    probe = _Probe(node, camera_frames((640, 480))[:4])
+    start = time.monotonic()
+    procs = start_nodes(weights, threads, backend)
+    try:
+        i = 0
+        while not probe.decoded:
+            if time.monotonic() - start > 120 or any(p.poll() is not None for p in procs):
+                errors = "".join(_log(p) for p in procs)
+                raise RuntimeError(f"pipeline did not come up: {errors[-2000:]}")
+            probe.publish(i)
+            i += 1
+            stop = time.monotonic() + 0.05
+            while time.monotonic() < stop and not probe.decoded:
+                executor.spin_once(timeout_sec=0.01)
+        first = time.monotonic() - start
+        rss = [rss_kib(p.pid)[0] / 1024 for p in procs]
+        described = [line for p in procs for line in _log(p).splitlines()
+                     if "]: codec " in line][:1]
+        return {"backend": backend, "first_frame_s": first, "encoder_mib": rss[0],
+                "decoder_mib": rss[1], "loaded": described[0].split("]: ")[-1]
+                if described else ""}
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        for p in procs:
+            _stop(p)
+
+
 def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
     """Publish until a frame comes back decoded (discovery done), then forget the warm-up."""
     end = time.monotonic() + 90.0

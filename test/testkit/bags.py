@@ -61,11 +61,21 @@ def write_rosbag2(path: Path, frames: np.ndarray, storage: str = "mcap",
 def write_rosbag1(path: Path, frames: np.ndarray, topic: str = "/camera/image_raw",
                   compressed: bool = False, frame_id: str = "camera",
                   t0_ns: int = 1_700_000_000 * 10**9, period_ns: int = 33_333_333) -> Path:
-    """A ROS 1 ``.bag`` with ``frames`` on ``topic``."""
+    """A ROS 1 ``.bag`` with ``frames`` on ``topic`` and a camera_info beside each."""
     store = get_typestore(Stores.ROS1_NOETIC)
     msgtype = COMPRESSED if compressed else IMAGE
+    info_type = "sensor_msgs/msg/CameraInfo"
     with Ros1Writer(path) as writer:
         conn = writer.add_connection(topic, msgtype, typestore=store)
+        info_conn = writer.add_connection(topic.rsplit("/", 1)[0] + "/camera_info", info_type,
+                                          typestore=store)
         for stamp, msg in _messages(store, frames, compressed, frame_id, t0_ns, period_ns):
             writer.write(conn, stamp, store.serialize_ros1(msg, msgtype))
+            info = store.types[info_type](
+                header=msg.header, height=int(frames.shape[1]), width=int(frames.shape[2]),
+                distortion_model="plumb_bob", D=np.zeros(5), K=np.eye(3).reshape(-1),
+                R=np.eye(3).reshape(-1), P=np.zeros(12), binning_x=0, binning_y=0,
+                roi=store.types["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))
+            writer.write(info_conn, stamp, store.serialize_ros1(info, info_type))
     return path

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import rclpy
 from rclpy.node import Node
+from rclpy.parameter import Parameter, parameter_value_to_python
+from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import Image
 
 from gan_compress_ros.nodes import params
@@ -164,3 +166,25 @@ class NodeUnderTest:
         self.diag.close()
         return stop_node(self.proc)
 
+
+class Remote:
+    """`ros2 param get/set` on a node from the test's probe node."""
+
+    def __init__(self, ros: Node, name: str) -> None:
+        self.ros = ros
+        self.client = AsyncParameterClient(ros, name)
+        assert self.client.wait_for_services(30.0), f"no parameter services on {name}"
+
+    def _wait(self, future):
+        assert spin_until(self.ros, future.done, 30.0), "no answer from the parameter service"
+        return future.result()
+
+    def get(self, name: str) -> object:
+        """The parameter's value (``ros2 param get``)."""
+        return parameter_value_to_python(
+            self._wait(self.client.get_parameters([name])).values[0])
+
+    def set(self, name: str, value: object) -> tuple[bool, str]:
+        """(accepted, reason) of ``ros2 param set``."""
+        result = self._wait(self.client.set_parameters([Parameter(name, value=value)]))
+        return result.results[0].successful, result.results[0].reason

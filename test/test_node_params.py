@@ -1,0 +1,113 @@
+"""Node parameters as a ROS user sets them: integers for doubles, `ros2 param set`, remaps."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.ros import Remote, image_msg, spin_until, start_node, stop_node
+
+from gan_compress_ros.codec.bitstream import MESSAGE_FORMAT
+from gan_compress_ros.codec.bundled import DEFAULT_NAME
+
+
+@pytest.fixture
+def frames() -> list[np.ndarray]:
+    rng = np.random.default_rng(5)
+    return [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(4)]
+
+
+def _payloads(ros, pub, got: list[bytes], frames, stamp0: int) -> list[int]:
+    """Publish ``frames`` one at a time; the payload size of each (waits for every one)."""
+    sizes = []
+    for i, frame in enumerate(frames):
+        before = len(got)
+        for _ in range(20):  # the first frames may beat discovery: publish until answered
+            pub.publish(image_msg(frame, stamp0 + i))
+            if spin_until(ros, lambda b=before: len(got) > b, 1.5):
+                break
+        assert len(got) > before, "no payload came back"
+        sizes.append(len(got[-1]))
+    return sizes
+
+
+def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
+    # an integer for a double, and an input remap: the output follows the input
+    proc = start_node("encoder_node", "-r", "__ns:=/robot9", "-r",
+                      "image_raw:=/usb_cam9/image_raw", "-p", "max_rate_hz:=0",
+                      "-p", "quality:=1")
+    got: list[bytes] = []
+    sub = ros.create_subscription(CompressedImage, "/usb_cam9/image_raw/gan",
+                                  lambda m: got.append(bytes(m.data)), 10)
+    pub = ros.create_publisher(Image, "/usb_cam9/image_raw", 10)
+    try:
+        remote = Remote(ros, "/robot9/encoder")
+        assert remote.get("max_rate_hz") == 0.0
+        assert remote.get("weights") == DEFAULT_NAME  # what was loaded, not ''
+        best = _payloads(ros, pub, got, frames, 10)
+
+        ok, why = remote.set("max_bytes_per_frame", 60)
+        assert ok, why
+        capped = _payloads(ros, pub, got, frames, 20)
+        assert max(capped) <= 60 < max(best), (capped, best)
+
+        ok, why = remote.set("max_bytes_per_frame", 0)
+        assert ok, why
+        ok, why = remote.set("quality", 0)  # an integer for a double, at run time
+        assert ok, why
+        low = _payloads(ros, pub, got, frames, 30)
+        assert sum(low) < sum(best)
+
+        for name, value, reason in [("resize_mode", "bogus", "use one of"),
+                                    ("quality", 2.0, "must be <= 1"),
+                                    ("max_rate_hz", "fast", "expects a number"),
+                                    ("weights", "/nonexistent/w.safetensors", "cannot load"),
+                                    ("backend", "onnxruntime", "read-only")]:
+            ok, why = remote.set(name, value)
+            assert not ok and reason in why, (name, why)
+        assert remote.get("resize_mode") == "crop"
+
+        ok, why = remote.set("weights", "high")  # a preset: loads between frames
+        assert ok, why
+        ok, why = remote.set("quality", -1)  # back to the weights' default
+        assert ok, why
+        high = _payloads(ros, pub, got, frames, 40)
+        assert sum(high) > sum(low)
+        ok, why = remote.set("max_rate_hz", 1000)
+        assert ok, why
+        time.sleep(0.2)
+        assert proc.poll() is None
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        code, log = stop_node(proc)
+    assert code == 0, log
+    assert "parameter max_bytes_per_frame set to 60" in log
+
+
+def test_decoder_output_size_at_run_time(ros, frames) -> None:
+    from gan_compress_ros.codec import Codec
+
+    payload = Codec.load().encode(frames[0][:64, :64])[0]
+    proc = start_node("decoder_node", "-r", "__ns:=/robot8")
+    got: list[Image] = []
+    sub = ros.create_subscription(Image, "/robot8/image_decoded", got.append, 10)
+    pub = ros.create_publisher(CompressedImage, "/robot8/image_raw/gan",
+                               qos_profile_sensor_data)
+    try:
+        remote = Remote(ros, "/robot8/decoder")
+        ok, why = remote.set("output_size", 96)
+        assert ok, why
+        msg = CompressedImage(format=MESSAGE_FORMAT, data=payload)
+        assert spin_until(ros, lambda: pub.publish(msg) or bool(got), 30.0)
+        assert (got[-1].width, got[-1].height) == (96, 96)
+        ok, why = remote.set("output_size", -5)
+        assert not ok and ("out of range" in why or ">= 0" in why), why
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        code, log = stop_node(proc)
+    assert code == 0, log

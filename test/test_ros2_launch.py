@@ -1,0 +1,129 @@
+"""`ros2 launch gan_compress_ros pipeline.launch.py` for real: colcon build, then the launch.
+
+The ``ros2`` command comes from ``../shared/ros2-cli`` (pip wheels of launch, launch_ros and
+ros2cli), installed into this environment when missing; the tier skips where that folder is
+absent. Topics, namespace and remapping, a parameter set at run time, a failing node and
+SIGINT are checked on the launched processes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sensor_msgs.msg import CompressedImage, Image
+from testkit.colcon import ROS2_CLI, build, colcon, ros2_env
+from testkit.ros import spin_until
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A built workspace and the environment `ros2 launch` runs in."""
+    if not ROS2_CLI.is_dir():
+        pytest.skip(f"{ROS2_CLI} is absent: no `ros2` command line to launch with")
+    if colcon() is None:
+        pytest.skip("colcon is not installed (make setup installs colcon-core and colcon-ros)")
+    if importlib.util.find_spec("ros2launch") is None:
+        proc = subprocess.run([str(ROS2_CLI / "install"), sys.executable], capture_output=True,
+                              text=True, timeout=600)
+        assert importlib.util.find_spec("ros2launch") is not None or proc.returncode == 0, \
+            proc.stdout[-2000:] + proc.stderr[-2000:]
+        importlib.invalidate_caches()
+        if importlib.util.find_spec("ros2launch") is None:
+            pytest.fail("ros2-cli install did not provide ros2launch: "
+                        + proc.stderr[-2000:])
+    ws = tmp_path_factory.mktemp("launch_ws")
+    proc = build(ws)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return ws, ros2_env(ws)
+
+
+def _ros2(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    ros2 = str(Path(sys.executable).parent / "ros2")
+    return subprocess.run([ros2, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+class Launch:
+    """`ros2 launch` in its own session, so SIGINT reaches it as from a terminal."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        ros2 = str(Path(sys.executable).parent / "ros2")
+        self.proc = subprocess.Popen([ros2, "launch", "gan_compress_ros", "pipeline.launch.py",
+                                      *args], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+
+    def interrupt(self, timeout: float = 30) -> tuple[int, str]:
+        """SIGINT to the launch's process group; (exit code, output)."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float) -> tuple[int, str]:
+        """Wait for the launch to end (killed after ``timeout``); (exit code, output)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            out, _ = self.proc.communicate()
+            return -9, out
+        return self.proc.returncode, out
+
+
+def test_pipeline_launch_namespace_remap_param_set_and_sigint(ros, workspace) -> None:
+    _, env = workspace
+    launch = Launch(env, "start_source:=true", "namespace:=/lt1",
+                    "input_topic:=/lt_cam/image_raw")
+    latents: list[int] = []
+    decoded: list[Image] = []
+    subs = [ros.create_subscription(CompressedImage, "/lt_cam/image_raw/gan",
+                                    lambda m: latents.append(len(m.data)), 10),
+            ros.create_subscription(Image, "/lt1/image_decoded", decoded.append, 10)]
+    try:
+        # latents beside the remapped input, decoded frames in the launch's namespace
+        assert spin_until(ros, lambda: len(decoded) >= 5, 90.0), "no decoded frames"
+        assert (decoded[-1].width, decoded[-1].height) == (64, 64)
+        got = _ros2(env, "param", "get", "/lt1/encoder", "weights")
+        assert got.returncode == 0 and "mid" in got.stdout, got.stdout + got.stderr
+        before = sum(latents[-5:]) / 5
+        got = _ros2(env, "param", "set", "/lt1/encoder", "quality", "0")
+        assert got.returncode == 0 and "successful" in got.stdout, got.stdout + got.stderr
+        n = len(latents)
+        assert spin_until(ros, lambda: len(latents) >= n + 8, 30.0)
+        after = sum(latents[-5:]) / 5
+        assert after < before, (before, after)
+        refused = _ros2(env, "param", "set", "/lt1/encoder", "resize_mode", "bogus")
+        assert "use one of" in refused.stdout + refused.stderr
+    finally:
+        for sub in subs:
+            ros.destroy_subscription(sub)
+        start = time.monotonic()
+        code, out = launch.interrupt()
+    assert code == 0, out[-3000:]
+    assert time.monotonic() - start < 20, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+
+
+def test_a_bad_weights_file_fails_the_launch_within_seconds(workspace) -> None:
+    _, env = workspace
+    start = time.monotonic()
+    code, out = Launch(env, "start_source:=true",
+                       "weights:=/nonexistent/w.safetensors").wait(timeout=60)
+    assert code != 0, out[-3000:]
+    assert time.monotonic() - start < 40, out[-3000:]
+    for node in ("encoder_node", "decoder_node"):  # one clear line per cause
+        assert out.count(f"{node}: cannot start: cannot load weights") == 1, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+
+
+def test_a_bad_parameter_fails_the_launch(workspace, tmp_path: Path) -> None:
+    _, env = workspace
+    code, out = Launch(env, "weights:=low", "backend:=tensorflow").wait(timeout=60)
+    assert code != 0, out[-3000:]
+    assert "bad codec parameters" in out or "bad parameter backend" in out, out[-3000:]
