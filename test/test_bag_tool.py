@@ -89,3 +89,24 @@ def test_padded_rows_are_read_like_the_encoder_node_reads_them(tmp_path: Path,
     codec = Codec.load(str(trained_weights))
     want = [codec.encode(fit(f))[0] for f in frames]
     assert got == want
+
+
+def test_quality_and_byte_cap(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
+                              capsys) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, "mcap", topic="/a/image")
+
+    def sizes(out: str, *options: str) -> list[int]:
+        assert main(["compress", str(src), str(tmp_path / out), *options]) == 0
+        return [len(m.data) for _, m in iter_topic(tmp_path / out, "/a/image/gan")]
+
+    default = sizes("d")
+    low = sizes("q0", "--quality", "0")
+    capped = sizes("cap", "--max-bytes", "90")
+    assert len(default) == len(low) == len(frames)
+    assert sum(low) < sum(default)
+    assert capped and max(capped) <= 90
+    # a fixed-rate model has no quality knob: one line, no output
+    assert main(["compress", str(src), str(tmp_path / "f"), "--max-bytes", "90",
+                 "--weights", str(trained_weights)]) == 2
+    assert "max_bytes needs a variable-rate model" in capsys.readouterr().err
+    assert not (tmp_path / "f").exists()

@@ -6,12 +6,14 @@ import time
 
 import numpy as np
 import pytest
+import rclpy
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
-from testkit.ros import Remote, image_msg, spin_until, start_node, stop_node
+from testkit.ros import DiagnosticsWatch, Remote, image_msg, spin_until, start_node, stop_node
 
 from gan_compress_ros.codec.bitstream import MESSAGE_FORMAT
 from gan_compress_ros.codec.bundled import DEFAULT_NAME
+from gan_compress_ros.nodes.encoder_node import STATUS_NAME as STATUS
 
 
 @pytest.fixture
@@ -111,3 +113,51 @@ def test_decoder_output_size_at_run_time(ros, frames) -> None:
         ros.destroy_publisher(pub)
         code, log = stop_node(proc)
     assert code == 0, log
+
+
+def _stream(ros, pub, frames, seconds: float, fps: float, stamp0: int) -> None:
+    """Publish ``frames`` round-robin at ``fps`` for ``seconds``, spinning ``ros`` between."""
+    start = time.monotonic()
+    i = 0
+    while (now := time.monotonic()) - start < seconds:
+        if now >= start + i / fps:
+            pub.publish(image_msg(frames[i % len(frames)], stamp0 + i))
+            i += 1
+        rclpy.spin_once(ros, timeout_sec=0.005)
+
+
+def test_max_bitrate_over_real_topics(ros, frames) -> None:
+    """The budget holds on the serialized messages, most of it is used, and it can change."""
+    proc = start_node("encoder_node", "-r", "__ns:=/robot7", "-p", "max_bitrate:=8000",
+                      "-p", "diagnostics_period:=1.0")
+    got: list[tuple[float, int]] = []  # (arrival, serialized bytes)
+    sub = ros.create_subscription(CompressedImage, "/robot7/image_raw/gan",
+                                  lambda raw: got.append((time.monotonic(), len(raw))), 50,
+                                  raw=True)
+    pub = ros.create_publisher(Image, "/robot7/image_raw", 10)
+    watch = DiagnosticsWatch(ros)
+    try:
+        remote = Remote(ros, "/robot7/encoder")  # the node is up
+        _stream(ros, pub, frames, 2.0, 30.0, 100)  # discovery and warm-up
+        got.clear()
+        _stream(ros, pub, frames, 8.0, 30.0, 1000)
+        spin_until(ros, lambda: False, 0.5)
+        total = sum(n for _, n in got)
+        assert total <= 1000 * 9, total  # 1000 B/s over the 8 s, plus one window
+        assert total >= 0.8 * 1000 * 7, total  # busy frames: the budget is used
+        assert len(got) < 0.8 * 8 * 30  # frames were skipped, the rest shrank to fit
+        assert spin_until(ros, lambda: watch.value(STATUS, "skipped_for_budget") > 0, 5.0)
+        ok, why = remote.set("max_bitrate", 24000)
+        assert ok, why
+        got.clear()
+        _stream(ros, pub, frames, 5.0, 30.0, 5000)
+        spin_until(ros, lambda: False, 0.5)
+        faster = sum(n for _, n in got)
+        assert 2 * 1000 * 4 < faster <= 3000 * 6, faster
+    finally:
+        watch.close()
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        code, log = stop_node(proc)
+    assert code == 0, log
+    assert "budget 24000 bit/s" in log

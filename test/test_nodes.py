@@ -27,7 +27,11 @@ from gan_compress_ros.nodes.convert import fit
 
 
 class Pipeline:
-    """Encoder + decoder processes in namespace /robot1, camera remapped to /usb_cam/image."""
+    """Encoder + decoder processes in namespace /robot1, camera remapped to /usb_cam/image.
+
+    The latents follow the remapped input to /usb_cam/image/gan; the decoder is remapped
+    to read them there, as the launch file does.
+    """
 
     def __init__(self, ros, weights: Path) -> None:
         self.ros = ros
@@ -36,9 +40,10 @@ class Pipeline:
         self.encoder = start_node("encoder_node", *common, "-r", "image_raw:=/usb_cam/image",
                                   *reliable_input("/usb_cam/image"))
         self.decoder = start_node("decoder_node", *common,
-                                  *reliable_input("/robot1/image_raw/gan"))
+                                  "-r", "image_raw/gan:=/usb_cam/image/gan",
+                                  *reliable_input("/usb_cam/image/gan"))
         self.pub = ros.create_publisher(Image, "/usb_cam/image", 50)
-        self.latent_pub = ros.create_publisher(CompressedImage, "/robot1/image_raw/gan", 50)
+        self.latent_pub = ros.create_publisher(CompressedImage, "/usb_cam/image/gan", 50)
         self.decoded: list[Image] = []
         self.diagnostics: list[DiagnosticArray] = []
         self.subs = [ros.create_subscription(Image, "/robot1/image_decoded",

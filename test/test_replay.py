@@ -51,8 +51,8 @@ def test_replay_into_running_nodes(tmp_path: Path, ros, trained_weights: Path, c
                         period_ns=66_666_666)
     enc = start_node("encoder_node", "-p", f"weights:={trained_weights}",
                      "-r", f"image_raw:={TOPIC}", *reliable_input(TOPIC))
-    dec = start_node("decoder_node", "-p", f"weights:={trained_weights}",
-                     *reliable_input("/image_raw/gan"))
+    dec = start_node("decoder_node", "-p", f"weights:={trained_weights}",  # beside the input
+                     "-r", f"image_raw/gan:={TOPIC}/gan", *reliable_input(f"{TOPIC}/gan"))
     pub = ros.create_publisher(Image, TOPIC, 50)
     decoded: list[Image] = []
     sub = ros.create_subscription(Image, "/image_decoded", decoded.append, 50)

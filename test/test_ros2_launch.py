@@ -44,10 +44,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return ws, ros2_env(ws)
 
 
-def _ros2(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def _ros2_param(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """``ros2 param ...`` without the daemon, with time for discovery (ros2-cli README)."""
     ros2 = str(Path(sys.executable).parent / "ros2")
-    return subprocess.run([ros2, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([ros2, "param", *args, "--no-daemon", "--spin-time", "5"], env=env,
+                          capture_output=True, text=True, timeout=60)
 
 
 class Launch:
@@ -89,16 +90,16 @@ def test_pipeline_launch_namespace_remap_param_set_and_sigint(ros, workspace) ->
         # latents beside the remapped input, decoded frames in the launch's namespace
         assert spin_until(ros, lambda: len(decoded) >= 5, 90.0), "no decoded frames"
         assert (decoded[-1].width, decoded[-1].height) == (64, 64)
-        got = _ros2(env, "param", "get", "/lt1/encoder", "weights")
+        got = _ros2_param(env, "get", "/lt1/encoder", "weights")
         assert got.returncode == 0 and "mid" in got.stdout, got.stdout + got.stderr
         before = sum(latents[-5:]) / 5
-        got = _ros2(env, "param", "set", "/lt1/encoder", "quality", "0")
+        got = _ros2_param(env, "set", "/lt1/encoder", "quality", "0")
         assert got.returncode == 0 and "successful" in got.stdout, got.stdout + got.stderr
         n = len(latents)
         assert spin_until(ros, lambda: len(latents) >= n + 8, 30.0)
         after = sum(latents[-5:]) / 5
         assert after < before, (before, after)
-        refused = _ros2(env, "param", "set", "/lt1/encoder", "resize_mode", "bogus")
+        refused = _ros2_param(env, "set", "/lt1/encoder", "resize_mode", "bogus")
         assert "use one of" in refused.stdout + refused.stderr
     finally:
         for sub in subs:

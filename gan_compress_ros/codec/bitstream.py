@@ -54,6 +54,11 @@ def pack_quality(model_id: str, quality: int, body: bytes) -> bytes:
     return _HEADER.pack(CONTEXT_VERSION, model_id_to_int(model_id), check_byte(rest)) + rest
 
 
+def quality_of(payload: bytes) -> int:
+    """The quality byte of a version-2 payload written by this encoder (unchecked)."""
+    return payload[HEADER_BYTES]
+
+
 def unpack_quality(payload: bytes, model_id: str) -> tuple[int, bytes]:
     """Check a version-2 payload against this decoder; its quality byte and body."""
     rest = unpack(payload, model_id, CONTEXT_VERSION)

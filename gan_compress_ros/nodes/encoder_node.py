@@ -2,7 +2,8 @@
 
 The output lies beside the input, as image_transport puts it: with ``image_raw`` remapped to
 ``/usb_cam/image_raw`` the latents go to ``/usb_cam/image_raw/gan``. ``quality``,
-``max_bytes_per_frame``, ``max_rate_hz``, ``resize_mode`` and ``weights`` change at run time.
+``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode`` and ``weights``
+change at run time. ``max_bitrate`` is held on the serialized messages (``rate_control``).
 
 QoS as image_pipeline does it (REP 2003): the subscription uses sensor-data QoS with a
 history of one, so when encoding falls behind the newest frame is kept and older ones are
@@ -13,14 +14,18 @@ dropped; the publisher uses system-default (reliable). Both are overridable thro
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_default
 from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import ByteCapError
+from ..codec.bitstream import quality_of
+from ..rate_control import BitBudget
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
 from .params import declare, load_codec, on_change, open_codec
@@ -42,14 +47,25 @@ class EncoderNode(Node):
         self.quality = float(declare(self, "quality"))
         self.max_rate_hz = float(declare(self, "max_rate_hz"))
         self.max_bytes = int(declare(self, "max_bytes_per_frame"))
+        self.max_bitrate = int(declare(self, "max_bitrate"))
+        self.budget_window = float(declare(self, "max_bitrate_window"))
+        self.budget_overhead = int(declare(self, "max_bitrate_overhead"))
         try:
-            self._check_rate_control(self.codec, self.quality, self.max_bytes)
+            self._check_rate_control(self.codec, self.quality, self.max_bytes,
+                                     self.max_bitrate)
         except ValueError as exc:
             raise StartupError(str(exc)) from None
+        self.budget = BitBudget(self.max_bitrate, self.budget_window) if self.max_bitrate \
+            else None
         on_change(self, {"quality": self._set_quality, "max_bytes_per_frame": self._set_cap,
+                         "max_bitrate": self._set_bitrate,
+                         "max_bitrate_window": self._set_window,
+                         "max_bitrate_overhead": self._set_overhead,
                          "max_rate_hz": self._set_rate, "resize_mode": self._set_resize,
                          "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
+        self._qualities: deque[int] = deque(maxlen=300)
+        self.diag.stats.extra = self._rate_figures
         self._last = 0.0
         sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
                              reliability=qos_profile_sensor_data.reliability,
@@ -69,24 +85,62 @@ class EncoderNode(Node):
         return f"{source}/gan"
 
     @staticmethod
-    def _check_rate_control(codec: object, quality: float, max_bytes: int) -> None:
+    def _check_rate_control(codec: object, quality: float, max_bytes: int,
+                            max_bitrate: int) -> None:
         if getattr(codec, "variable_rate", False):
             return
         path = getattr(codec, "path", None)
-        if quality != -1.0:
-            raise ValueError(f"bad parameter quality={quality}: the weights {path} are a "
-                             "fixed-rate model; leave quality at -1")
-        if max_bytes:
-            raise ValueError(f"bad parameter max_bytes_per_frame={max_bytes}: the weights "
-                             f"{path} are a fixed-rate model")
+        for name, value, off in (("quality", quality, -1.0), ("max_bytes_per_frame", max_bytes, 0),
+                                 ("max_bitrate", max_bitrate, 0)):
+            if value != off:
+                raise ValueError(f"bad parameter {name}={value}: the weights {path} are a "
+                                 f"fixed-rate model; leave {name} at {off:g}")
 
     def _set_quality(self, value: float) -> None:
-        self._check_rate_control(self.codec, value, self.max_bytes)
+        self._check_rate_control(self.codec, value, self.max_bytes, self.max_bitrate)
         self.quality = value
 
     def _set_cap(self, value: int) -> None:
-        self._check_rate_control(self.codec, self.quality, value)
+        self._check_rate_control(self.codec, self.quality, value, self.max_bitrate)
         self.max_bytes = value
+
+    def _set_bitrate(self, value: int) -> None:
+        self._check_rate_control(self.codec, self.quality, self.max_bytes, value)
+        if value and value * self.budget_window < 8:
+            raise ValueError(f"bad parameter max_bitrate={value}: not one byte per "
+                             f"{self.budget_window:g} s window")
+        if not value:
+            self.budget = None
+        elif self.budget is None:
+            self.budget = BitBudget(value, self.budget_window)
+        else:
+            self.budget.set_rate(value)
+        self.max_bitrate = value
+
+    def _set_window(self, value: float) -> None:
+        self.budget_window = value
+        if self.budget is not None:  # a new window starts from an empty history
+            self.budget = BitBudget(self.max_bitrate, value)
+
+    def _set_overhead(self, value: int) -> None:
+        self.budget_overhead = value
+
+    def _rate_figures(self) -> dict[str, float]:
+        """Rate-control figures for /diagnostics and the summary line."""
+        figures: dict[str, float] = {}
+        if self._qualities:
+            figures["mean_quality"] = sum(self._qualities) / len(self._qualities) / 255
+        if self.budget is not None:
+            figures["budget_bps"] = float(self.max_bitrate)
+            figures["achieved_bps"] = self.budget.window_bits_per_s(time.monotonic())
+            figures["skipped_for_budget"] = self.budget.frames_skipped
+        return figures
+
+    def _overhead(self, header: object) -> int:
+        """Bytes counted beside the payload: the serialized message's, or as configured."""
+        if self.budget_overhead >= 0:
+            return self.budget_overhead
+        return len(serialize_message(CompressedImage(header=header, format=LATENT_FORMAT)))
 
     def _set_rate(self, value: float) -> None:
         self.max_rate_hz = value
@@ -96,7 +150,7 @@ class EncoderNode(Node):
 
     def _set_weights(self, value: str) -> None:
         codec = open_codec(self, value)  # ValueError refuses the change, old codec kept
-        self._check_rate_control(codec, self.quality, self.max_bytes)
+        self._check_rate_control(codec, self.quality, self.max_bytes, self.max_bitrate)
         self.codec = codec
         self.get_logger().info(codec.describe())
 
@@ -113,15 +167,30 @@ class EncoderNode(Node):
             return
         start = time.perf_counter()
         quality = None if self.quality < 0 else self.quality
+        cap = self.max_bytes or None
+        overhead = 0
+        if self.budget is not None:
+            overhead = self._overhead(msg.header)
+            allowed = self.budget.allowance(time.monotonic(), overhead)
+            cap = allowed if cap is None else min(cap, allowed)
         try:
-            payload = self.codec.encode(frame, quality=quality,
-                                        max_bytes=self.max_bytes or None)[0]
+            if cap is not None and cap < 1:
+                raise ByteCapError("no bytes left in the budget", 0, 0)
+            payload = self.codec.encode(frame, quality=quality, max_bytes=cap)[0]
         except ByteCapError as exc:
-            self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
+            if self.budget is not None and cap != self.max_bytes:
+                self.budget.skipped()  # counted as skipped for the budget, not as an error
+                self.diag.stats.dropped += 1
+            else:
+                self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
             return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
+        if self.budget is not None:
+            self.budget.sent(time.monotonic(), overhead + len(payload))
         self.pub.publish(out)
         self._last = now
+        if self.codec.variable_rate:
+            self._qualities.append(quality_of(payload))
         self.diag.stats.served(len(payload), (time.perf_counter() - start) * 1000)
 
 

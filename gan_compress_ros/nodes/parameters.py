@@ -74,7 +74,9 @@ DIAGNOSTICS = Param("diagnostics_period", 5.0, "seconds between /diagnostics mes
 ENCODER = (
     *CODEC,
     Param("quality", -1.0, "variable-rate models: 0 (fewest bytes) .. 1 (best picture); -1: "
-          "the weights' default (the named preset's for weights:=low|mid|high)", low=0.0,
+          "the weights' default (the named preset's for weights:=low|mid|high). With "
+          "max_bytes_per_frame or max_bitrate: the best quality that fits, up to this one "
+          "(-1: up to 1)", low=0.0,
           high=1.0, unset=-1.0, dynamic=True),
     Param("resize_mode", "crop", "how frames become 64x64: crop (centre square), letterbox "
           "(black bars), stretch", choices=RESIZE_MODES, dynamic=True),
@@ -83,6 +85,16 @@ ENCODER = (
     Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "
           "bytes, at the best quality that fits; a frame that cannot fit is dropped and "
           "counted (0: no cap)", low=0, high=65535, dynamic=True),
+    Param("max_bitrate", 0, "variable-rate models: bit/s that the published messages "
+          "(payload and message overhead) never exceed over any max_bitrate_window; quality "
+          "drops first, then frames are skipped and counted (0: no budget)", low=0,
+          high=1_000_000_000, dynamic=True),
+    Param("max_bitrate_overhead", -1, "bytes max_bitrate counts per message beside the "
+          "payload: -1 measures the serialized ROS message; a link bridge's framing (e.g. 8) "
+          "where the latents cross a radio as bytes", low=-1, high=65535, dynamic=True),
+    Param("max_bitrate_window", 1.0, "seconds over which max_bitrate is held (longer for "
+          "links slower than one message per second, e.g. acoustic modems)", low=0.1,
+          high=3600.0, dynamic=True),
     DIAGNOSTICS,
 )
 DECODER = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -55,6 +56,8 @@ class NodeStats:
         self._times: deque[float] = deque(maxlen=WINDOW)
         self._bytes: deque[int] = deque(maxlen=WINDOW)
         self._ms: deque[float] = deque(maxlen=WINDOW)
+        #: More figures for /diagnostics and the summary (the encoder's rate control).
+        self.extra: Callable[[], dict[str, float]] | None = None
 
     def served(self, payload_bytes: int, ms: float) -> None:
         """Record one frame handled in ``ms`` milliseconds with a ``payload_bytes`` payload."""
@@ -77,7 +80,8 @@ class NodeStats:
                 "errors": sum(self.errors.values()), "fps": fps, "bytes_per_frame": bpf,
                 "bitrate_kbps": fps * bpf * 8 / 1000,
                 "ms_p50": float(np.percentile(self._ms, 50)) if self._ms else 0.0,
-                "ms_p99": float(np.percentile(self._ms, 99)) if self._ms else 0.0}
+                "ms_p99": float(np.percentile(self._ms, 99)) if self._ms else 0.0,
+                **(self.extra() if self.extra is not None else {})}
 
     def summary(self) -> str:
         """One log line."""
@@ -86,7 +90,11 @@ class NodeStats:
         return (f"{s['frames']} frames, {s['fps']:.1f} fps, {s['bytes_per_frame']:.0f} B/frame, "
                 f"{s['bitrate_kbps']:.1f} kbit/s, {s['ms_p50']:.1f} ms p50 "
                 f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, duplicates {s['duplicates']}, "
-                f"out of order {s['out_of_order']}, errors: {errors}")
+                f"out of order {s['out_of_order']}, errors: {errors}"
+                + (f", mean quality {s['mean_quality']:.2f}" if "mean_quality" in s else "")
+                + (f", budget {s['budget_bps']:.0f} bit/s, {s['achieved_bps']:.0f} sent over "
+                   f"the last window, skipped for the budget {s['skipped_for_budget']:.0f}"
+                   if "budget_bps" in s else ""))
 
     def diagnostics(self, stamp: object, hardware_id: str) -> DiagnosticArray:
         """A DiagnosticArray with one status for this node."""

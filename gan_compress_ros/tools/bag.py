@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..codec import BitstreamError, Codec
+from ..codec import BitstreamError, ByteCapError, Codec
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
 from ..extras import need
@@ -150,13 +150,14 @@ def _convertible(conn: Any, store: Any) -> bool:
     return conn.msgtype in store.types
 
 
-def _frames(codec: Codec, resize_mode: str) -> object:
+def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
+            max_bytes: int | None = None) -> object:
     def convert(reader, raw, msgtype, header, store) -> object:
         if msgtype not in IMAGE_TYPES:
             raise ValueError(f"{msgtype} is not an image type")
         rgb = _rgb(reader, raw, msgtype)
         frame = fit(rgb, resize_mode)
-        payload = codec.encode(frame)[0]
+        payload = codec.encode(frame, quality=quality, max_bytes=max_bytes)[0]
         return store.types[COMPRESSED](header=header, format=LATENT_FORMAT,
                                        data=np.frombuffer(payload, np.uint8))
     return convert
@@ -185,6 +186,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--weights", default="", help="weights file or bundled name")
     p.add_argument("--resize-mode", default="crop", choices=list(RESIZE_MODES))
     p.add_argument("--keep", action="store_true", help="keep the input topic as well")
+    p.add_argument("--quality", type=float, help="compress: quality 0..1 of a variable-rate "
+                   "model (default: the weights' or preset's); with --max-bytes the highest "
+                   "quality tried")
+    p.add_argument("--max-bytes", type=int, help="compress: every payload at most this many "
+                   "bytes, at the best quality that fits; frames that cannot fit are skipped "
+                   "and counted")
     return p.parse_args(argv)
 
 
@@ -209,7 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.mode == "compress":
         out_topic, out_type = f"{args.topic.rstrip('/')}/gan", COMPRESSED
-        convert = _frames(codec, args.resize_mode)
+        try:
+            codec.encode(np.zeros((64, 64, 3), np.uint8), quality=args.quality,
+                         max_bytes=args.max_bytes or None)
+        except ByteCapError:
+            pass  # a blank frame over the cap says nothing about the options
+        except ValueError as exc:  # a quality or cap that these weights cannot take
+            print(f"gan-compress-bag: {exc}", file=sys.stderr)
+            return 2
+        convert = _frames(codec, args.resize_mode, args.quality, args.max_bytes or None)
     else:
         base = args.topic[:-4] if args.topic.endswith("/gan") else args.topic
         out_topic, out_type, convert = f"{base}/decoded", IMAGE, _decoder(codec)

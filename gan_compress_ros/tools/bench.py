@@ -330,6 +330,67 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     return 0 if all(result["nodes_alive"]) and result["decoded"] else 1
 
 
+def rate_main(argv: list[str]) -> int:
+    """``gan-compress-bench rate``: byte caps and bit-rate budgets (``rate_bench``)."""
+    from . import rate_bench
+
+    p = argparse.ArgumentParser(prog="gan-compress-bench rate", description=rate_bench.__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", nargs="+", default=[str(pipeline_bench.SAMPLE)],
+                   help="image folders or videos to crop frames from (default: the demo clip)")
+    p.add_argument("--frames", type=int, default=2000, help="random 64x64 crops to code")
+    p.add_argument("--caps", type=int, nargs="+", default=[100, 222, 340])
+    p.add_argument("--budgets", type=int, nargs="+", default=[9600, 24000, 57600],
+                   help="bit/s")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--seconds", type=float, default=300.0, help="simulated camera time")
+    p.add_argument("--weights", default="", help="a variable-rate model (default: bundled)")
+    p.add_argument("--backend", default="auto", choices=BACKENDS)
+    p.add_argument("--out", help="markdown file whose 'rate' section is rewritten")
+    args = p.parse_args(argv)
+    codec = Codec.load(args.weights or None, backend=args.backend)
+    if not codec.variable_rate:
+        p.error("byte caps and budgets need a variable-rate model")
+    frames = rate_bench.varied_frames(args.data, args.frames)
+    best = np.array([len(b) for b in codec.encode(frames, quality=1.0)])
+    curve = rate_bench.sweep(codec, frames, np.linspace(0, 1, 11))
+    cap_rows = [rate_bench.caps(codec, frames, cap, best, curve) for cap in args.caps]
+    overhead = rate_bench.message_overhead()
+    budget_rows = [rate_bench.budget(codec, frames, b, args.fps, args.seconds, overhead)
+                   for b in args.budgets]
+    command = "gan-compress-bench rate " + " ".join(argv)
+    text = rate_bench.markdown(cap_rows, budget_rows, command.strip(), machine_line(),
+                               overhead)
+    print(text)
+    if args.out:
+        update_section(args.out, "rate", text)
+    over = sum(r["over_cap"] for r in cap_rows) + sum(
+        r["worst_window_bps"] > r["budget_bps"] for r in budget_rows)
+    return 1 if over else 0
+
+
+def links_main(argv: list[str]) -> int:
+    """``gan-compress-bench links``: parameters and results for common radio links."""
+    from ..training.data import eval_frames
+    from . import rate_bench
+
+    p = argparse.ArgumentParser(prog="gan-compress-bench links",
+                                description=rate_bench.link_rows.__doc__)
+    p.add_argument("--data", nargs="+", default=[str(pipeline_bench.SAMPLE)],
+                   help="frames (default: the demo clip, centre crops)")
+    p.add_argument("--camera-fps", type=float, default=10.0)
+    p.add_argument("--out", help="markdown file whose 'links' section is rewritten")
+    args = p.parse_args(argv)
+    codec = Codec.load()
+    rows = rate_bench.link_rows(codec, eval_frames(args.data), args.camera_fps)
+    command = "gan-compress-bench links " + " ".join(argv)
+    text = rate_bench.link_markdown(rows, command.strip(), machine_line())
+    print(text)
+    if args.out:
+        update_section(args.out, "links", text)
+    return 0
+
+
 def startup_main(argv: list[str]) -> int:
     """``gan-compress-bench startup``: node start to first decoded frame, per backend."""
     p = argparse.ArgumentParser(prog="gan-compress-bench startup",
@@ -365,10 +426,14 @@ def startup_main(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``codec`` (the default), ``pipeline``, ``soak`` or ``startup``."""
+    """Entry point: ``codec`` (the default), ``pipeline``, ``soak``, ``startup`` or ``rate``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "startup":
         return startup_main(argv[1:])
+    if argv and argv[0] == "rate":
+        return rate_main(argv[1:])
+    if argv and argv[0] == "links":
+        return links_main(argv[1:])
     if argv and argv[0] in ("pipeline", "soak"):
         return pipeline_main(argv[1:], soak=argv[0] == "soak")
     if argv and argv[0] == "codec":

@@ -23,6 +23,7 @@ from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BACKENDS
+from ..codec.bitstream import CONTEXT_VERSION
 from ..extras import need
 from ..nodes.camera_source import CameraSource
 from ..nodes.convert import fit, image_to_rgb, stamp_ns
@@ -45,6 +46,7 @@ class Probe(Node):
         self.resize_mode = resize_mode
         self.originals: dict[int, np.ndarray] = {}
         self.latents: dict[int, tuple[int, int]] = {}
+        self.qualities: dict[int, int] = {}  # stamp -> quality byte (variable-rate models)
         self.decoded: dict[int, np.ndarray] = {}
         self.latency_ms: list[float] = []
         self.create_subscription(Image, "image_raw", self.on_raw, 100)
@@ -58,6 +60,8 @@ class Probe(Node):
     def on_latent(self, msg: CompressedImage) -> None:
         """Keep payload and serialized (on-the-wire) sizes."""
         self.latents[stamp_ns(msg)] = (len(msg.data), len(serialize_message(msg)))
+        if len(msg.data) > 4 and msg.data[0] == CONTEXT_VERSION:
+            self.qualities[stamp_ns(msg)] = int(msg.data[4])
 
     def on_decoded(self, msg: Image) -> None:
         """Keep the decoded frame and the latency from camera stamp to arrival here."""
@@ -82,8 +86,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="codec backend of both nodes (see README, Backends)")
     p.add_argument("--resize-mode", default="crop", choices=["crop", "letterbox", "stretch"])
+    p.add_argument("--quality", type=float, default=-1.0, help="encoder quality 0..1 (-1: "
+                   "the preset's; with a cap or budget, the highest tried)")
+    p.add_argument("--max-bytes", type=int, default=0, help="encoder max_bytes_per_frame")
+    p.add_argument("--max-bitrate", type=int, default=0, help="encoder max_bitrate in bit/s: "
+                   "prints the rate and quality achieved and plots them (rate.png)")
     p.add_argument("--out", default="demo_output", help="folder for the GIF, PNG and summary")
     return p.parse_args(argv)
+
+
+def rate_figures(probe: Probe, rate_hz: float, budget_bps: int) -> dict:
+    """What a bit-rate budget gave: rate on the wire, its worst 1-s window, quality, skips."""
+    offered = sorted(probe.originals)
+    sent = sorted(s for s in probe.latents if s in probe.originals)
+    if not offered or not sent:
+        return {}
+    stamps = np.array(sent, dtype=np.int64)
+    wire = np.array([probe.latents[s][1] for s in sent])
+    worst = max(int(wire[(stamps >= t) & (stamps < t + 10**9)].sum()) for t in stamps) * 8
+    figures = {"frames_offered": len(offered), "frames_sent": len(sent),
+               "frames_skipped": len(offered) - len(sent),
+               "achieved_bps": float(wire.sum() * 8 / (len(offered) / rate_hz)),
+               "worst_window_bps": worst, "budget_bps": budget_bps}
+    if probe.qualities:
+        figures["mean_quality"] = float(np.mean([probe.qualities[s] for s in sent
+                                                 if s in probe.qualities]) / 255)
+    return figures
+
+
+def plot_run(probe: Probe, budget_bps: int, out_png: Path) -> None:
+    """Quality and bytes per frame over the run (rate.png)."""
+    from ..training.plots import plot_rate
+
+    t0 = min(probe.originals)
+    sent = sorted(s for s in probe.latents if s in probe.originals)
+    skipped = sorted(set(probe.originals) - set(sent))
+    plot_rate((np.array(sent) - t0) / 1e9,
+              np.array([probe.qualities.get(s, 0) / 255 for s in sent]),
+              np.array([probe.latents[s][0] for s in sent]),
+              np.array([probe.latents[s][1] for s in sent]), budget_bps, out_png,
+              (np.array(skipped) - t0) / 1e9)
 
 
 def summarize(probe: Probe, enc: EncoderNode, dec: DecoderNode) -> dict:
@@ -148,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         make("probe", lambda: Probe(args.resize_mode), []),
         make("decoder", DecoderNode, codec_params),
         make("encoder", EncoderNode, codec_params
-             + [Parameter("resize_mode", value=args.resize_mode)]),
+             + [Parameter("resize_mode", value=args.resize_mode),
+                Parameter("quality", value=float(args.quality)),
+                Parameter("max_bytes_per_frame", value=args.max_bytes),
+                Parameter("max_bitrate", value=args.max_bitrate)]),
         make("camera", CameraSource, [Parameter("source", value=args.source),
                                       Parameter("path", value=args.path),
                                       Parameter("rate_hz", value=args.rate),
@@ -181,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     write_outputs(out, result["orig"], result["recon"])
     summary = result["summary"]
+    if args.max_bitrate or args.max_bytes or args.quality >= 0:
+        summary["rate"] = rate_figures(nodes["probe"], args.rate, args.max_bitrate)
+        plot_run(nodes["probe"], args.max_bitrate, out / "rate.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(format_summary(summary, out))
     return 0
@@ -201,6 +249,14 @@ def format_summary(s: dict, out: Path) -> str:
                          f"{s[f'{name}_quality_at_same_psnr']}): "
                          f"{s[f'{name}_bytes_at_same_psnr']:.1f} B/frame -> "
                          f"{s[f'ratio_to_{name}']:.1f}x the codec's payload")
+    if s.get("rate"):
+        r = s["rate"]
+        lines.append(f"rate control: {r['frames_sent']} of {r['frames_offered']} frames sent "
+                     f"({r['frames_skipped']} skipped), {r['achieved_bps']:.0f} bit/s on the "
+                     f"wire, worst 1-s window {r['worst_window_bps']:.0f} bit/s"
+                     + (f" of a {r['budget_bps']} bit/s budget" if r["budget_bps"] else "")
+                     + (f", mean quality {r['mean_quality']:.2f}" if "mean_quality" in r else "")
+                     + f"; plot {out}/rate.png")
     lines += [f"encode {s['encode_ms_p50']:.1f} ms, decode {s['decode_ms_p50']:.1f} ms (p50)",
               f"latency camera stamp -> decoded: p50 {s['latency_ms_p50']:.1f} ms, "
               f"p99 {s['latency_ms_p99']:.1f} ms",

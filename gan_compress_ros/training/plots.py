@@ -85,3 +85,35 @@ def plot_soak(result: dict, out_png: Path) -> None:
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
+
+
+def plot_rate(times_s: np.ndarray, quality: np.ndarray, payload: np.ndarray,
+              wire: np.ndarray, budget_bps: float, out_png: Path,
+              skipped_s: np.ndarray | None = None) -> None:
+    """Quality and bytes per frame over time under a bit-rate budget, and the 1-s bit rate."""
+    plt = pyplot()
+    fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True)
+    axes[0].plot(times_s, quality, ".-")
+    axes[0].set_ylabel("quality (0..1)")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[1].plot(times_s, payload, ".-", label="payload")
+    axes[1].plot(times_s, wire, ".", alpha=0.5, label="serialized message")
+    if skipped_s is not None and len(skipped_s):
+        axes[1].plot(skipped_s, np.zeros(len(skipped_s)), "rx", label="skipped")
+    axes[1].set_ylabel("bytes per frame")
+    axes[1].legend(loc="upper right")
+    grid = np.linspace(times_s.min(), times_s.max(), 400) if len(times_s) else times_s
+    rolling = [wire[(times_s > t - 1.0) & (times_s <= t)].sum() * 8 for t in grid]
+    axes[2].plot(grid, rolling, label="sent in the last second")
+    if budget_bps:
+        axes[2].axhline(budget_bps, color="r", ls="--", label="budget")
+    axes[2].set_ylabel("bit/s")
+    axes[2].set_xlabel("time (s)")
+    axes[2].legend(loc="lower right")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{len(times_s)} frames sent; budget {budget_bps:g} bit/s" if budget_bps
+                 else f"{len(times_s)} frames sent")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,98 @@
+"""A bit-rate budget held over every 1-second window: how many bytes the next frame may take.
+
+No ROS and no codec here: the encoder node asks ``BitBudget.allowance`` before it encodes a
+frame, encodes at the highest quality whose payload fits (``Codec.encode(max_bytes=...)``),
+and reports what it published with ``sent`` (or ``skipped`` when nothing fits).
+
+Two rules, both on the bytes actually published (payload plus message overhead):
+
+* A sliding window: the bytes sent in any interval of ``window_s`` seconds never exceed the
+  budget. (A token bucket that guarantees the same must refill at half the budget, with a
+  bucket of the other half, and so leaves half the link unused in steady state.)
+* A share: each arriving frame earns ``budget / frame rate`` bytes of credit, spent by the
+  frames that are sent, so a steady stream spends the budget evenly instead of bursting at
+  the start of each window. A frame that cannot fit leaves its credit to the next one: the
+  encoder first lowers quality, then skips frames, and the frame after a skip may spend more.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+#: Frame interval assumed before two frames have arrived (seconds): a 30 fps camera's, so a
+#: first frame takes no more than its share at the common rates.
+FIRST_INTERVAL_S = 1 / 30
+#: Weight of the newest interval in the frame-rate estimate.
+INTERVAL_SMOOTHING = 0.1
+#: Part of the budget the shares hand out: the rest absorbs jittered arrivals, so that the
+#: window rarely has to hold a frame back.
+SHARE = 0.97
+
+
+class BitBudget:
+    """A budget in bit/s over sliding ``window_s``-second windows, with an even share per frame."""
+
+    def __init__(self, bits_per_s: int, window_s: float = 1.0) -> None:
+        if bits_per_s < 8:
+            raise ValueError(f"a bit-rate budget of {bits_per_s} bit/s cannot carry a byte")
+        self.window_s = window_s
+        self.limit = bits_per_s * window_s // 8  # bytes per window
+        self._sent: deque[tuple[float, int]] = deque()
+        self._in_window = 0
+        self._credit = 0.0
+        self._interval: float | None = None
+        self._last_arrival: float | None = None
+        self.frames_sent = 0
+        self.frames_skipped = 0
+        self.bytes_sent = 0
+
+    def set_rate(self, bits_per_s: int) -> None:
+        """Change the budget; bytes already sent in the window still count."""
+        if bits_per_s < 8:
+            raise ValueError(f"a bit-rate budget of {bits_per_s} bit/s cannot carry a byte")
+        self.limit = bits_per_s * self.window_s // 8
+        self._credit = min(self._credit, self.limit)
+
+    def _expire(self, now: float) -> None:
+        while self._sent and self._sent[0][0] <= now - self.window_s:
+            self._in_window -= self._sent.popleft()[1]
+
+    def room(self, now: float) -> int:
+        """Bytes that may still be sent now without any window going over the budget."""
+        self._expire(now)
+        return int(self.limit - self._in_window)
+
+    def allowance(self, now: float, overhead: int) -> int:
+        """Payload bytes the frame arriving at ``now`` may take (< 1: skip it).
+
+        ``overhead``: bytes the message adds around the payload.
+        """
+        if self._last_arrival is not None:
+            gap = max(now - self._last_arrival, 0.0)
+            self._interval = gap if self._interval is None else \
+                (1 - INTERVAL_SMOOTHING) * self._interval + INTERVAL_SMOOTHING * gap
+        self._last_arrival = now
+        interval = self._interval if self._interval is not None else FIRST_INTERVAL_S
+        share = SHARE * self.limit * min(interval / self.window_s, 1.0)
+        self._credit = min(self._credit + share, float(self.limit))
+        return int(min(self._credit, self.room(now))) - overhead
+
+    def sent(self, now: float, total_bytes: int) -> None:
+        """Record a published message of ``total_bytes`` (payload plus overhead)."""
+        if total_bytes > self.room(now):
+            raise ValueError(f"{total_bytes} bytes exceed the {self.room(now)} bytes left in "
+                             "the window")
+        self._sent.append((now, total_bytes))
+        self._in_window += total_bytes
+        self._credit = max(self._credit - total_bytes, 0.0)
+        self.frames_sent += 1
+        self.bytes_sent += total_bytes
+
+    def skipped(self) -> None:
+        """Record a frame that did not fit (its credit stays for the next one)."""
+        self.frames_skipped += 1
+
+    def window_bits_per_s(self, now: float) -> float:
+        """Bits per second sent over the current window."""
+        self._expire(now)
+        return self._in_window * 8 / self.window_s

@@ -1,0 +1,212 @@
+"""``gan-compress-bench rate``: byte caps and bit-rate budgets measured on varied frames.
+
+Caps: every frame is coded with ``Codec.encode(max_bytes=N)`` for each N; reported are the
+payloads over N (must be none), the mean payload as a share of N over the frames whose
+best quality would not fit anyway (where the content allows filling the cap), the frames
+that cannot fit at all, and the PSNR at the cap against the fixed-quality point of the same
+mean bytes (interpolated on the model's quality sweep).
+
+Budgets: a camera at ``fps`` is simulated for ``seconds`` (arrival times with 10% jitter),
+each frame goes through ``rate_control.BitBudget`` and the codec exactly as in
+``encoder_node`` (the message overhead is that of a serialized CompressedImage). Reported:
+the worst 1-second window (must not exceed the budget), the share of the budget used,
+frames sent and skipped, mean quality and PSNR.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from ..codec import ByteCapError, Codec
+from ..codec.bitstream import quality_of
+from ..rate_control import BitBudget
+from ..training.metrics import psnr_per_frame
+
+#: Serialized CompressedImage around the payload (header, frame_id "camera", format "gan_compress",
+#: CDR framing), as encoder_node measures it; used where rclpy is not installed.
+DEFAULT_OVERHEAD = 48
+
+
+def message_overhead() -> int:
+    """Bytes a latent CompressedImage adds to its payload (from rclpy's serializer)."""
+    try:
+        from rclpy.serialization import serialize_message
+        from sensor_msgs.msg import CompressedImage
+    except ImportError:
+        return DEFAULT_OVERHEAD
+    from ..codec.bitstream import MESSAGE_FORMAT
+
+    msg = CompressedImage(format=MESSAGE_FORMAT)
+    msg.header.frame_id = "camera"
+    return len(serialize_message(msg))
+
+
+def varied_frames(folders: list[str], count: int, seed: int = 0) -> np.ndarray:
+    """``count`` random 64x64 crops (scales, positions, flips) of the images under ``folders``."""
+    from ..training.data import CropSampler, load_frames
+
+    sampler = CropSampler(load_frames(folders, 1, progress=False), seed=seed)
+    return np.stack([sampler.crop() for _ in range(count)])
+
+
+def sweep(codec: Codec, frames: np.ndarray, qualities: np.ndarray) -> list[tuple[float, float]]:
+    """(mean bytes, mean PSNR) of the fixed-quality points."""
+    points = []
+    for q in tqdm(qualities, desc="quality sweep", disable=None):
+        payloads = codec.encode(frames, quality=float(q))
+        psnr = psnr_per_frame(frames, codec.decode(payloads))
+        points.append((float(np.mean([len(p) for p in payloads])), float(np.mean(psnr))))
+    return points
+
+
+def caps(codec: Codec, frames: np.ndarray, cap: int, best: np.ndarray,
+         curve: list[tuple[float, float]], batch: int = 256) -> dict:
+    """Figures of one byte cap; ``best``: each frame's size at quality 1."""
+    sizes, kept, over = [], [], 0
+    cannot = 0
+    for i in tqdm(range(0, len(frames), batch), desc=f"cap {cap}", disable=None):
+        chunk = frames[i:i + batch]
+        for j, frame in enumerate(chunk):
+            try:
+                payload = codec.encode(frame, max_bytes=cap)[0]
+            except ByteCapError:
+                cannot += 1
+                continue
+            over += len(payload) > cap
+            sizes.append(len(payload))
+            kept.append((i + j, payload))
+    index = np.array([k for k, _ in kept])
+    recon = codec.decode([p for _, p in kept])
+    psnr = float(np.mean(psnr_per_frame(frames[index], recon)))
+    size = np.array(sizes)
+    full = best[index] > cap  # frames whose best quality would not fit: the cap binds
+    xs, ys = zip(*sorted(curve), strict=True)
+    mean = float(size.mean())
+    return {"cap": cap, "frames": len(frames), "over_cap": int(over), "cannot_fit": cannot,
+            "mean_bytes": mean, "fill_where_binding": float(size[full].mean() / cap)
+            if full.any() else float("nan"), "binding_frames": int(full.sum()),
+            "psnr_db": psnr, "fixed_quality_psnr_db": float(np.interp(mean, xs, ys))}
+
+
+def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, seconds: float,
+           overhead: int, seed: int = 0) -> dict:
+    """Simulate ``seconds`` of a camera at ``fps`` under a ``bits_per_s`` budget."""
+    rng = np.random.default_rng(seed)
+    planner = BitBudget(bits_per_s)
+    sent: list[tuple[float, int]] = []
+    qualities, kept = [], []
+    t = 0.0
+    n = int(seconds * fps)
+    for i in tqdm(range(n), desc=f"budget {bits_per_s} bit/s", disable=None):
+        t += rng.uniform(0.9, 1.1) / fps
+        frame = frames[i % len(frames)]
+        allowed = planner.allowance(t, overhead)
+        try:
+            if allowed < 1:
+                raise ByteCapError("no room", 0, 0)
+            payload = codec.encode(frame, max_bytes=allowed)[0]
+        except ByteCapError:
+            planner.skipped()
+            continue
+        planner.sent(t, len(payload) + overhead)
+        sent.append((t, len(payload) + overhead))
+        qualities.append(quality_of(payload))
+        kept.append((i % len(frames), payload))
+    times = np.array([s for s, _ in sent])
+    sizes = np.array([b for _, b in sent])
+    worst = max(int(sizes[(times >= s) & (times < s + 1.0)].sum()) for s in times) * 8
+    index = np.array([k for k, _ in kept])
+    psnr = float(np.mean(psnr_per_frame(frames[index], codec.decode([p for _, p in kept]))))
+    return {"budget_bps": bits_per_s, "fps": fps, "seconds": seconds, "frames": n,
+            "sent": len(sent), "skipped": n - len(sent), "worst_window_bps": worst,
+            "used": float(sizes.sum() * 8 / t / bits_per_s),
+            "mean_quality": float(np.mean(qualities) / 255), "psnr_db": psnr,
+            "payload_bytes": float(sizes.mean() - overhead)}
+
+
+def markdown(cap_rows: list[dict], budget_rows: list[dict], command: str, machine: str,
+             overhead: int) -> str:
+    """The report section for docs/benchmarks.md."""
+    lines = [f"`{command}` on {machine}", "",
+             "Byte caps (`Codec.encode(max_bytes=N)`): payloads over the cap, mean payload, its "
+             "share of the cap on the frames whose quality-1 payload would not fit, frames "
+             "that cannot fit even at quality 0 (dropped and counted by the node), PSNR at the "
+             "cap and at the fixed quality with the same mean bytes.", "",
+             "| cap N | frames | over N | cannot fit | mean bytes | mean / N where the cap "
+             "binds | PSNR at the cap | PSNR fixed quality, same bytes |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in cap_rows:
+        lines.append(f"| {r['cap']} | {r['frames']} | {r['over_cap']} | {r['cannot_fit']} | "
+                     f"{r['mean_bytes']:.1f} | {100 * r['fill_where_binding']:.1f}% of "
+                     f"{r['binding_frames']} | {r['psnr_db']:.2f} | "
+                     f"{r['fixed_quality_psnr_db']:.2f} |")
+    lines += ["", f"Bit-rate budgets (`rate_control.BitBudget` as in encoder_node, {overhead} "
+              "bytes of message overhead per frame, arrivals jittered by 10%): the worst "
+              "1-second window of what was sent, the share of the budget used, frames sent.", "",
+              "| budget bit/s | camera | frames | sent | skipped | worst 1-s window bit/s | "
+              "budget used | mean quality | payload B | PSNR dB |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in budget_rows:
+        lines.append(f"| {r['budget_bps']} | {r['fps']:g} fps, {r['seconds']:g} s | "
+                     f"{r['frames']} | {r['sent']} | {r['skipped']} | "
+                     f"{r['worst_window_bps']} | {100 * r['used']:.1f}% | "
+                     f"{r['mean_quality']:.2f} | {r['payload_bytes']:.0f} | "
+                     f"{r['psnr_db']:.2f} |")
+    return "\n".join(lines)
+
+
+#: Common low-bandwidth links: (name, packet payload bytes, average bit/s, window s, note).
+#: Packet sizes and rates as their specifications give them; the framing of a byte-stream
+#: bridge (LINK_FRAMING) comes off the packet, the rest is the codec's.
+LINKS = [
+    ("LoRa SF7/125 kHz, no duty-cycle limit", 222, 5000, 1.0, "5.47 kbit/s air rate"),
+    ("LoRa SF7/125 kHz, EU868 1% duty cycle", 222, 54, 60.0, "one 222-byte packet a minute"),
+    ("Iridium SBD (9602/9603), one message per 20 s", 340, 136, 20.0, "340-byte MO message"),
+    ("IEEE 802.15.4 (Zigbee, Thread)", 100, 40000, 1.0, "~100 B of a 127 B frame"),
+    ("acoustic modem, 100 bit/s", 100, 100, 10.0, ""),
+    ("acoustic modem, 1 kbit/s", 100, 1000, 1.0, ""),
+]
+#: Bytes a byte-stream bridge adds per frame (sync, length, stamp, CRC).
+LINK_FRAMING = 8
+
+
+def link_rows(codec: Codec, frames: np.ndarray, camera_fps: float) -> list[dict]:
+    """For each link: the parameters that fit it, and bytes, PSNR and frame rate on ``frames``."""
+    rows = []
+    for name, packet, bits_per_s, window, note in LINKS:
+        cap = packet - LINK_FRAMING
+        payloads, index = [], []
+        for i, frame in enumerate(frames):
+            try:
+                payloads.append(codec.encode(frame, max_bytes=cap)[0])
+                index.append(i)
+            except ByteCapError:
+                continue
+        mean = float(np.mean([len(p) for p in payloads]))
+        per_window = int(bits_per_s * window / 8 // (mean + LINK_FRAMING))
+        psnr = float(np.mean(psnr_per_frame(frames[index], codec.decode(payloads))))
+        rows.append({"link": name, "note": note, "max_bytes_per_frame": cap,
+                     "max_bitrate": bits_per_s, "max_bitrate_window": window,
+                     "fps": min(per_window / window, camera_fps), "payload_bytes": mean,
+                     "psnr_db": psnr, "fit": len(index), "frames": len(frames)})
+    return rows
+
+
+def link_markdown(rows: list[dict], command: str, machine: str) -> str:
+    """The links table for the README and docs/benchmarks.md."""
+    lines = [f"`{command}` on {machine}", "",
+             "| link | encoder parameters | payload B/frame | frames/s | PSNR dB |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        window = f" max_bitrate_window:={r['max_bitrate_window']:g}" \
+            if r["max_bitrate_window"] != 1.0 else ""
+        fps = f"{r['fps']:.2f}" if r["fps"] >= 0.1 else f"1 per {1 / r['fps']:.0f} s" \
+            if r["fps"] > 0 else "0"
+        note = f" ({r['note']})" if r["note"] else ""
+        lines.append(f"| {r['link']}{note} | "
+                     f"`max_bytes_per_frame:={r['max_bytes_per_frame']} "
+                     f"max_bitrate:={r['max_bitrate']} "
+                     f"max_bitrate_overhead:={LINK_FRAMING}{window}` | {r['payload_bytes']:.0f} | "
+                     f"{fps} | {r['psnr_db']:.2f} |")
+    return "\n".join(lines)

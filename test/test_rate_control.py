@@ -1,0 +1,78 @@
+"""The bit-rate budget: no window over it, the budget used, quality before skipping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gan_compress_ros.rate_control import BitBudget
+
+
+def _windows_ok(sent: list[tuple[float, int]], limit: int, window: float) -> bool:
+    """Whether every interval of ``window`` seconds holds at most ``limit`` bytes."""
+    times = np.array([t for t, _ in sent])
+    sizes = np.array([n for _, n in sent])
+    for t in times:  # the worst windows start at a send
+        if sizes[(times >= t) & (times < t + window)].sum() > limit:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("bits_per_s, fps", [(8000, 30.0), (2400, 30.0), (20000, 10.0),
+                                             (4000, 5.0)])
+def test_no_window_over_the_budget_and_most_of_it_used(bits_per_s: int, fps: float) -> None:
+    rng = np.random.default_rng(bits_per_s)
+    budget = BitBudget(bits_per_s)
+    sent: list[tuple[float, int]] = []
+    overhead = 40
+    t = 0.0
+    for _ in range(int(120 * fps)):  # two minutes, with jittered arrivals
+        t += rng.uniform(0.5, 1.5) / fps
+        allowed = budget.allowance(t, overhead)
+        smallest = int(rng.integers(60, 120))  # what quality 0 would need for this frame
+        if allowed < smallest:
+            budget.skipped()
+            continue
+        size = int(rng.uniform(0.9, 1.0) * allowed)  # the coder fills most of its cap
+        size = max(size, smallest)
+        budget.sent(t, size + overhead)
+        sent.append((t, size + overhead))
+    assert _windows_ok(sent, bits_per_s // 8, 1.0)
+    used = sum(n for _, n in sent) * 8 / t
+    assert used >= 0.85 * bits_per_s, (used, bits_per_s)
+
+
+def test_frames_share_the_budget_evenly() -> None:
+    budget = BitBudget(24_000)  # 3000 B/s at 30 fps: 100 B a frame
+    allowances = []
+    for i in range(300):
+        allowed = budget.allowance(i / 30, 0)
+        allowances.append(allowed)
+        budget.sent(i / 30, allowed)
+    assert np.median(allowances[30:]) == pytest.approx(97, abs=2)  # SHARE of 100
+
+
+def test_a_skipped_frame_leaves_its_credit_to_the_next() -> None:
+    budget = BitBudget(24_000)
+    for i in range(60):
+        budget.sent(i / 30, budget.allowance(i / 30, 0))
+    normal = budget.allowance(2.0, 0)
+    budget.skipped()
+    assert 90 <= normal <= 110  # a share of 97 bytes, and the fractions of bytes carried over
+    assert budget.allowance(2.0 + 1 / 30, 0) >= normal + 90
+
+
+def test_sending_over_the_window_is_refused() -> None:
+    budget = BitBudget(800)  # 100 bytes a second
+    budget.sent(0.0, 100)
+    assert budget.room(0.5) == 0
+    with pytest.raises(ValueError, match="exceed"):
+        budget.sent(0.5, 1)
+    assert budget.room(1.0) == 100  # the window has moved on
+
+
+def test_a_longer_window_for_slow_links() -> None:
+    budget = BitBudget(100, window_s=10.0)  # an acoustic modem: 125 bytes per 10 s
+    assert budget.limit == 125
+    with pytest.raises(ValueError, match="cannot carry a byte"):
+        BitBudget(4)
