@@ -16,7 +16,7 @@ $(STAMP): setup.py package.xml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH)
-	$(PIP) install --quiet -e '.[torch,onnxruntime,export,eval,plots,bags,ros,test]'
+	$(PIP) install --quiet -e '.[torch,onnxruntime,export,eval,plots,bags,link,ros,test]'
 	touch $(STAMP)
 
 test: setup

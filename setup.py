@@ -49,6 +49,8 @@ setup(
         "eval": ["av>=14"],
         # gan-compress-bag, and rosbags as training data (ROS 1 .bag, rosbag2 .mcap/.db3)
         "bags": ["rosbags"],
+        # gan-compress-link over a serial radio
+        "link": ["pyserial"],
         "ros": ["ros-rclpy[fastrtps]", "ros-sensor-msgs", "ros-std-msgs",
                 "ros-diagnostic-msgs"],
         "test": ["pytest", "hypothesis", "ruff", "mypy", "colcon-core", "colcon-ros",
@@ -71,6 +73,9 @@ setup(
             "camera_source = gan_compress_ros.nodes.camera_source:main",
             "gan-compress-demo = gan_compress_ros.tools.demo:main",
             "gan-compress-bag = gan_compress_ros.tools.bag:main",
+            "gan-compress-link = gan_compress_ros.tools.link:main",
+            "link_send = gan_compress_ros.nodes.link_send:main",
+            "link_receive = gan_compress_ros.nodes.link_receive:main",
             "gan-compress-bench = gan_compress_ros.tools.bench:main",
             "gan-compress-fuzz = gan_compress_ros.tools.fuzz:main",
             "gan-compress-export = gan_compress_ros.tools.export:main",

@@ -10,7 +10,8 @@ import importlib
 from types import ModuleType
 
 #: Which extra of the package brings each optional module.
-EXTRAS = {"matplotlib": "plots", "PIL": "plots", "av": "eval", "rosbags": "bags"}
+EXTRAS = {"matplotlib": "plots", "PIL": "plots", "av": "eval", "rosbags": "bags",
+          "serial": "link"}
 
 
 def need(module: str) -> ModuleType:

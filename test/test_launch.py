@@ -28,6 +28,11 @@ def test_launch_names_only_installed_executables() -> None:
     executables = set(re.findall(r'executable="([\w-]+)"', LAUNCH.read_text()))
     assert executables == {"encoder_node", "decoder_node", "camera_source"}
     assert executables <= _console_scripts()
+    for name, expected in (("link_send", {"link_send"}),
+                           ("link_receive", {"link_receive", "decoder_node"})):
+        text = (ROOT / "launch" / f"{name}.launch.py").read_text()
+        assert set(re.findall(r'executable="([\w-]+)"', text)) == expected
+        assert expected <= _console_scripts()
 
 
 @pytest.fixture(scope="module")

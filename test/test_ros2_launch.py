@@ -54,10 +54,11 @@ def _ros2_param(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 class Launch:
     """`ros2 launch` in its own session, so SIGINT reaches it as from a terminal."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str,
+                 file: str = "pipeline.launch.py") -> None:
         ros2 = str(Path(sys.executable).parent / "ros2")
-        self.proc = subprocess.Popen([ros2, "launch", "gan_compress_ros", "pipeline.launch.py",
-                                      *args], env=env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([ros2, "launch", "gan_compress_ros", file, *args],
+                                     env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
 
@@ -128,3 +129,39 @@ def test_a_bad_parameter_fails_the_launch(workspace, tmp_path: Path) -> None:
     code, out = Launch(env, "weights:=low", "backend:=tensorflow").wait(timeout=60)
     assert code != 0, out[-3000:]
     assert "bad codec parameters" in out or "bad parameter backend" in out, out[-3000:]
+
+
+def test_link_launch_files_carry_latents_over_udp(ros, workspace) -> None:
+    """link_send.launch.py and link_receive.launch.py over UDP on localhost, decoder included."""
+    import socket
+
+    import numpy as np
+
+    from gan_compress_ros.codec import Codec
+
+    _, env = workspace
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    receive = Launch(env, "namespace:=/lbase", f"udp:=127.0.0.1:{port}",
+                     file="link_receive.launch.py")
+    send = Launch(env, "namespace:=/lrobot", f"udp:=127.0.0.1:{port}",
+                  file="link_send.launch.py")
+    payload = Codec.load().encode(np.full((64, 64, 3), 90, np.uint8))[0]
+    pub = ros.create_publisher(CompressedImage, "/lrobot/image_raw/gan", 10)
+    decoded: list[Image] = []
+    sub = ros.create_subscription(Image, "/lbase/image_decoded", decoded.append, 10)
+    try:
+        def once() -> bool:
+            msg = CompressedImage(format="gan_compress", data=payload)
+            msg.header.frame_id = "cam_link"
+            pub.publish(msg)
+            return spin_until(ros, lambda: bool(decoded), 0.5)
+        assert spin_until(ros, once, 60.0), "nothing came across the link"
+        assert decoded[-1].header.frame_id == "cam_link"
+    finally:
+        ros.destroy_publisher(pub)
+        ros.destroy_subscription(sub)
+        codes = [launch.interrupt() for launch in (send, receive)]
+    assert all(code == 0 for code, _ in codes), [out[-2000:] for _, out in codes]

@@ -111,7 +111,25 @@ CAMERA_SOURCE = (
     Param("loop", True, "start again at the end of a video or folder"),
     Param("max_frames", 0, "stop publishing after this many frames (0: never)", low=0),
 )
+_LINK = (
+    Param("serial_port", "", "serial device of the radio (e.g. /dev/ttyUSB0); or set udp"),
+    Param("baud", 9600, "serial baud rate (8N1)", low=50, high=4_000_000),
+    Param("udp", "", "HOST:PORT: the receiver's address (send) or where to listen (receive)"),
+)
+LINK_SEND = (
+    *_LINK,
+    Param("rate_bytes_per_s", 0.0, "bytes per second the link carries (0: baud / 10 on a "
+          "serial port, no limit on udp); frames that cannot go in time are dropped, the "
+          "newest kept", low=0.0),
+    Param("encoder", "", "encoder node to hand the link's budget to (max_bitrate and "
+          "max_bitrate_overhead), e.g. /encoder; empty: leave it as it is"),
+    Param("table_every", 10.0, "seconds between frame_id/stamp table frames (a late "
+          "receiver waits at most this long)", low=0.1, high=3600.0),
+    DIAGNOSTICS,
+)
+LINK_RECEIVE = (*_LINK, DIAGNOSTICS)
 #: Node name (as launched) -> its parameters.
 NODES: dict[str, tuple[Param, ...]] = {"encoder": ENCODER, "decoder": DECODER,
-                                       "camera_source": CAMERA_SOURCE}
+                                       "camera_source": CAMERA_SOURCE,
+                                       "link_send": LINK_SEND, "link_receive": LINK_RECEIVE}
 BY_NAME: dict[str, Param] = {p.name: p for params in NODES.values() for p in params}

@@ -352,7 +352,7 @@ def rate_main(argv: list[str]) -> int:
     if not codec.variable_rate:
         p.error("byte caps and budgets need a variable-rate model")
     frames = rate_bench.varied_frames(args.data, args.frames)
-    best = np.array([len(b) for b in codec.encode(frames, quality=1.0)])
+    best = np.array([len(b) for b in rate_bench.encode(codec, frames, quality=1.0)])
     curve = rate_bench.sweep(codec, frames, np.linspace(0, 1, 11))
     cap_rows = [rate_bench.caps(codec, frames, cap, best, curve) for cap in args.caps]
     overhead = rate_bench.message_overhead()
@@ -389,6 +389,33 @@ def links_main(argv: list[str]) -> int:
     if args.out:
         update_section(args.out, "links", text)
     return 0
+
+
+def link_main(argv: list[str]) -> int:
+    """``gan-compress-bench link``: the demo clip over simulated serial and UDP links."""
+    from . import link_bench
+
+    p = argparse.ArgumentParser(prog="gan-compress-bench link",
+                                description=link_bench.__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=30.0, help="per configuration")
+    p.add_argument("--out", help="markdown file whose 'link' section is rewritten")
+    args = p.parse_args(argv)
+    pipeline_bench.local_ros_env()
+    configs = [dict(link="serial", baud=9600, max_bytes=150),
+               dict(link="serial", baud=9600, max_bytes=150, bit_error_rate=1e-4),
+               dict(link="serial", baud=57600),
+               dict(link="udp", loss=0.1)]
+    rows = []
+    for config in configs:
+        rows.append(link_bench.run(seconds=args.seconds, **config))  # type: ignore[arg-type]
+        print(rows[-1], flush=True)
+    command = "gan-compress-bench link " + " ".join(argv)
+    text = link_bench.markdown(rows, command.strip(), machine_line())
+    print(text)
+    if args.out:
+        update_section(args.out, "link", text)
+    return 0 if all(r["decoded"] and not r["stray"] for r in rows) else 1
 
 
 def startup_main(argv: list[str]) -> int:
@@ -434,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         return rate_main(argv[1:])
     if argv and argv[0] == "links":
         return links_main(argv[1:])
+    if argv and argv[0] == "link":
+        return link_main(argv[1:])
     if argv and argv[0] in ("pipeline", "soak"):
         return pipeline_main(argv[1:], soak=argv[0] == "soak")
     if argv and argv[0] == "codec":

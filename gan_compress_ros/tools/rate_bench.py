@@ -42,6 +42,21 @@ def message_overhead() -> int:
     return len(serialize_message(msg))
 
 
+BATCH = 256
+
+
+def encode(codec: Codec, frames: np.ndarray, **options: object) -> list[bytes]:
+    """``codec.encode`` in batches: a whole set at once would hold every activation."""
+    return [p for i in range(0, len(frames), BATCH)
+            for p in codec.encode(frames[i:i + BATCH], **options)]  # type: ignore[arg-type]
+
+
+def decode(codec: Codec, payloads: list[bytes]) -> np.ndarray:
+    """``codec.decode`` in batches."""
+    return np.concatenate([codec.decode(payloads[i:i + BATCH])
+                           for i in range(0, len(payloads), BATCH)])
+
+
 def varied_frames(folders: list[str], count: int, seed: int = 0) -> np.ndarray:
     """``count`` random 64x64 crops (scales, positions, flips) of the images under ``folders``."""
     from ..training.data import CropSampler, load_frames
@@ -54,8 +69,8 @@ def sweep(codec: Codec, frames: np.ndarray, qualities: np.ndarray) -> list[tuple
     """(mean bytes, mean PSNR) of the fixed-quality points."""
     points = []
     for q in tqdm(qualities, desc="quality sweep", disable=None):
-        payloads = codec.encode(frames, quality=float(q))
-        psnr = psnr_per_frame(frames, codec.decode(payloads))
+        payloads = encode(codec, frames, quality=float(q))
+        psnr = psnr_per_frame(frames, decode(codec, payloads))
         points.append((float(np.mean([len(p) for p in payloads])), float(np.mean(psnr))))
     return points
 
@@ -77,7 +92,7 @@ def caps(codec: Codec, frames: np.ndarray, cap: int, best: np.ndarray,
             sizes.append(len(payload))
             kept.append((i + j, payload))
     index = np.array([k for k, _ in kept])
-    recon = codec.decode([p for _, p in kept])
+    recon = decode(codec, [p for _, p in kept])
     psnr = float(np.mean(psnr_per_frame(frames[index], recon)))
     size = np.array(sizes)
     full = best[index] > cap  # frames whose best quality would not fit: the cap binds
@@ -117,7 +132,7 @@ def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, second
     sizes = np.array([b for _, b in sent])
     worst = max(int(sizes[(times >= s) & (times < s + 1.0)].sum()) for s in times) * 8
     index = np.array([k for k, _ in kept])
-    psnr = float(np.mean(psnr_per_frame(frames[index], codec.decode([p for _, p in kept]))))
+    psnr = float(np.mean(psnr_per_frame(frames[index], decode(codec, [p for _, p in kept]))))
     return {"budget_bps": bits_per_s, "fps": fps, "seconds": seconds, "frames": n,
             "sent": len(sent), "skipped": n - len(sent), "worst_window_bps": worst,
             "used": float(sizes.sum() * 8 / t / bits_per_s),
@@ -185,7 +200,7 @@ def link_rows(codec: Codec, frames: np.ndarray, camera_fps: float) -> list[dict]
                 continue
         mean = float(np.mean([len(p) for p in payloads]))
         per_window = int(bits_per_s * window / 8 // (mean + LINK_FRAMING))
-        psnr = float(np.mean(psnr_per_frame(frames[index], codec.decode(payloads))))
+        psnr = float(np.mean(psnr_per_frame(frames[index], decode(codec, payloads))))
         rows.append({"link": name, "note": note, "max_bytes_per_frame": cap,
                      "max_bitrate": bits_per_s, "max_bitrate_window": window,
                      "fps": min(per_window / window, camera_fps), "payload_bytes": mean,

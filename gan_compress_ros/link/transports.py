@@ -1,0 +1,111 @@
+"""The byte pipes a link frame travels on: a serial port (pyserial) or UDP datagrams."""
+
+from __future__ import annotations
+
+import socket
+from typing import Protocol
+
+from ..extras import need
+
+#: Bits on the wire per byte on a serial line: start bit, 8 data bits, stop bit (8N1).
+SERIAL_BITS_PER_BYTE = 10
+UDP_MAX = 65507
+
+
+class Link(Protocol):
+    """A link end: bytes out, chunks of bytes in."""
+
+    #: Whether each chunk ``read`` returns is one whole datagram.
+    datagrams: bool
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` (one or more frames)."""
+
+    def read(self) -> list[bytes]:
+        """What has arrived since the last call (never blocks)."""
+
+    def close(self) -> None:
+        """Release the port or socket."""
+
+
+class SerialLink:
+    """A serial port at ``baud``, 8N1, non-blocking."""
+
+    datagrams = False
+
+    def __init__(self, port: str, baud: int) -> None:
+        serial = need("serial")
+        try:
+            self.port = serial.Serial(port, baud, timeout=0, write_timeout=None)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise ValueError(f"cannot open serial port {port!r} at {baud} baud: {exc}") \
+                from None
+        self.bytes_per_s = baud / SERIAL_BITS_PER_BYTE
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data`` on the port."""
+        self.port.write(data)
+
+    def read(self) -> list[bytes]:
+        """The bytes waiting on the port."""
+        waiting = self.port.in_waiting
+        return [self.port.read(waiting)] if waiting else []
+
+    def close(self) -> None:
+        """Close the port."""
+        self.port.close()
+
+
+def parse_endpoint(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` as a (host, port) pair; ValueError naming the problem."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"udp endpoint {text!r}: use HOST:PORT, e.g. 192.168.1.20:5600")
+    return host or "0.0.0.0", int(port)
+
+
+class UdpLink:
+    """UDP: the sender sends each write as one datagram to HOST:PORT; the receiver binds it."""
+
+    datagrams = True
+
+    def __init__(self, endpoint: str, receive: bool) -> None:
+        self.address = parse_endpoint(endpoint)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        if receive:
+            try:
+                self.sock.bind(self.address)
+            except OSError as exc:
+                raise ValueError(f"cannot listen on udp {endpoint}: {exc}") from None
+        self.bytes_per_s = 0.0  # as fast as the network takes it, unless a rate is set
+
+    def write(self, data: bytes) -> None:
+        """One datagram to the receiver (dropped by the network, never by us)."""
+        try:
+            self.sock.sendto(data, self.address)
+        except OSError:  # no route, refused: UDP is best effort
+            pass
+
+    def read(self) -> list[bytes]:
+        """Every datagram waiting on the socket."""
+        out = []
+        while True:
+            try:
+                out.append(self.sock.recv(UDP_MAX))
+            except (BlockingIOError, InterruptedError):
+                return out
+            except OSError:  # e.g. an ICMP error queued from an earlier send
+                continue
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.sock.close()
+
+
+def open_link(serial_port: str, baud: int, udp: str, receive: bool) -> SerialLink | UdpLink:
+    """The link the parameters name: exactly one of a serial port and a UDP endpoint."""
+    if bool(serial_port) == bool(udp):
+        raise ValueError("name exactly one link: a serial port (--serial /dev/ttyUSB0) or a "
+                         "udp endpoint (--udp HOST:PORT)")
+    return SerialLink(serial_port, baud) if serial_port else UdpLink(udp, receive)

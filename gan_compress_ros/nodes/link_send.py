@@ -1,0 +1,111 @@
+"""link_send: latent messages on ``image_raw/gan`` out over a serial radio or UDP, no DDS.
+
+Each payload becomes one link frame (``link/framing.py``: 8 bytes of framing; stamp and
+frame_id restored on the other side), paced to the link's rate: a message that cannot go in
+time is replaced by the newer one and counted. With ``encoder`` set, the encoder's
+``max_bitrate`` is set to the link's rate, so it makes only what the link can carry.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage
+
+from ..codec.bitstream import MESSAGE_FORMAT
+from ..link.framing import OVERHEAD, Framer
+from ..link.pacer import Pacer
+from .convert import stamp_ns
+from .diagnostics import Diagnostics
+from .params import declare, open_link_from_params
+from .runner import main_for
+
+TOPIC = "image_raw/gan"
+#: How often the link is serviced (seconds).
+POLL_S = 0.005
+
+
+class LinkSender(Node):
+    """Latent messages in, link frames out, at the link's pace."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("link_send", **kwargs)
+        self.link = open_link_from_params(self, receive=False)
+        rate = float(declare(self, "rate_bytes_per_s")) or self.link.bytes_per_s
+        self.framer = Framer(float(declare(self, "table_every")))
+        self.pacer = Pacer(rate)
+        self.diag = Diagnostics(self, "gan_compress link_send")
+        self.diag.stats.extra = lambda: {"link_bytes_per_s": rate,
+                                         "dropped_for_link": self.pacer.dropped,
+                                         "link_bytes_sent": self.pacer.bytes_sent}
+        encoder = declare(self, "encoder")
+        if encoder and rate:
+            self._hand_budget(encoder, rate)
+        self.sub = self.create_subscription(CompressedImage, TOPIC, self.on_latent,
+                                            QoSProfile(depth=10,
+                                                       reliability=qos_profile_sensor_data
+                                                       .reliability))
+        self.timer = self.create_timer(POLL_S, self.pump)
+        self.get_logger().info(
+            f"sending {self.resolve_topic_name(TOPIC)} on {self._describe()} "
+            f"({f'{rate:.0f} bytes/s' if rate else 'no rate limit'}, {OVERHEAD} bytes of "
+            "framing per frame)")
+
+    def _describe(self) -> str:
+        port = self.get_parameter("serial_port").value
+        return f"serial {port} at {self.get_parameter('baud').value} baud" if port else \
+            f"udp to {self.get_parameter('udp').value}"
+
+    def _hand_budget(self, encoder: str, rate: float) -> None:
+        """Set the encoder's budget to the link's, so it makes only what the link carries."""
+        from rclpy.parameter_client import AsyncParameterClient
+
+        client = AsyncParameterClient(self, encoder)
+        values = [Parameter("max_bitrate", value=int(rate * 8)),
+                  Parameter("max_bitrate_overhead", value=OVERHEAD)]
+
+        def send() -> None:
+            if client.services_are_ready():
+                client.set_parameters(values)
+                self.get_logger().info(f"set {encoder} max_bitrate to {int(rate * 8)} bit/s "
+                                       f"with {OVERHEAD} bytes of framing per frame")
+                self._budget_timer.cancel()
+        self._budget_timer = self.create_timer(1.0, send)
+
+    def on_latent(self, msg: CompressedImage) -> None:
+        """Frame one payload and hand it to the pacer (newest wins)."""
+        if not msg.format.startswith(MESSAGE_FORMAT):
+            self.diag.bad_input("format", f"format {msg.format[:40]!r} is not {MESSAGE_FORMAT}")
+            return
+        try:
+            frames = self.framer.frames(bytes(msg.data), stamp_ns(msg), msg.header.frame_id)
+        except ValueError as exc:
+            self.diag.bad_input("payload", str(exc))
+            return
+        self.pacer.offer(frames)
+        self.pump()
+
+    def pump(self) -> None:
+        """Write the waiting message when the link has time for it."""
+        frames = self.pacer.poll(time.monotonic())
+        if frames is None:
+            return
+        start = time.perf_counter()
+        for frame in frames:
+            self.link.write(frame)
+        self.diag.stats.served(sum(len(f) for f in frames), (time.perf_counter() - start) * 1e3)
+
+    def destroy_node(self) -> None:
+        """Close the link with the node."""
+        self.link.close()
+        super().destroy_node()
+
+
+main = main_for(LinkSender, "link_send")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""``gan-compress-bench link``: the demo clip through encoder, link bridge and decoder.
+
+Four node processes (encoder_node, link_send, link_receive, decoder_node) over real DDS at
+each end, joined by a simulated line (``link/simulate.py``): a serial line at a baud rate
+with bit errors, or a UDP path that loses and reorders datagrams. The clip is published at
+the camera rate; reported are the frames per second that came out decoded, the payload and
+link bytes per frame, and the PSNR of what came out against what went in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from ..link.framing import OVERHEAD
+from ..link.simulate import SerialRelay, UdpRelay
+from ..training.metrics import psnr_per_frame
+from .pipeline_bench import SAMPLE, _stop
+
+
+def _start(module: str, *ros_args: str) -> subprocess.Popen:
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen([sys.executable, "-m", f"gan_compress_ros.nodes.{module}",
+                             "--ros-args", *ros_args], stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_file = log  # type: ignore[attr-defined]
+    return proc
+
+
+def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
+        camera_fps: float = 10.0, bit_error_rate: float = 0.0, loss: float = 0.0) -> dict:
+    """One configuration: ``link`` is ``serial`` or ``udp``."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from sensor_msgs.msg import CompressedImage, Image
+
+    from ..image import fit, read_rgb
+    from ..nodes.convert import image_to_rgb, rgb_to_image, stamp_ns
+    from ..training.data import find_images
+
+    relay: SerialRelay | UdpRelay
+    if link == "serial":
+        relay = SerialRelay(baud, bit_error_rate)
+        send = ["-p", f"serial_port:={relay.sender_port}", "-p", f"baud:={baud}"]
+        receive = ["-p", f"serial_port:={relay.receiver_port}", "-p", f"baud:={baud}"]
+    else:
+        relay = UdpRelay(loss)
+        send = ["-p", f"udp:=127.0.0.1:{relay.in_port}"]
+        receive = ["-p", f"udp:=127.0.0.1:{relay.out_port}"]
+    clip = [read_rgb(p) for p in find_images([SAMPLE])]
+    encoder = ["-r", "__ns:=/bench_robot"] + (["-p", f"max_bytes_per_frame:={max_bytes}"]
+                                             if max_bytes else [])
+    procs = [_start("encoder_node", *encoder),
+             _start("link_send", "-r", "__ns:=/bench_robot", *send,
+                    "-p", "encoder:=/bench_robot/encoder"),
+             _start("link_receive", "-r", "__ns:=/bench_base", *receive),
+             _start("decoder_node", "-r", "__ns:=/bench_base")]
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("gan_compress_link_bench", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    originals: dict[int, np.ndarray] = {}
+    decoded: dict[int, np.ndarray] = {}
+    link_bytes: list[int] = []
+    node.create_subscription(Image, "/bench_base/image_decoded",
+                             lambda m: decoded.__setitem__(stamp_ns(m), image_to_rgb(m)), 50)
+    node.create_subscription(CompressedImage, "/bench_base/image_raw/gan",
+                             lambda m: link_bytes.append(len(m.data)), 50)
+    pub = node.create_publisher(Image, "/bench_robot/image_raw", 10)
+    try:
+        end = time.monotonic() + 60
+        while pub.get_subscription_count() == 0 and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
+        end = time.monotonic() + 3.0  # the sender hands its budget to the encoder
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+        start = time.monotonic()
+        i = 0
+        while time.monotonic() - start < seconds:
+            frame = clip[i % len(clip)]
+            msg = rgb_to_image(frame, frame_id="camera")
+            stamp = node.get_clock().now().nanoseconds // 1_000_000 * 1_000_000
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
+            originals[stamp] = fit(frame)
+            pub.publish(msg)
+            i += 1
+            while time.monotonic() < start + i / camera_fps:
+                executor.spin_once(timeout_sec=0.01)
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        for p in procs:
+            _stop(p)
+        relay.close()
+    stamps = sorted(set(decoded) & set(originals))
+    psnr = float(np.mean(psnr_per_frame(np.stack([originals[s] for s in stamps]),
+                                        np.stack([decoded[s] for s in stamps])))) \
+        if stamps else float("nan")
+    return {"link": link, "baud": baud if link == "serial" else None, "max_bytes": max_bytes,
+            "bit_error_rate": bit_error_rate, "loss": loss, "seconds": seconds,
+            "offered": len(originals), "decoded": len(stamps),
+            "fps": len(stamps) / seconds, "payload_bytes": float(np.mean(link_bytes))
+            if link_bytes else float("nan"), "psnr_db": psnr,
+            "stray": len(set(decoded) - set(originals))}
+
+
+def markdown(rows: list[dict], command: str, machine: str) -> str:
+    """The table for the README and docs/benchmarks.md."""
+    lines = [f"`{command}` on {machine}: the demo clip at 10 fps through encoder_node, "
+             "link_send, the simulated line, link_receive and decoder_node (link_send hands "
+             "the line's rate to the encoder as max_bitrate).", "",
+             "| link | encoder cap | frames offered | decoded | frames/s | payload B/frame "
+             f"| on the link (+{OVERHEAD} B) | PSNR dB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        link = f"serial {r['baud']} baud" if r["link"] == "serial" else "UDP"
+        if r["bit_error_rate"]:
+            link += f", bit errors {r['bit_error_rate']:g}"
+        if r["loss"]:
+            link += f", {100 * r['loss']:.0f}% datagrams lost, some reordered"
+        cap = f"max_bytes_per_frame {r['max_bytes']}" if r["max_bytes"] else "none"
+        lines.append(f"| {link} | {cap} | {r['offered']} | {r['decoded']} | {r['fps']:.2f} | "
+                     f"{r['payload_bytes']:.0f} | {r['payload_bytes'] + OVERHEAD:.0f} | "
+                     f"{r['psnr_db']:.2f} |")
+    return "\n".join(lines)
