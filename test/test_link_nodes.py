@@ -95,3 +95,6 @@ def test_udp_link_with_loss_and_reordering(ros) -> None:
     assert len(got) >= 0.6 * len(sent), (len(got), len(sent))  # ~10% lost, the rest arrive
     assert int(stats["gan_compress decoder"]["errors"]) == 0
     assert np.all(np.diff(sorted(got)) > 0)  # each frame once
+    receiver = stats["gan_compress link_receive"]
+    # every byte that crossed the link belonged to a frame: nothing else (no DDS) is on it
+    assert float(receiver["skipped_bytes"]) == 0 and float(receiver["crc_errors"]) == 0

@@ -305,6 +305,9 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     p.add_argument("--out", help=f"markdown file whose '{name}' section is rewritten")
     p.add_argument("--json", help="also write the raw figures here")
     p.add_argument("--plot", help="also plot latency and memory per window to this PNG")
+    p.add_argument("--reliable-input", action="store_true", help="override both nodes' "
+                   "inputs to reliable, 30 deep (the default is the nodes' own QoS, as a "
+                   "user runs them)")
     args = p.parse_args(argv)
     try:
         size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -314,12 +317,15 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     pipeline_bench.local_ros_env()
     result = pipeline_bench.run_pipeline(args.weights, args.duration, args.fps, size,
                                          args.threads, window_s=args.window,
-                                         backend=args.backend)
+                                         backend=args.backend,
+                                         reliable=args.reliable_input)
     command = f"gan-compress-bench {name} " + " ".join(argv)
     text = pipeline_bench.markdown(result, command.strip(), machine_line(), per_window=soak)
     print(text)
-    if args.out:  # one section per backend named on the command line
+    if args.out:  # one section per backend, QoS and size named on the command line
         section = name if args.backend == "auto" else f"{name}-{args.backend}"
+        section += "-reliable" if args.reliable_input else ""
+        section += "" if args.size == "640x480" else f"-{args.size}"
         update_section(args.out, section, text)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

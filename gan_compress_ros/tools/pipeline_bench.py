@@ -37,8 +37,13 @@ def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
     return params.reliable_input(topic, depth)
 
 
-def start_nodes(weights: str, threads: int, backend: str = "auto") -> list[subprocess.Popen]:
-    """encoder_node and decoder_node as processes in NAMESPACE with reliable inputs."""
+def start_nodes(weights: str, threads: int, backend: str = "auto",
+                reliable: bool = False) -> list[subprocess.Popen]:
+    """encoder_node and decoder_node as processes in NAMESPACE.
+
+    With the nodes' default QoS, as users run them; ``reliable`` overrides both inputs to
+    reliable, QUEUE deep (every frame accounted for, not what a default launch does).
+    """
     common = ["-r", f"__ns:={NAMESPACE}", "-p", f"threads:={threads}",
               "-p", f"backend:={backend}",
               "-p", "diagnostics_period:=2.0"] + (["-p", f"weights:={weights}"] if weights
@@ -46,7 +51,7 @@ def start_nodes(weights: str, threads: int, backend: str = "auto") -> list[subpr
     procs = []
     for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
         cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
-               *reliable_input(f"{NAMESPACE}/{topic}")]
+               *(reliable_input(f"{NAMESPACE}/{topic}") if reliable else [])]
         # logs go to a file, not a pipe: an undrained pipe would block a chatty node
         log = tempfile.TemporaryFile("w+")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
@@ -135,11 +140,12 @@ class _Probe:
 
 def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
                  size: tuple[int, int] = (640, 480), threads: int = 1, warmup_s: float = 5.0,
-                 window_s: float = 60.0, progress: bool = True, backend: str = "auto") -> dict:
+                 window_s: float = 60.0, progress: bool = True, backend: str = "auto",
+                 reliable: bool = False) -> dict:
     """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
     import rclpy
 
-    procs = start_nodes(weights, threads, backend)
+    procs = start_nodes(weights, threads, backend, reliable)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node("gan_compress_bench_probe", context=context)
@@ -171,7 +177,7 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
         peaks = [rss_kib(p.pid)[1] for p in procs]
         alive = [p.poll() is None for p in procs]
         result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
-        return dict(result, backend=backend)
+        return dict(result, backend=backend, input_qos="reliable" if reliable else "default")
     finally:
         executor.shutdown()
         node.destroy_node()
@@ -321,7 +327,9 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
              f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
-             "reliable topics over Fast DDS on localhost.",
+             "Fast DDS on localhost, a reliable camera publisher; the nodes' inputs "
+             + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
+                "with their default QoS (sensor data: best effort, keep last)."),
              "", "| figure | value |", "| --- | ---: |",
              f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
              f"{r['decoded']} |",
