@@ -11,8 +11,11 @@ Two rules, both on the bytes actually published (payload plus message overhead):
   bucket of the other half, and so leaves half the link unused in steady state.)
 * A share: each arriving frame earns ``budget / frame rate`` bytes of credit, spent by the
   frames that are sent, so a steady stream spends the budget evenly instead of bursting at
-  the start of each window. A frame that cannot fit leaves its credit to the next one: the
-  encoder first lowers quality, then skips frames, and the frame after a skip may spend more.
+  the start of each window. A frame may take its share (up to twice it from credit that
+  smaller frames left), or, when the share is below the smallest message the recent frames
+  could be (their size at quality 0, ``floor``), that smallest size. So the encoder first
+  lowers quality down to 0, and only then skips frames: a frame that cannot fit leaves its
+  credit to the next, which goes out at about quality 0 once the credit covers it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class BitBudget:
         self.frames_sent = 0
         self.frames_skipped = 0
         self.bytes_sent = 0
+        #: Smallest message (payload and overhead) recent frames could be: quality 0's.
+        self.floor = 0
 
     def set_rate(self, bits_per_s: int) -> None:
         """Change the budget; bytes already sent in the window still count."""
@@ -75,10 +80,14 @@ class BitBudget:
         interval = self._interval if self._interval is not None else FIRST_INTERVAL_S
         share = SHARE * self.limit * min(interval / self.window_s, 1.0)
         self._credit = min(self._credit + share, float(self.limit))
-        return int(min(self._credit, self.room(now))) - overhead
+        target = max(float(self.floor), min(self._credit, 2 * share))
+        return int(min(target, self._credit, self.room(now))) - overhead
 
-    def sent(self, now: float, total_bytes: int) -> None:
-        """Record a published message of ``total_bytes`` (payload plus overhead)."""
+    def sent(self, now: float, total_bytes: int, at_lowest: bool = False) -> None:
+        """Record a published message of ``total_bytes`` (payload plus overhead).
+
+        ``at_lowest``: it was coded at quality 0, so it is the frame's smallest size.
+        """
         if total_bytes > self.room(now):
             raise ValueError(f"{total_bytes} bytes exceed the {self.room(now)} bytes left in "
                              "the window")
@@ -87,10 +96,19 @@ class BitBudget:
         self._credit = max(self._credit - total_bytes, 0.0)
         self.frames_sent += 1
         self.bytes_sent += total_bytes
+        if at_lowest:
+            self.floor = total_bytes
+        elif self.floor:  # this frame fitted above quality 0: its smallest is smaller still
+            self.floor = min(self.floor, total_bytes)
 
-    def skipped(self) -> None:
-        """Record a frame that did not fit (its credit stays for the next one)."""
+    def skipped(self, smallest: int = 0) -> None:
+        """Record a frame that did not fit (its credit stays for the next one).
+
+        ``smallest``: its size at quality 0 with the overhead, when the coder found it.
+        """
         self.frames_skipped += 1
+        if smallest:
+            self.floor = smallest
 
     def window_bits_per_s(self, now: float) -> float:
         """Bits per second sent over the current window."""

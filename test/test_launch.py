@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,14 @@ from rclpy.parameter import Parameter
 from gan_compress_ros.nodes.camera_source import CameraSource
 from gan_compress_ros.nodes.decoder_node import DecoderNode
 from gan_compress_ros.nodes.encoder_node import EncoderNode
+from gan_compress_ros.nodes.link_receive import LinkReceiver
+from gan_compress_ros.nodes.link_send import LinkSender
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch" / "pipeline.launch.py"
 CONFIG = ROOT / "config" / "pipeline.yaml"
-NODE_CLASSES = {"encoder": EncoderNode, "decoder": DecoderNode, "camera_source": CameraSource}
+NODE_CLASSES = {"encoder": EncoderNode, "decoder": DecoderNode, "camera_source": CameraSource,
+                "link_send": LinkSender, "link_receive": LinkReceiver}
 
 
 def _console_scripts() -> set[str]:
@@ -40,9 +44,13 @@ def declared(trained_weights: Path) -> dict[str, set[str]]:
     rclpy.init()
     try:
         names = {}
+        free = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        free.bind(("127.0.0.1", 0))
+        udp = Parameter("udp", value=f"127.0.0.1:{free.getsockname()[1]}")
+        free.close()
         for key, cls in NODE_CLASSES.items():
             params = [Parameter("weights", value=str(trained_weights))] \
-                if key != "camera_source" else []
+                if key in ("encoder", "decoder") else [udp] if key.startswith("link") else []
             node = cls(parameter_overrides=params)
             names[key] = set(node._parameters)
             node.destroy_node()

@@ -31,11 +31,11 @@ def test_no_window_over_the_budget_and_most_of_it_used(bits_per_s: int, fps: flo
         allowed = budget.allowance(t, overhead)
         smallest = int(rng.integers(60, 120))  # what quality 0 would need for this frame
         if allowed < smallest:
-            budget.skipped()
+            budget.skipped(smallest + overhead)  # the coder reports the size it reached
             continue
         size = int(rng.uniform(0.9, 1.0) * allowed)  # the coder fills most of its cap
         size = max(size, smallest)
-        budget.sent(t, size + overhead)
+        budget.sent(t, size + overhead, at_lowest=size == smallest)
         sent.append((t, size + overhead))
     assert _windows_ok(sent, bits_per_s // 8, 1.0)
     used = sum(n for _, n in sent) * 8 / t
@@ -59,7 +59,7 @@ def test_a_skipped_frame_leaves_its_credit_to_the_next() -> None:
     normal = budget.allowance(2.0, 0)
     budget.skipped()
     assert 90 <= normal <= 110  # a share of 97 bytes, and the fractions of bytes carried over
-    assert budget.allowance(2.0 + 1 / 30, 0) >= normal + 90
+    assert budget.allowance(2.0 + 1 / 30, 0) >= normal + 85
 
 
 def test_sending_over_the_window_is_refused() -> None:
@@ -76,3 +76,20 @@ def test_a_longer_window_for_slow_links() -> None:
     assert budget.limit == 125
     with pytest.raises(ValueError, match="cannot carry a byte"):
         BitBudget(4)
+
+
+def test_quality_drops_to_zero_before_frames_are_skipped() -> None:
+    """A share below the smallest frame: frames go out at that size, not bigger and rarer."""
+    budget = BitBudget(8000)  # 1000 B/s at 30 fps: a share of 32 bytes
+    sizes, t = [], 0.0
+    for i in range(900):
+        t = i / 30
+        allowed = budget.allowance(t, 0)
+        if allowed < 100:  # every frame needs 100 bytes at quality 0
+            budget.skipped(100)
+            continue
+        size = min(allowed, 400)  # the coder would fill any cap up to quality 1's 400 bytes
+        budget.sent(t, size, at_lowest=size == 100)
+        sizes.append(size)
+    assert np.median(sizes) <= 110  # near quality 0
+    assert len(sizes) >= 0.9 * 1000 * 30 / 100  # about budget / smallest frames a second

@@ -5,10 +5,12 @@ The output lies beside the input, as image_transport puts it: with ``image_raw``
 ``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode`` and ``weights``
 change at run time. ``max_bitrate`` is held on the serialized messages (``rate_control``).
 
-QoS as image_pipeline does it (REP 2003): the subscription uses sensor-data QoS with a
-history of one, so when encoding falls behind the newest frame is kept and older ones are
-dropped; the publisher uses system-default (reliable). Both are overridable through
-``qos_overrides.<topic>.subscription/publisher.*`` parameters.
+QoS: the subscription keeps a history of one, so when encoding falls behind the newest
+frame is kept and older ones are dropped. Its reliability follows the camera
+(``input_reliability`` auto): reliable when every publisher offers it, so that a large
+frame is not lost whole for one lost UDP fragment, best effort otherwise (REP 2003's
+sensor-data QoS, which matches any publisher). The publisher uses system-default
+(reliable). Both are overridable through ``qos_overrides.<topic>.subscription/publisher.*``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from collections import deque
 from typing import Any
 
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data, qos_profile_system_default
+from rclpy.qos import (
+    QoSProfile,
+    ReliabilityPolicy,
+    qos_profile_sensor_data,
+    qos_profile_system_default,
+)
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
@@ -67,15 +74,43 @@ class EncoderNode(Node):
         self._qualities: deque[int] = deque(maxlen=300)
         self.diag.stats.extra = self._rate_figures
         self._last = 0.0
-        sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
-                             reliability=qos_profile_sensor_data.reliability,
-                             durability=qos_profile_sensor_data.durability)
-        overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(CompressedImage, self.output_topic(),
                                          qos_profile_system_default,
-                                         qos_overriding_options=overrides)
-        self.sub = self.create_subscription(Image, INPUT_TOPIC, self.on_image, sub_qos,
-                                            qos_overriding_options=overrides)
+                                         qos_overriding_options=QoSOverridingOptions
+                                         .with_default_policies())
+        self.sub: Any = None
+        self.input_reliability = declare(self, "input_reliability")
+        if self.input_reliability == "auto":  # subscribe once the camera's QoS is known
+            self._wait = self.create_timer(0.1, self._subscribe_when_published)
+        else:
+            self._subscribe(self.input_reliability == "reliable")
+
+    def _subscribe(self, reliable: bool) -> None:
+        """The input subscription: keep the newest frame, reliable or best effort."""
+        qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
+                         reliability=ReliabilityPolicy.RELIABLE if reliable else
+                         qos_profile_sensor_data.reliability,
+                         durability=qos_profile_sensor_data.durability)
+        self.sub = self.create_subscription(Image, INPUT_TOPIC, self.on_image, qos,
+                                            qos_overriding_options=QoSOverridingOptions
+                                            .with_default_policies())
+        self.get_logger().info(
+            f"subscribed to {self.sub.topic_name}: {'reliable' if reliable else 'best effort'}"
+            f", keep the newest frame (input_reliability {self.input_reliability})")
+
+    def _subscribe_when_published(self) -> None:
+        """``input_reliability`` auto: reliable when every publisher offers it.
+
+        A large frame sent best effort is lost whole when one of its UDP fragments is; a
+        reliable reader has lost fragments sent again, and still keeps only the newest frame.
+        A best-effort camera gets a best-effort reader (a reliable one would not match it).
+        """
+        found = self.get_publishers_info_by_topic(self.resolve_topic_name(INPUT_TOPIC))
+        if not found:
+            return
+        self._wait.cancel()
+        self._subscribe(all(info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                            for info in found))
 
     def output_topic(self) -> str:
         """``image_raw/gan``, or beside the input where the input is remapped."""
@@ -179,14 +214,16 @@ class EncoderNode(Node):
             payload = self.codec.encode(frame, quality=quality, max_bytes=cap)[0]
         except ByteCapError as exc:
             if self.budget is not None and cap != self.max_bytes:
-                self.budget.skipped()  # counted as skipped for the budget, not as an error
+                # counted as skipped for the budget, not as an error
+                self.budget.skipped(exc.smallest + overhead if exc.smallest else 0)
                 self.diag.stats.dropped += 1
             else:
                 self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
             return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
         if self.budget is not None:
-            self.budget.sent(time.monotonic(), overhead + len(payload))
+            self.budget.sent(time.monotonic(), overhead + len(payload),
+                             at_lowest=quality_of(payload) == 0)
         self.pub.publish(out)
         self._last = now
         if self.codec.variable_rate:

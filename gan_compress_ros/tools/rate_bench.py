@@ -121,10 +121,10 @@ def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, second
             if allowed < 1:
                 raise ByteCapError("no room", 0, 0)
             payload = codec.encode(frame, max_bytes=allowed)[0]
-        except ByteCapError:
-            planner.skipped()
+        except ByteCapError as exc:
+            planner.skipped(exc.smallest + overhead if exc.smallest else 0)
             continue
-        planner.sent(t, len(payload) + overhead)
+        planner.sent(t, len(payload) + overhead, at_lowest=quality_of(payload) == 0)
         sent.append((t, len(payload) + overhead))
         qualities.append(quality_of(payload))
         kept.append((i % len(frames), payload))
@@ -143,25 +143,29 @@ def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, second
 def markdown(cap_rows: list[dict], budget_rows: list[dict], command: str, machine: str,
              overhead: int) -> str:
     """The report section for docs/benchmarks.md."""
-    lines = [f"`{command}` on {machine}", "",
-             "Byte caps (`Codec.encode(max_bytes=N)`): payloads over the cap, mean payload, its "
-             "share of the cap on the frames whose quality-1 payload would not fit, frames "
-             "that cannot fit even at quality 0 (dropped and counted by the node), PSNR at the "
-             "cap and at the fixed quality with the same mean bytes.", "",
-             "| cap N | frames | over N | cannot fit | mean bytes | mean / N where the cap "
-             "binds | PSNR at the cap | PSNR fixed quality, same bytes |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [f"`{command}` on {machine}"]
+    if cap_rows:
+        lines += ["", "Byte caps (`Codec.encode(max_bytes=N)`): payloads over the cap, mean "
+                  "payload, its share of the cap on the frames whose quality-1 payload would "
+                  "not fit, frames that cannot fit even at quality 0 (dropped and counted by "
+                  "the node), PSNR at the cap and at the fixed quality with the same mean "
+                  "bytes.", "",
+                  "| cap N | frames | over N | cannot fit | mean bytes | mean / N where the "
+                  "cap binds | PSNR at the cap | PSNR fixed quality, same bytes |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in cap_rows:
         lines.append(f"| {r['cap']} | {r['frames']} | {r['over_cap']} | {r['cannot_fit']} | "
                      f"{r['mean_bytes']:.1f} | {100 * r['fill_where_binding']:.1f}% of "
                      f"{r['binding_frames']} | {r['psnr_db']:.2f} | "
                      f"{r['fixed_quality_psnr_db']:.2f} |")
-    lines += ["", f"Bit-rate budgets (`rate_control.BitBudget` as in encoder_node, {overhead} "
-              "bytes of message overhead per frame, arrivals jittered by 10%): the worst "
-              "1-second window of what was sent, the share of the budget used, frames sent.", "",
-              "| budget bit/s | camera | frames | sent | skipped | worst 1-s window bit/s | "
-              "budget used | mean quality | payload B | PSNR dB |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    if budget_rows:
+        lines += ["", f"Bit-rate budgets (`rate_control.BitBudget` as in encoder_node, "
+                  f"{overhead} bytes of message overhead per frame, arrivals jittered by "
+                  "10%): the worst 1-second window of what was sent, the share of the budget "
+                  "used, frames sent.", "",
+                  "| budget bit/s | camera | frames | sent | skipped | worst 1-s window bit/s "
+                  "| budget used | mean quality | payload B | PSNR dB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in budget_rows:
         lines.append(f"| {r['budget_bps']} | {r['fps']:g} fps, {r['seconds']:g} s | "
                      f"{r['frames']} | {r['sent']} | {r['skipped']} | "
