@@ -12,8 +12,9 @@ Two rules, both on the bytes actually published (payload plus message overhead):
 * A share: each arriving frame earns ``budget / frame rate`` bytes of credit, spent by the
   frames that are sent, so a steady stream spends the budget evenly instead of bursting at
   the start of each window. A frame may take its share (up to twice it from credit that
-  smaller frames left), or, when the share is below the smallest message the recent frames
-  could be (their size at quality 0, ``floor``), that smallest size. So the encoder first
+  smaller frames left); when the share is below the smallest message the recent frames
+  could be (their size at quality 0, ``floor``), frames are coded at quality 0
+  (``lowest_only``) and go out whenever the credit covers them. So the encoder first
   lowers quality down to 0, and only then skips frames: a frame that cannot fit leaves its
   credit to the next, which goes out at about quality 0 once the credit covers it.
 """
@@ -50,6 +51,8 @@ class BitBudget:
         self.bytes_sent = 0
         #: Smallest message (payload and overhead) recent frames could be: quality 0's.
         self.floor = 0
+        #: Set by ``allowance``: code this frame at quality 0 (the share is below ``floor``).
+        self.lowest_only = False
 
     def set_rate(self, bits_per_s: int) -> None:
         """Change the budget; bytes already sent in the window still count."""
@@ -80,7 +83,11 @@ class BitBudget:
         interval = self._interval if self._interval is not None else FIRST_INTERVAL_S
         share = SHARE * self.limit * min(interval / self.window_s, 1.0)
         self._credit = min(self._credit + share, float(self.limit))
-        target = max(float(self.floor), min(self._credit, 2 * share))
+        # a share too small for the smallest frame: the next frame goes out at quality 0
+        # once the credit covers it (skipping until then); otherwise up to twice the
+        # share, from credit that smaller frames left
+        self.lowest_only = self.floor > share
+        target = self._credit if self.lowest_only else min(self._credit, 2 * share)
         return int(min(target, self._credit, self.room(now))) - overhead
 
     def sent(self, now: float, total_bytes: int, at_lowest: bool = False) -> None:

@@ -18,8 +18,10 @@ def _windows_ok(sent: list[tuple[float, int]], limit: int, window: float) -> boo
     return True
 
 
-@pytest.mark.parametrize("bits_per_s, fps", [(8000, 30.0), (2400, 30.0), (20000, 10.0),
-                                             (4000, 5.0)])
+# budgets of many frames a window (a window holding two or three frames cannot be filled
+# with frames of 100-160 bytes: that case is measured by gan-compress-bench rate)
+@pytest.mark.parametrize("bits_per_s, fps", [(8000, 30.0), (16000, 30.0), (20000, 10.0),
+                                             (12000, 5.0)])
 def test_no_window_over_the_budget_and_most_of_it_used(bits_per_s: int, fps: float) -> None:
     rng = np.random.default_rng(bits_per_s)
     budget = BitBudget(bits_per_s)
@@ -34,7 +36,7 @@ def test_no_window_over_the_budget_and_most_of_it_used(bits_per_s: int, fps: flo
             budget.skipped(smallest + overhead)  # the coder reports the size it reached
             continue
         size = int(rng.uniform(0.9, 1.0) * allowed)  # the coder fills most of its cap
-        size = max(size, smallest)
+        size = smallest if budget.lowest_only else max(size, smallest)
         budget.sent(t, size + overhead, at_lowest=size == smallest)
         sent.append((t, size + overhead))
     assert _windows_ok(sent, bits_per_s // 8, 1.0)
@@ -88,7 +90,8 @@ def test_quality_drops_to_zero_before_frames_are_skipped() -> None:
         if allowed < 100:  # every frame needs 100 bytes at quality 0
             budget.skipped(100)
             continue
-        size = min(allowed, 400)  # the coder would fill any cap up to quality 1's 400 bytes
+        # quality 0 when told so, else the coder fills any cap up to quality 1's 400 bytes
+        size = 100 if budget.lowest_only else min(allowed, 400)
         budget.sent(t, size, at_lowest=size == 100)
         sizes.append(size)
     assert np.median(sizes) <= 110  # near quality 0

@@ -208,6 +208,8 @@ class EncoderNode(Node):
             overhead = self._overhead(msg.header)
             allowed = self.budget.allowance(time.monotonic(), overhead)
             cap = allowed if cap is None else min(cap, allowed)
+            if self.budget.lowest_only:  # the share is below quality 0's size
+                quality = 0.0
         try:
             if cap is not None and cap < 1:
                 raise ByteCapError("no bytes left in the budget", 0, 0)

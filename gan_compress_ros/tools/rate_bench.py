@@ -120,7 +120,8 @@ def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, second
         try:
             if allowed < 1:
                 raise ByteCapError("no room", 0, 0)
-            payload = codec.encode(frame, max_bytes=allowed)[0]
+            payload = codec.encode(frame, max_bytes=allowed,
+                                   quality=0.0 if planner.lowest_only else None)[0]
         except ByteCapError as exc:
             planner.skipped(exc.smallest + overhead if exc.smallest else 0)
             continue
