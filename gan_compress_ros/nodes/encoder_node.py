@@ -21,6 +21,7 @@ from typing import Any
 
 from rclpy.node import Node
 from rclpy.qos import (
+    QoSPolicyKind,
     QoSProfile,
     ReliabilityPolicy,
     qos_profile_sensor_data,
@@ -42,6 +43,8 @@ INPUT_TOPIC = "image_raw"
 #: Name of the node's status in /diagnostics.
 STATUS_NAME = "gan_compress encoder"
 OUTPUT_TOPIC = "image_raw/gan"
+#: How often input_reliability auto looks at the publishers (seconds).
+AUTO_QOS_CHECK_S = 0.5
 
 
 class EncoderNode(Node):
@@ -79,38 +82,41 @@ class EncoderNode(Node):
                                          qos_overriding_options=QoSOverridingOptions
                                          .with_default_policies())
         self.sub: Any = None
+        self.reliable_input = False
         self.input_reliability = declare(self, "input_reliability")
-        if self.input_reliability == "auto":  # subscribe once the camera's QoS is known
-            self._wait = self.create_timer(0.1, self._subscribe_when_published)
-        else:
-            self._subscribe(self.input_reliability == "reliable")
+        self._subscribe(self.input_reliability == "reliable")
+        if self.input_reliability == "auto":  # follow the publishers as they come and go
+            self._follow = self.create_timer(AUTO_QOS_CHECK_S, self._follow_publishers)
 
     def _subscribe(self, reliable: bool) -> None:
         """The input subscription: keep the newest frame, reliable or best effort."""
+        if self.sub is not None:
+            self.destroy_subscription(self.sub)
         qos = QoSProfile(history=qos_profile_sensor_data.history, depth=1,
                          reliability=ReliabilityPolicy.RELIABLE if reliable else
                          qos_profile_sensor_data.reliability,
                          durability=qos_profile_sensor_data.durability)
+        # reliability is input_reliability's; history and depth take qos_overrides
+        options = QoSOverridingOptions([QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH])
         self.sub = self.create_subscription(Image, INPUT_TOPIC, self.on_image, qos,
-                                            qos_overriding_options=QoSOverridingOptions
-                                            .with_default_policies())
+                                            qos_overriding_options=options)
+        self.reliable_input = reliable
         self.get_logger().info(
             f"subscribed to {self.sub.topic_name}: {'reliable' if reliable else 'best effort'}"
-            f", keep the newest frame (input_reliability {self.input_reliability})")
+            f", keeping the newest frame (input_reliability {self.input_reliability})")
 
-    def _subscribe_when_published(self) -> None:
-        """``input_reliability`` auto: reliable when every publisher offers it.
+    def _follow_publishers(self) -> None:
+        """``input_reliability`` auto: reliable while every publisher offers it.
 
         A large frame sent best effort is lost whole when one of its UDP fragments is; a
         reliable reader has lost fragments sent again, and still keeps only the newest frame.
-        A best-effort camera gets a best-effort reader (a reliable one would not match it).
+        A best-effort camera needs a best-effort reader (a reliable one would not match it).
         """
         found = self.get_publishers_info_by_topic(self.resolve_topic_name(INPUT_TOPIC))
-        if not found:
-            return
-        self._wait.cancel()
-        self._subscribe(all(info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                            for info in found))
+        reliable = bool(found) and all(
+            info.qos_profile.reliability == ReliabilityPolicy.RELIABLE for info in found)
+        if found and reliable != self.reliable_input:
+            self._subscribe(reliable)
 
     def output_topic(self) -> str:
         """``image_raw/gan``, or beside the input where the input is remapped."""

@@ -80,9 +80,9 @@ ENCODER = (
           high=1.0, unset=-1.0, dynamic=True),
     Param("resize_mode", "crop", "how frames become 64x64: crop (centre square), letterbox "
           "(black bars), stretch", choices=RESIZE_MODES, dynamic=True),
-    Param("input_reliability", "auto", "the camera subscription: auto (reliable when every "
-          "publisher on the topic offers it, else best effort; chosen when the first one "
-          "appears), reliable or best_effort. It keeps only the newest frame either way",
+    Param("input_reliability", "auto", "the camera subscription: auto (reliable while every "
+          "publisher on the topic offers it, else best effort; looked at twice a second), "
+          "reliable or best_effort. It keeps only the newest frame either way",
           choices=("auto", "reliable", "best_effort")),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
           "frame)", low=0.0, dynamic=True),

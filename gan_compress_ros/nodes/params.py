@@ -162,4 +162,5 @@ def reliable_input(topic: str, depth: int) -> list[str]:
     accounted for; users get the nodes' default QoS.
     """
     return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}"]
+            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}",
+            "-p", "input_reliability:=reliable"]  # the encoder's own reliability switch

@@ -308,6 +308,9 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     p.add_argument("--reliable-input", action="store_true", help="override both nodes' "
                    "inputs to reliable, 30 deep (the default is the nodes' own QoS, as a "
                    "user runs them)")
+    p.add_argument("--input-reliability", default="auto",
+                   choices=["auto", "reliable", "best_effort"],
+                   help="the encoder's input_reliability parameter (default: its default)")
     args = p.parse_args(argv)
     try:
         size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -318,13 +321,15 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     result = pipeline_bench.run_pipeline(args.weights, args.duration, args.fps, size,
                                          args.threads, window_s=args.window,
                                          backend=args.backend,
-                                         reliable=args.reliable_input)
+                                         reliable=args.reliable_input,
+                                         input_reliability=args.input_reliability)
     command = f"gan-compress-bench {name} " + " ".join(argv)
     text = pipeline_bench.markdown(result, command.strip(), machine_line(), per_window=soak)
     print(text)
     if args.out:  # one section per backend, QoS and size named on the command line
         section = name if args.backend == "auto" else f"{name}-{args.backend}"
         section += "-reliable" if args.reliable_input else ""
+        section += "" if args.input_reliability == "auto" else f"-{args.input_reliability}"
         section += "" if args.size == "640x480" else f"-{args.size}"
         update_section(args.out, section, text)
     if args.json:

@@ -38,7 +38,8 @@ def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
 
 
 def start_nodes(weights: str, threads: int, backend: str = "auto",
-                reliable: bool = False) -> list[subprocess.Popen]:
+                reliable: bool = False, input_reliability: str = "auto"
+                ) -> list[subprocess.Popen]:
     """encoder_node and decoder_node as processes in NAMESPACE.
 
     With the nodes' default QoS, as users run them; ``reliable`` overrides both inputs to
@@ -48,9 +49,11 @@ def start_nodes(weights: str, threads: int, backend: str = "auto",
               "-p", f"backend:={backend}",
               "-p", "diagnostics_period:=2.0"] + (["-p", f"weights:={weights}"] if weights
                                                   else [])
+    encoder_only = ["-p", f"input_reliability:={input_reliability}"]
     procs = []
     for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
         cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
+               *(encoder_only if name == "encoder_node" else []),
                *(reliable_input(f"{NAMESPACE}/{topic}") if reliable else [])]
         # logs go to a file, not a pipe: an undrained pipe would block a chatty node
         log = tempfile.TemporaryFile("w+")
@@ -141,11 +144,11 @@ class _Probe:
 def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
                  size: tuple[int, int] = (640, 480), threads: int = 1, warmup_s: float = 5.0,
                  window_s: float = 60.0, progress: bool = True, backend: str = "auto",
-                 reliable: bool = False) -> dict:
+                 reliable: bool = False, input_reliability: str = "auto") -> dict:
     """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
     import rclpy
 
-    procs = start_nodes(weights, threads, backend, reliable)
+    procs = start_nodes(weights, threads, backend, reliable, input_reliability)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node("gan_compress_bench_probe", context=context)
@@ -177,7 +180,8 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
         peaks = [rss_kib(p.pid)[1] for p in procs]
         alive = [p.poll() is None for p in procs]
         result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
-        return dict(result, backend=backend, input_qos="reliable" if reliable else "default")
+        return dict(result, backend=backend, input_qos="reliable" if reliable else "default",
+                    input_reliability=input_reliability)
     finally:
         executor.shutdown()
         node.destroy_node()
@@ -329,7 +333,8 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
              "Fast DDS on localhost, a reliable camera publisher; the nodes' inputs "
              + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
-                "with their default QoS (sensor data: best effort, keep last)."),
+                "with their default QoS (keep the newest frame; encoder input_reliability "
+                f"{r.get('input_reliability', 'auto')})."),
              "", "| figure | value |", "| --- | ---: |",
              f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
              f"{r['decoded']} |",
