@@ -78,9 +78,22 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
         assert ok, why
         high = _payloads(ros, pub, got, frames, 40)
         assert sum(high) > sum(low)
-        ok, why = remote.set("max_rate_hz", 1000)
+        cropped = got[-len(frames):]
+
+        ok, why = remote.set("resize_mode", "stretch")  # the same frames, fitted otherwise
         assert ok, why
-        time.sleep(0.2)
+        _payloads(ros, pub, got, frames, 50)
+        assert got[-len(frames):] != cropped
+
+        ok, why = remote.set("max_rate_hz", 1)  # at most one frame a second from now
+        assert ok, why
+        time.sleep(1.1)
+        before = len(got)
+        for i in range(10):  # 10 frames in half a second
+            pub.publish(image_msg(frames[i % len(frames)], 60 + i))
+            spin_until(ros, lambda: False, 0.05)
+        spin_until(ros, lambda: False, 1.0)
+        assert len(got) - before == 1, len(got) - before
         assert proc.poll() is None
     finally:
         ros.destroy_subscription(sub)

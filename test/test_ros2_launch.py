@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
 from testkit.colcon import ROS2_CLI, build, colcon, ros2_env
-from testkit.ros import spin_until
+from testkit.ros import spin_until, stamp_ns
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +82,10 @@ def test_pipeline_launch_namespace_remap_param_set_and_sigint(ros, workspace) ->
     _, env = workspace
     launch = Launch(env, "start_source:=true", "namespace:=/lt1",
                     "input_topic:=/lt_cam/image_raw")
-    latents: list[int] = []
+    latents: list[tuple[int, int]] = []  # (camera stamp ns, payload bytes)
     decoded: list[Image] = []
     subs = [ros.create_subscription(CompressedImage, "/lt_cam/image_raw/gan",
-                                    lambda m: latents.append(len(m.data)), 10),
+                                    lambda m: latents.append((stamp_ns(m), len(m.data))), 10),
             ros.create_subscription(Image, "/lt1/image_decoded", decoded.append, 10)]
     try:
         # latents beside the remapped input, decoded frames in the launch's namespace
@@ -93,12 +93,17 @@ def test_pipeline_launch_namespace_remap_param_set_and_sigint(ros, workspace) ->
         assert (decoded[-1].width, decoded[-1].height) == (64, 64)
         got = _ros2_param(env, "get", "/lt1/encoder", "weights")
         assert got.returncode == 0 and "mid" in got.stdout, got.stdout + got.stderr
-        before = sum(latents[-5:]) / 5
+        before = sum(n for _, n in latents[-5:]) / 5
         got = _ros2_param(env, "set", "/lt1/encoder", "quality", "0")
         assert got.returncode == 0 and "successful" in got.stdout, got.stdout + got.stderr
-        n = len(latents)
-        assert spin_until(ros, lambda: len(latents) >= n + 8, 30.0)
-        after = sum(latents[-5:]) / 5
+        # frames stamped after the change (the probe did not spin during the command, so
+        # older latents are still queued for it)
+        changed = time.time_ns() + 200_000_000
+
+        def later() -> list[int]:
+            return [n for stamp, n in latents if stamp > changed]
+        assert spin_until(ros, lambda: len(later()) >= 5, 30.0)
+        after = sum(later()[:5]) / 5
         assert after < before, (before, after)
         refused = _ros2_param(env, "set", "/lt1/encoder", "resize_mode", "bogus")
         assert "use one of" in refused.stdout + refused.stderr
