@@ -32,12 +32,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     if importlib.util.find_spec("ros2launch") is None:
         proc = subprocess.run([str(ROS2_CLI / "install"), sys.executable], capture_output=True,
                               text=True, timeout=600)
-        assert importlib.util.find_spec("ros2launch") is not None or proc.returncode == 0, \
-            proc.stdout[-2000:] + proc.stderr[-2000:]
         importlib.invalidate_caches()
-        if importlib.util.find_spec("ros2launch") is None:
-            pytest.fail("ros2-cli install did not provide ros2launch: "
-                        + proc.stderr[-2000:])
+        assert importlib.util.find_spec("ros2launch") is not None, \
+            "ros2-cli install did not provide ros2launch: " + proc.stderr[-2000:]
     ws = tmp_path_factory.mktemp("launch_ws")
     proc = build(ws)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

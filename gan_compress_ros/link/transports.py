@@ -24,6 +24,9 @@ class Link(Protocol):
     def read(self) -> list[bytes]:
         """What has arrived since the last call (never blocks)."""
 
+    def describe(self) -> str:
+        """One line for logs: the port and its rate, or the UDP address."""
+
     def close(self) -> None:
         """Release the port or socket."""
 
@@ -41,6 +44,7 @@ class SerialLink:
             raise ValueError(f"cannot open serial port {port!r} at {baud} baud: {exc}") \
                 from None
         self.bytes_per_s = baud / SERIAL_BITS_PER_BYTE
+        self.name, self.baud = port, baud
 
     def write(self, data: bytes) -> None:
         """Queue ``data`` on the port."""
@@ -50,6 +54,10 @@ class SerialLink:
         """The bytes waiting on the port."""
         waiting = self.port.in_waiting
         return [self.port.read(waiting)] if waiting else []
+
+    def describe(self) -> str:
+        """The port and its rate."""
+        return f"serial {self.name} at {self.baud} baud"
 
     def close(self) -> None:
         """Close the port."""
@@ -97,6 +105,10 @@ class UdpLink:
                 return out
             except OSError:  # e.g. an ICMP error queued from an earlier send
                 continue
+
+    def describe(self) -> str:
+        """The UDP address (the receiver's, or the one listened on)."""
+        return f"udp {self.address[0]}:{self.address[1]}"
 
     def close(self) -> None:
         """Close the socket."""

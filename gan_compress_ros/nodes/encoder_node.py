@@ -60,6 +60,7 @@ class EncoderNode(Node):
         self.max_bitrate = int(declare(self, "max_bitrate"))
         self.budget_window = float(declare(self, "max_bitrate_window"))
         self.budget_overhead = int(declare(self, "max_bitrate_overhead"))
+        self._overheads: dict[str, int] = {}  # serialized message size beside the payload
         try:
             self._check_rate_control(self.codec, self.quality, self.max_bytes,
                                      self.max_bitrate)
@@ -177,11 +178,19 @@ class EncoderNode(Node):
             figures["skipped_for_budget"] = self.budget.frames_skipped
         return figures
 
-    def _overhead(self, header: object) -> int:
-        """Bytes counted beside the payload: the serialized message's, or as configured."""
+    def _overhead(self, header: Any) -> int:
+        """Bytes counted beside the payload: the serialized message's, or as configured.
+
+        The serialized size depends only on the frame_id's length, so it is measured once per
+        frame_id, not per frame.
+        """
         if self.budget_overhead >= 0:
             return self.budget_overhead
-        return len(serialize_message(CompressedImage(header=header, format=LATENT_FORMAT)))
+        frame_id = header.frame_id
+        if frame_id not in self._overheads:
+            self._overheads[frame_id] = len(serialize_message(
+                CompressedImage(header=header, format=LATENT_FORMAT)))
+        return self._overheads[frame_id]
 
     def _set_rate(self, value: float) -> None:
         self.max_rate_hz = value
@@ -229,13 +238,13 @@ class EncoderNode(Node):
                 self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
             return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
+        qbyte = quality_of(payload) if self.codec.variable_rate else None
         if self.budget is not None:
-            self.budget.sent(time.monotonic(), overhead + len(payload),
-                             at_lowest=quality_of(payload) == 0)
+            self.budget.sent(time.monotonic(), overhead + len(payload), at_lowest=qbyte == 0)
         self.pub.publish(out)
         self._last = now
-        if self.codec.variable_rate:
-            self._qualities.append(quality_of(payload))
+        if qbyte is not None:
+            self._qualities.append(qbyte)
         self.diag.stats.served(len(payload), (time.perf_counter() - start) * 1000)
 
 

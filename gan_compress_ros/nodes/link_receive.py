@@ -34,10 +34,8 @@ class LinkReceiver(Node):
                                          .items()}
         self.pub = self.create_publisher(CompressedImage, TOPIC, qos_profile_system_default)
         self.timer = self.create_timer(POLL_S, self.pump)
-        port = self.get_parameter("serial_port").value
-        where = f"serial {port} at {self.get_parameter('baud').value} baud" if port else \
-            f"udp {self.get_parameter('udp').value}"
-        self.get_logger().info(f"receiving on {where}, publishing {self.pub.topic_name}")
+        self.get_logger().info(f"receiving on {self.link.describe()}, publishing "
+                               f"{self.pub.topic_name}")
 
     def pump(self) -> None:
         """Publish every intact frame that has arrived."""

@@ -51,14 +51,9 @@ class LinkSender(Node):
                                                        .reliability))
         self.timer = self.create_timer(POLL_S, self.pump)
         self.get_logger().info(
-            f"sending {self.resolve_topic_name(TOPIC)} on {self._describe()} "
+            f"sending {self.resolve_topic_name(TOPIC)} on {self.link.describe()} "
             f"({f'{rate:.0f} bytes/s' if rate else 'no rate limit'}, {OVERHEAD} bytes of "
             "framing per frame)")
-
-    def _describe(self) -> str:
-        port = self.get_parameter("serial_port").value
-        return f"serial {port} at {self.get_parameter('baud').value} baud" if port else \
-            f"udp to {self.get_parameter('udp').value}"
 
     def _hand_budget(self, encoder: str, rate: float) -> None:
         """Set the encoder's budget to the link's, so it makes only what the link carries."""

@@ -33,13 +33,12 @@ IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED = "sensor_msgs/msg/CompressedImage"
 LATENT_FORMAT = MESSAGE_FORMAT
 # rosbags reads and writes the bags: the `bags` extra, with a clear error where it is missing
-AnyReader = need("rosbags.highlevel").AnyReader
+_highlevel, _rosbag2 = need("rosbags.highlevel"), need("rosbags.rosbag2")
+AnyReader, StoragePlugin, Writer = _highlevel.AnyReader, _rosbag2.StoragePlugin, _rosbag2.Writer
+Stores, get_typestore = need("rosbags.typesys").Stores, need("rosbags.typesys").get_typestore
 #: What rosbags raises for a file that is not a bag, or a damaged one.
 ReaderErrors: tuple[type[Exception], ...] = (
-    need("rosbags.highlevel").AnyReaderError, need("rosbags.rosbag1").ReaderError,
-    need("rosbags.rosbag2").ReaderError)
-StoragePlugin, Writer = need("rosbags.rosbag2").StoragePlugin, need("rosbags.rosbag2").Writer
-Stores, get_typestore = need("rosbags.typesys").Stores, need("rosbags.typesys").get_typestore
+    _highlevel.AnyReaderError, need("rosbags.rosbag1").ReaderError, _rosbag2.ReaderError)
 
 
 def _size(path: Path) -> int:

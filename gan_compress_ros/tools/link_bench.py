@@ -9,9 +9,6 @@ link bytes per frame, and the PSNR of what came out against what went in.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
@@ -19,22 +16,12 @@ import numpy as np
 from ..link.framing import OVERHEAD
 from ..link.simulate import SerialRelay, UdpRelay
 from ..training.metrics import psnr_per_frame
-from .pipeline_bench import SAMPLE, _stop
-
-
-def _start(module: str, *ros_args: str) -> subprocess.Popen:
-    log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-m", f"gan_compress_ros.nodes.{module}",
-                             "--ros-args", *ros_args], stdout=subprocess.DEVNULL, stderr=log)
-    proc.log_file = log  # type: ignore[attr-defined]
-    return proc
+from .pipeline_bench import SAMPLE, probe_session, spawn, spin_for
 
 
 def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
         camera_fps: float = 10.0, bit_error_rate: float = 0.0, loss: float = 0.0) -> dict:
     """One configuration: ``link`` is ``serial`` or ``udp``."""
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import CompressedImage, Image
 
     from ..image import fit, read_rgb
@@ -53,52 +40,38 @@ def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
     clip = [read_rgb(p) for p in find_images([SAMPLE])]
     encoder = ["-r", "__ns:=/bench_robot"] + (["-p", f"max_bytes_per_frame:={max_bytes}"]
                                              if max_bytes else [])
-    procs = [_start("encoder_node", *encoder),
-             _start("link_send", "-r", "__ns:=/bench_robot", *send,
+    procs = [spawn("encoder_node", *encoder),
+             spawn("link_send", "-r", "__ns:=/bench_robot", *send,
                     "-p", "encoder:=/bench_robot/encoder"),
-             _start("link_receive", "-r", "__ns:=/bench_base", *receive),
-             _start("decoder_node", "-r", "__ns:=/bench_base")]
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("gan_compress_link_bench", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
+             spawn("link_receive", "-r", "__ns:=/bench_base", *receive),
+             spawn("decoder_node", "-r", "__ns:=/bench_base")]
     originals: dict[int, np.ndarray] = {}
     decoded: dict[int, np.ndarray] = {}
     link_bytes: list[int] = []
-    node.create_subscription(Image, "/bench_base/image_decoded",
-                             lambda m: decoded.__setitem__(stamp_ns(m), image_to_rgb(m)), 50)
-    node.create_subscription(CompressedImage, "/bench_base/image_raw/gan",
-                             lambda m: link_bytes.append(len(m.data)), 50)
-    pub = node.create_publisher(Image, "/bench_robot/image_raw", 10)
     try:
-        end = time.monotonic() + 60
-        while pub.get_subscription_count() == 0 and time.monotonic() < end:
-            executor.spin_once(timeout_sec=0.1)
-        end = time.monotonic() + 3.0  # the sender hands its budget to the encoder
-        while time.monotonic() < end:
-            executor.spin_once(timeout_sec=0.05)
-        start = time.monotonic()
-        i = 0
-        while time.monotonic() - start < seconds:
-            frame = clip[i % len(clip)]
-            msg = rgb_to_image(frame, frame_id="camera")
-            stamp = node.get_clock().now().nanoseconds // 1_000_000 * 1_000_000
-            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
-            originals[stamp] = fit(frame)
-            pub.publish(msg)
-            i += 1
-            while time.monotonic() < start + i / camera_fps:
-                executor.spin_once(timeout_sec=0.01)
-        end = time.monotonic() + 3.0
-        while time.monotonic() < end:
-            executor.spin_once(timeout_sec=0.05)
+        with probe_session("gan_compress_link_bench", procs) as (node, executor):
+            node.create_subscription(Image, "/bench_base/image_decoded", lambda m: decoded
+                                     .__setitem__(stamp_ns(m), image_to_rgb(m)), 50)
+            node.create_subscription(CompressedImage, "/bench_base/image_raw/gan",
+                                     lambda m: link_bytes.append(len(m.data)), 50)
+            pub = node.create_publisher(Image, "/bench_robot/image_raw", 10)
+            end = time.monotonic() + 60
+            while pub.get_subscription_count() == 0 and time.monotonic() < end:
+                executor.spin_once(timeout_sec=0.1)
+            spin_for(executor, 3.0)  # the sender hands its budget to the encoder
+            start = time.monotonic()
+            i = 0
+            while time.monotonic() - start < seconds:
+                frame = clip[i % len(clip)]
+                msg = rgb_to_image(frame, frame_id="camera")
+                stamp = node.get_clock().now().nanoseconds // 1_000_000 * 1_000_000
+                msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
+                originals[stamp] = fit(frame)
+                pub.publish(msg)
+                i += 1
+                spin_for(executor, start + i / camera_fps - time.monotonic(), 0.01)
+            spin_for(executor, 3.0)  # the frames in flight
     finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        for p in procs:
-            _stop(p)
         relay.close()
     stamps = sorted(set(decoded) & set(originals))
     psnr = float(np.mean(psnr_per_frame(np.stack([originals[s] for s in stamps]),

@@ -10,13 +10,16 @@ short soak test in CI.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,17 +53,49 @@ def start_nodes(weights: str, threads: int, backend: str = "auto",
               "-p", "diagnostics_period:=2.0"] + (["-p", f"weights:={weights}"] if weights
                                                   else [])
     encoder_only = ["-p", f"input_reliability:={input_reliability}"]
-    procs = []
-    for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan")):
-        cmd = [sys.executable, "-m", f"gan_compress_ros.nodes.{name}", "--ros-args", *common,
-               *(encoder_only if name == "encoder_node" else []),
-               *(reliable_input(f"{NAMESPACE}/{topic}") if reliable else [])]
-        # logs go to a file, not a pipe: an undrained pipe would block a chatty node
-        log = tempfile.TemporaryFile("w+")
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-        proc.log_file = log  # type: ignore[attr-defined]
-        procs.append(proc)
-    return procs
+    return [spawn(name, *common, *(encoder_only if name == "encoder_node" else []),
+                  *(reliable_input(f"{NAMESPACE}/{topic}") if reliable else []))
+            for name, topic in (("encoder_node", "image_raw"), ("decoder_node", "image_raw/gan"))]
+
+
+def spawn(module: str, *ros_args: str) -> subprocess.Popen:
+    """``gan_compress_ros.nodes.<module>`` as a process, its log in a file (``_log``).
+
+    A file, not a pipe: an undrained pipe would block a chatty node.
+    """
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen([sys.executable, "-m", f"gan_compress_ros.nodes.{module}",
+                             "--ros-args", *ros_args], stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_file = log  # type: ignore[attr-defined]
+    return proc
+
+
+@contextlib.contextmanager
+def probe_session(name: str, procs: list[subprocess.Popen]) -> Iterator[tuple[Any, Any]]:
+    """A probe node and its executor in their own context; on exit both go, ``procs`` stop."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node(name, context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        yield node, executor
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        for p in procs:
+            _stop(p)
+
+
+def spin_for(executor: Any, seconds: float, step: float = 0.05) -> None:
+    """Serve the probe's callbacks for ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=step)
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
@@ -146,18 +181,9 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
                  window_s: float = 60.0, progress: bool = True, backend: str = "auto",
                  reliable: bool = False, input_reliability: str = "auto") -> dict:
     """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
-    import rclpy
-
     procs = start_nodes(weights, threads, backend, reliable, input_reliability)
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("gan_compress_bench_probe", context=context)
-    from rclpy.executors import SingleThreadedExecutor
-
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    probe = _Probe(node, camera_frames(size))
-    try:
+    with probe_session("gan_compress_bench_probe", procs) as (node, executor):
+        probe = _Probe(node, camera_frames(size))
         _wait_ready(probe, executor, procs)
         rss: list[tuple[float, int, int]] = []  # (t, encoder KiB, decoder KiB)
         t0 = time.monotonic()
@@ -182,12 +208,6 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
         result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
         return dict(result, backend=backend, input_qos="reliable" if reliable else "default",
                     input_reliability=input_reliability)
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        for p in procs:
-            _stop(p)
 
 
 def measure_startup(backend: str = "auto", weights: str = "", threads: int = 1) -> dict:
@@ -196,18 +216,11 @@ def measure_startup(backend: str = "auto", weights: str = "", threads: int = 1) 
     Frames are offered every 50 ms from the start, as a running camera would; the result is
     what a user waits after ``ros2 launch`` before the first picture.
     """
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("gan_compress_startup_probe", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    probe = _Probe(node, camera_frames((640, 480))[:4])
+    frames = camera_frames((640, 480))[:4]
     start = time.monotonic()
     procs = start_nodes(weights, threads, backend)
-    try:
+    with probe_session("gan_compress_startup_probe", procs) as (node, executor):
+        probe = _Probe(node, frames)
         i = 0
         while not probe.decoded:
             if time.monotonic() - start > 120 or any(p.poll() is not None for p in procs):
@@ -225,12 +238,6 @@ def measure_startup(backend: str = "auto", weights: str = "", threads: int = 1) 
         return {"backend": backend, "first_frame_s": first, "encoder_mib": rss[0],
                 "decoder_mib": rss[1], "loaded": described[0].split("]: ")[-1]
                 if described else ""}
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        for p in procs:
-            _stop(p)
 
 
 def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
@@ -246,9 +253,7 @@ def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
         stop = time.monotonic() + 0.5
         while time.monotonic() < stop and not probe.decoded:
             executor.spin_once(timeout_sec=0.05)
-    stop = time.monotonic() + 1.0
-    while time.monotonic() < stop:
-        executor.spin_once(timeout_sec=0.05)
+    spin_for(executor, 1.0)
     for records in (probe.sent, probe.latents, probe.decoded, probe.decoded_at,
                     probe.latent_at):
         records.clear()

@@ -76,29 +76,28 @@ def sweep(codec: Codec, frames: np.ndarray, qualities: np.ndarray) -> list[tuple
 
 
 def caps(codec: Codec, frames: np.ndarray, cap: int, best: np.ndarray,
-         curve: list[tuple[float, float]], batch: int = 256) -> dict:
-    """Figures of one byte cap; ``best``: each frame's size at quality 1."""
-    sizes, kept, over = [], [], 0
+         curve: list[tuple[float, float]]) -> dict:
+    """Figures of one byte cap; ``best``: each frame's size at quality 1.
+
+    One frame at a time, as the node codes them (a batch stops at its first frame that
+    cannot fit).
+    """
+    kept: list[tuple[int, bytes]] = []
     cannot = 0
-    for i in tqdm(range(0, len(frames), batch), desc=f"cap {cap}", disable=None):
-        chunk = frames[i:i + batch]
-        for j, frame in enumerate(chunk):
-            try:
-                payload = codec.encode(frame, max_bytes=cap)[0]
-            except ByteCapError:
-                cannot += 1
-                continue
-            over += len(payload) > cap
-            sizes.append(len(payload))
-            kept.append((i + j, payload))
+    for i in tqdm(range(len(frames)), desc=f"cap {cap}", disable=None):
+        try:
+            kept.append((i, codec.encode(frames[i], max_bytes=cap)[0]))
+        except ByteCapError:
+            cannot += 1
+    size = np.array([len(p) for _, p in kept])
+    over = int((size > cap).sum())
     index = np.array([k for k, _ in kept])
     recon = decode(codec, [p for _, p in kept])
     psnr = float(np.mean(psnr_per_frame(frames[index], recon)))
-    size = np.array(sizes)
     full = best[index] > cap  # frames whose best quality would not fit: the cap binds
     xs, ys = zip(*sorted(curve), strict=True)
     mean = float(size.mean())
-    return {"cap": cap, "frames": len(frames), "over_cap": int(over), "cannot_fit": cannot,
+    return {"cap": cap, "frames": len(frames), "over_cap": over, "cannot_fit": cannot,
             "mean_bytes": mean, "fill_where_binding": float(size[full].mean() / cap)
             if full.any() else float("nan"), "binding_frames": int(full.sum()),
             "psnr_db": psnr, "fixed_quality_psnr_db": float(np.interp(mean, xs, ys))}
