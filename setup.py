@@ -79,6 +79,7 @@ setup(
             "gan-compress-bench = gan_compress_ros.tools.bench:main",
             "gan-compress-fuzz = gan_compress_ros.tools.fuzz:main",
             "gan-compress-export = gan_compress_ros.tools.export:main",
+            "gan-compress-fit-temporal = gan_compress_ros.tools.fit_temporal:main",
             "gan-compress-ablation = gan_compress_ros.tools.ablation:main",
         ],
     },

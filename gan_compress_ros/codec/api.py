@@ -8,6 +8,7 @@ both, so a payload from either backend decodes on the other.
 from __future__ import annotations
 
 import importlib.util
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +36,7 @@ from .tables import CdfTables
 
 if TYPE_CHECKING:
     from .nn.model import CodecModel
+    from .temporal import Key, StreamDecoder, StreamEncoder
 
 FRAME_SHAPE = (FRAME_SIZE, FRAME_SIZE, 3)
 
@@ -316,39 +318,108 @@ class Codec:
     def _encode_capped(self, frames: np.ndarray, quality: float | None,
                        max_bytes: int) -> list[bytes]:
         """``encode`` with a byte cap: a binary search over the quality byte per frame."""
+        arr = self._frames(frames)
+        self._check_cap(max_bytes)
+        if not len(arr):
+            return []
+        y = self.transforms.analyse(arr)
+        out = []
+        for n in range(len(arr)):
+            try:
+                out.append(self._encode_capped_analysis(y[n:n + 1], quality, max_bytes))
+            except ByteCapError as exc:
+                raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
+        return out
+
+    def _check_cap(self, max_bytes: object) -> None:
         if self._context is None:
             raise ValueError("max_bytes needs a variable-rate model (preset compact2): a "
                              "fixed-rate model has one size per frame")
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or \
                 max_bytes < 1:
             raise ValueError(f"max_bytes={max_bytes!r} must be a positive integer")
-        arr = self._frames(frames)
+
+    def _intra_from_analysis(self, y: np.ndarray, qbyte: int) -> bytes:
+        """The intra payload of one frame's analysis output ``y`` (1, C, H, W) at ``qbyte``."""
+        assert self._context is not None
+        body = self._context.encode(self._gained(y, qbyte), np.array([qbyte]))[0]
+        return bitstream.pack_quality(self.model_id, qbyte, body)
+
+    def _encode_capped_analysis(self, y: np.ndarray, quality: float | None,
+                                max_bytes: int) -> bytes:
+        """The best intra payload of at most ``max_bytes`` for analysis output ``y``."""
+        self._check_cap(max_bytes)
         ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
-        if not len(arr):
-            return []
-        y = self.transforms.analyse(arr)
-        out = []
-        context = self._context
-        assert context is not None  # variable_rate was checked above
-        for n in range(len(arr)):
-            def payload(qbyte: int, n: int = n) -> bytes:
-                body = context.encode(self._gained(y[n:n + 1], qbyte),
-                                            np.array([qbyte]))[0]
-                return bitstream.pack_quality(self.model_id, qbyte, body)
-            best = payload(0)
-            if len(best) > max_bytes:
-                raise ByteCapError(f"frame {n} needs at least {len(best)} bytes even at "
-                                   f"quality 0, over the cap of {max_bytes}", n, len(best))
-            low, high = 1, ceiling  # invariant: quality low - 1 fits
-            while low <= high:
-                mid = (low + high) // 2
-                candidate = payload(mid)
-                if len(candidate) <= max_bytes:
-                    best, low = candidate, mid + 1
-                else:
-                    high = mid - 1
-            out.append(best)
-        return out
+        best = self._intra_from_analysis(y, 0)
+        if len(best) > max_bytes:
+            raise ByteCapError(f"needs at least {len(best)} bytes even at quality 0, over "
+                               f"the cap of {max_bytes}", 0, len(best))
+        low, high = 1, ceiling  # invariant: quality low - 1 fits
+        while low <= high:
+            mid = (low + high) // 2
+            candidate = self._intra_from_analysis(y, mid)
+            if len(candidate) <= max_bytes:
+                best, low = candidate, mid + 1
+            else:
+                high = mid - 1
+        return best
+
+    def stream_encoder(self, key_interval: int = 30,
+                       tables: str | Path | None = None) -> StreamEncoder:
+        """Temporal mode (``temporal.py``): key frames every ``key_interval``, inter between.
+
+        ``tables``: the temporal tables file (default: beside the weights, or the bundled
+        model's). ``key_interval`` 1 codes every frame intra and needs no tables.
+        """
+        from .temporal import StreamEncoder, TemporalTables
+
+        loaded = TemporalTables.load(tables) if tables is not None else None
+        if loaded is not None and loaded.model_id != self.model_id:
+            raise WeightsError(f"temporal tables {tables} are for model {loaded.model_id}, "
+                               f"the codec is model {self.model_id}")
+        if key_interval != 1 and self._context is None:
+            raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
+        return StreamEncoder(self, key_interval, loaded)
+
+    def stream_decoder(self, tables: str | Path | None = None) -> StreamDecoder:
+        """Decodes key and inter payloads in arrival order (None: its key frame is missing)."""
+        from .temporal import StreamDecoder, TemporalTables
+
+        loaded = TemporalTables.load(tables) if tables is not None else None
+        if loaded is not None and loaded.model_id != self.model_id:
+            raise WeightsError(f"temporal tables {tables} are for model {loaded.model_id}, "
+                               f"the codec is model {self.model_id}")
+        return StreamDecoder(self, loaded)
+
+    def _key_of(self, payload: bytes, y: np.ndarray) -> Key:
+        """What a key frame is to inter frames: the latent the decoder rebuilds, and bins."""
+        from .temporal import Key, key_bins
+
+        assert self._context is not None
+        qbyte = bitstream.quality_of(payload)
+        _, latent = self._context.symbols(self._gained(y, qbyte), np.array([qbyte]))
+        flat = latent.reshape(-1)
+        return Key(flat, qbyte, key_bins(self._context, flat, qbyte), zlib.crc32(payload))
+
+    def _decode_key(self, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """One intra payload: the frame, its integer latent (context models) and quality."""
+        if self._context is None:
+            return self.decode([payload])[0], None, 0
+        qbyte, body = bitstream.unpack_quality(payload, self.model_id)
+        try:
+            latent = self._context.decode([body], np.array([qbyte]))
+        except Exception as exc:  # constriction reports corrupt data as various errors
+            raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
+                                 f"({exc})") from None
+        flat = latent.reshape(-1)
+        return self._synthesise_latent(flat, qbyte), flat, qbyte
+
+    def _synthesise_latent(self, latent: np.ndarray, qbyte: int) -> np.ndarray:
+        """The frame (64, 64, 3) of one integer latent at quality byte ``qbyte``."""
+        assert self._context is not None
+        gain = self._context.model.gain_dec[qbyte].reshape(1, -1, 1, 1)
+        y_hat = latent.reshape(1, *self.latent_shape) * gain
+        return self.transforms.synthesise(y_hat.astype(np.float32))[0]
 
     def _symbols(self, payload: object) -> np.ndarray:
         body = bitstream.unpack(payload, self.model_id)  # type: ignore[arg-type]

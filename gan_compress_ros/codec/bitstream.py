@@ -25,6 +25,8 @@ from .errors import BitstreamError
 FORMAT_VERSION = 1
 #: Payloads of context models (variable rate).
 CONTEXT_VERSION = 2
+#: Inter frames of temporal mode (``temporal.py``): they need their key frame.
+INTER_VERSION = 3
 #: ``CompressedImage.format`` of latent messages: short, since it travels with every frame.
 MESSAGE_FORMAT = "gan_compress"
 HEADER_BYTES = 4
@@ -79,6 +81,9 @@ def unpack(payload: bytes, model_id: str, expect_version: int = FORMAT_VERSION) 
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
     version, mid, check = _HEADER.unpack_from(payload)
+    if version == INTER_VERSION and expect_version == CONTEXT_VERSION:
+        raise BitstreamError("an inter frame of temporal mode: it decodes only after its key "
+                             "frame, with Codec.stream_decoder()")
     if version != expect_version:
         raise BitstreamError(f"unsupported format version {version} (this decoder reads "
                              f"version {expect_version}): corrupt or foreign payload, or one "
