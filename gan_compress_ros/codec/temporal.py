@@ -57,6 +57,8 @@ SCALE_PER_BIN = 4
 SCALE_BINS = SCALE_LEVELS // SCALE_PER_BIN
 #: Table 0 codes the position flags; tables 1.. the residuals per scale bin.
 FLAG_TABLE = 0
+#: An inter frame is sent only where it needs under this share of the intra frame's bytes.
+INTER_SHARE = 0.5
 #: Key frames a decoder keeps, so that an inter frame overtaken by the next key still decodes.
 KEYS_HELD = 4
 #: Suffix of the tables file beside a weights file (``codec.safetensors`` ->
@@ -320,8 +322,9 @@ def _active_elements(active: np.ndarray, channels: int) -> np.ndarray:
 class StreamEncoder:
     """Encodes a camera's frames in order: a key frame every ``key_interval``, inter between.
 
-    ``encode(frame)`` returns the smaller of the inter and the intra payload, and starts a
-    new key frame when the intra one is smaller (a scene change). ``quality`` and
+    ``encode(frame)`` returns the inter payload where it needs under ``INTER_SHARE`` of the
+    intra payload's bytes (inter frames are coarser), else the intra one, which starts a new
+    key frame (a scene change). ``quality`` and
     ``max_bytes`` work as in ``Codec.encode``; a quality change takes effect at the next key
     frame, since inter frames use their key's. ``key_interval`` 1: every frame intra.
     """
@@ -357,12 +360,13 @@ class StreamEncoder:
         if self.key is not None and self._since_key < self.key_interval:
             inter = self._inter_payload(y, self.key)
             if inter is not None and (max_bytes is None or len(inter) <= max_bytes):
-                # an inter payload under half its key's size is smaller than an intra one
-                # for all but contrived frames: the intra one is made only above that
+                # inter frames are coarser than intra ones: one is sent only where it needs
+                # under INTER_SHARE of the intra bytes, else the scene changed. The intra
+                # payload is made only where the inter one is not far below its key's size.
                 intra = None
-                if len(inter) > self._key_len // 2:
+                if len(inter) > self._key_len // 4:
                     intra = codec._intra_from_analysis(y, self.key.qbyte)
-                if intra is None or len(inter) < len(intra):
+                if intra is None or len(inter) < INTER_SHARE * len(intra):
                     self._since_key += 1
                     self.inters += 1
                     self.inter_bytes += len(inter)
@@ -418,7 +422,11 @@ class StreamDecoder:
 
     def _coder(self) -> InterCoder:
         if self._inter is None:
-            tables = self._tables if self._tables is not None else load_tables(self.codec)
+            try:
+                tables = self._tables if self._tables is not None else \
+                    load_tables(self.codec)
+            except (WeightsError, ValueError) as exc:
+                raise BitstreamError(f"an inter frame of temporal mode, and {exc}") from None
             self._inter = InterCoder(tables, self.codec.latent_shape)
         return self._inter
 

@@ -1,8 +1,10 @@
 """decoder_node: latent CompressedImage on ``image_raw/gan`` -> 64x64 rgb8 on ``image_decoded``.
 
-Every payload decodes alone, so the node may join a stream (or a bag) at any point, and a
-lost, repeated or reordered message affects that frame only: repeats and late frames are
-still decoded and published, and counted (``duplicates``, ``out_of_order`` in /diagnostics).
+Every intra payload decodes alone, so the node may join a stream (or a bag) at any point,
+and a lost, repeated or reordered message affects that frame only: repeats and late frames
+are still decoded and published, and counted (``duplicates``, ``out_of_order`` in
+/diagnostics). Inter payloads of temporal mode decode once their key frame has arrived; until
+then they are counted (``waiting_for_key``) and nothing is published for them.
 Payloads that are corrupt, from other weights or another format are counted and logged,
 never fatal.
 """
@@ -19,12 +21,14 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BitstreamError
+from ..codec.bitstream import INTER_VERSION
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .diagnostics import Diagnostics
 from .params import declare, load_codec, on_change, open_codec
 from .runner import main_for
 
 INPUT_TOPIC = "image_raw/gan"
+INTER = bytes([INTER_VERSION])
 #: Name of the node's status in /diagnostics.
 STATUS_NAME = "gan_compress decoder"
 OUTPUT_TOPIC = "image_decoded"
@@ -36,9 +40,12 @@ class DecoderNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("decoder", **kwargs)
         self.codec = load_codec(self)
+        self.stream = self.codec.stream_decoder()
+        self._bytes = {"key": 0, "inter": 0}
         self.output_size = int(declare(self, "output_size"))
         on_change(self, {"output_size": self._set_size, "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
+        self.diag.stats.extra = self._temporal_figures
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
                                          qos_overriding_options=overrides)
@@ -55,7 +62,16 @@ class DecoderNode(Node):
 
     def _set_weights(self, value: str) -> None:
         self.codec = open_codec(self, value)  # ValueError refuses it, old codec kept
+        self.stream = self.codec.stream_decoder()
         self.get_logger().info(self.codec.describe())
+
+    def _temporal_figures(self) -> dict[str, float]:
+        """Temporal mode's figures for /diagnostics (once an inter frame has come)."""
+        total = self._bytes["key"] + self._bytes["inter"]
+        if not self._bytes["inter"] and not self.stream.waiting:
+            return {}
+        return {"waiting_for_key": self.stream.waiting,
+                "key_byte_share": self._bytes["key"] / total if total else 0.0}
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Decode and publish one payload; bad payloads are counted and logged (throttled)."""
@@ -64,9 +80,13 @@ class DecoderNode(Node):
             return
         start = time.perf_counter()
         try:
-            rgb = self.codec.decode([bytes(msg.data)])[0]
+            data = bytes(msg.data)
+            rgb = self.stream.decode(data)
         except BitstreamError as exc:
             self.diag.bad_input("payload", str(exc))
+            return
+        self._bytes["inter" if data[:1] == INTER else "key"] += len(data)
+        if rgb is None:  # an inter frame whose key frame has not arrived (counted)
             return
         ms = (time.perf_counter() - start) * 1000
         if self.output_size and self.output_size != rgb.shape[0]:

@@ -2,8 +2,9 @@
 
 The output lies beside the input, as image_transport puts it: with ``image_raw`` remapped to
 ``/usb_cam/image_raw`` the latents go to ``/usb_cam/image_raw/gan``. ``quality``,
-``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode`` and ``weights``
-change at run time. ``max_bitrate`` is held on the serialized messages (``rate_control``).
+``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode``, ``key_interval``
+and ``weights`` change at run time. ``key_interval`` above 1 turns on temporal mode
+(``codec/temporal.py``): key frames and inter frames, the byte cap and budget applying to both. ``max_bitrate`` is held on the serialized messages (``rate_control``).
 
 QoS: the subscription keeps a history of one, so when encoding falls behind the newest
 frame is kept and older ones are dropped. Its reliability follows the camera
@@ -31,8 +32,9 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
-from ..codec import ByteCapError
-from ..codec.bitstream import quality_of
+from ..codec import ByteCapError, WeightsError
+from ..codec.bitstream import INTER_VERSION, quality_of
+from ..codec.temporal import StreamEncoder
 from ..rate_control import BitBudget
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
@@ -68,14 +70,23 @@ class EncoderNode(Node):
             raise StartupError(str(exc)) from None
         self.budget = BitBudget(self.max_bitrate, self.budget_window) if self.max_bitrate \
             else None
+        self.key_interval = int(declare(self, "key_interval"))
+        self.stream: StreamEncoder | None = None
+        try:
+            self.stream = self._stream_for(self.codec, self.key_interval)
+        except (ValueError, WeightsError) as exc:
+            raise StartupError(f"bad parameter key_interval={self.key_interval}: {exc}") \
+                from None
         on_change(self, {"quality": self._set_quality, "max_bytes_per_frame": self._set_cap,
                          "max_bitrate": self._set_bitrate,
                          "max_bitrate_window": self._set_window,
                          "max_bitrate_overhead": self._set_overhead,
                          "max_rate_hz": self._set_rate, "resize_mode": self._set_resize,
+                         "key_interval": self._set_key_interval,
                          "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
         self._qualities: deque[int] = deque(maxlen=300)
+        self._kinds: deque[tuple[bool, int]] = deque(maxlen=300)  # (inter, bytes)
         self.diag.stats.extra = self._rate_figures
         self._last = 0.0
         self.pub = self.create_publisher(CompressedImage, self.output_topic(),
@@ -172,6 +183,10 @@ class EncoderNode(Node):
         figures: dict[str, float] = {}
         if self._qualities:
             figures["mean_quality"] = sum(self._qualities) / len(self._qualities) / 255
+        if self.stream is not None and self._kinds:
+            inter_bytes = sum(n for inter, n in self._kinds if inter)
+            figures["inter_frame_share"] = sum(i for i, _ in self._kinds) / len(self._kinds)
+            figures["key_byte_share"] = 1 - inter_bytes / max(1, sum(n for _, n in self._kinds))
         if self.budget is not None:
             figures["budget_bps"] = float(self.max_bitrate)
             figures["achieved_bps"] = self.budget.window_bits_per_s(time.monotonic())
@@ -198,10 +213,26 @@ class EncoderNode(Node):
     def _set_resize(self, value: str) -> None:
         self.resize_mode = value
 
+    @staticmethod
+    def _stream_for(codec: Any, key_interval: int) -> StreamEncoder | None:
+        """Temporal mode's encoder for ``key_interval`` > 1 (None: every frame intra)."""
+        return codec.stream_encoder(key_interval) if key_interval > 1 else None
+
+    def _set_key_interval(self, value: int) -> None:
+        try:
+            self.stream = self._stream_for(self.codec, value)  # starts with a key frame
+        except WeightsError as exc:
+            raise ValueError(str(exc)) from None
+        self.key_interval = value
+
     def _set_weights(self, value: str) -> None:
         codec = open_codec(self, value)  # ValueError refuses the change, old codec kept
         self._check_rate_control(codec, self.quality, self.max_bytes, self.max_bitrate)
-        self.codec = codec
+        try:
+            stream = self._stream_for(codec, self.key_interval)
+        except WeightsError as exc:
+            raise ValueError(f"{exc} (or set key_interval 1)") from None
+        self.codec, self.stream = codec, stream
         self.get_logger().info(codec.describe())
 
     def on_image(self, msg: Image) -> None:
@@ -228,7 +259,10 @@ class EncoderNode(Node):
         try:
             if cap is not None and cap < 1:
                 raise ByteCapError("no bytes left in the budget", 0, 0)
-            payload = self.codec.encode(frame, quality=quality, max_bytes=cap)[0]
+            if self.stream is not None:
+                payload = self.stream.encode(frame, quality=quality, max_bytes=cap)
+            else:
+                payload = self.codec.encode(frame, quality=quality, max_bytes=cap)[0]
         except ByteCapError as exc:
             if self.budget is not None and cap != self.max_bytes:
                 # counted as skipped for the budget, not as an error
@@ -238,7 +272,14 @@ class EncoderNode(Node):
                 self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
             return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
-        qbyte = quality_of(payload) if self.codec.variable_rate else None
+        inter = payload[0] == INTER_VERSION
+        qbyte = None
+        if inter and self.stream is not None and self.stream.key is not None:
+            qbyte = self.stream.key.qbyte  # an inter frame has its key's quality
+        elif self.codec.variable_rate:
+            qbyte = quality_of(payload)
+        if self.stream is not None:
+            self._kinds.append((inter, len(payload)))
         if self.budget is not None:
             self.budget.sent(time.monotonic(), overhead + len(payload), at_lowest=qbyte == 0)
         self.pub.publish(out)

@@ -84,6 +84,12 @@ ENCODER = (
           "publisher on the topic offers it, else best effort; looked at twice a second), "
           "reliable or best_effort. It keeps only the newest frame either way",
           choices=("auto", "reliable", "best_effort")),
+    Param("key_interval", 1, "temporal mode: a key frame (decodes alone) every this many "
+          "frames, and between them inter frames of a few dozen bytes coded against the "
+          "last key (a lost inter frame costs that frame, a lost key the frames until the "
+          "next; a receiver joining waits at most this long). 1: every frame intra. Needs "
+          "the weights' temporal tables (gan-compress-fit-temporal)", low=1, high=100_000,
+          dynamic=True),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
           "frame)", low=0.0, dynamic=True),
     Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "

@@ -130,11 +130,13 @@ class DiagnosticsWatch:
 
         self.node = node
         self.latest: dict[str, dict[str, str]] = {}
+        self.by_node: dict[str, dict[str, str]] = {}  # keyed by hardware_id (node name)
         self.sub = node.create_subscription(DiagnosticArray, "/diagnostics", self._on, 50)
 
     def _on(self, msg) -> None:
         for status in msg.status:
             self.latest[status.name] = {kv.key: kv.value for kv in status.values}
+            self.by_node[status.hardware_id] = self.latest[status.name]
 
     def value(self, name: str, key: str) -> int:
         """Newest integer counter ``key`` of status ``name`` (0 before any message)."""
@@ -144,6 +146,12 @@ class DiagnosticsWatch:
         """Spin until every counter in ``expected`` has its value; False on timeout."""
         return spin_until(self.node, lambda: all(self.value(name, k) == v
                                                  for k, v in expected.items()), timeout)
+
+    def wait_node(self, node: str, expected: dict[str, int], timeout: float = 15.0) -> bool:
+        """``wait`` for one node (its fully qualified name) where several share a status."""
+        return spin_until(self.node, lambda: all(
+            int(float(self.by_node.get(node, {}).get(k, -1))) == v
+            for k, v in expected.items()), timeout)
 
     def close(self) -> None:
         """Remove the subscription."""
