@@ -28,6 +28,7 @@ def _reliability(args: argparse.Namespace):
 
 
 def publisher(args: argparse.Namespace) -> None:
+    """Publish frames at ``--fps`` (the camera)."""
     import rclpy
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import Image
@@ -61,6 +62,7 @@ def publisher(args: argparse.Namespace) -> None:
 
 
 def subscriber(args: argparse.Namespace) -> None:
+    """Count and time what arrives, per window (the encoder's subscription)."""
     import rclpy
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import Image
@@ -100,6 +102,7 @@ def subscriber(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    """Both roles in separate processes, or one (``--role``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--role", choices=("both", "pub", "sub"), default="both")
     parser.add_argument("--duration", type=float, default=300.0)

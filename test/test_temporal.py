@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from testkit.files import DATA, SAMPLE, read_photos
 
-from gan_compress_ros.codec import BitstreamError, ByteCapError, Codec, WeightsError
-from gan_compress_ros.codec import temporal
+from gan_compress_ros.codec import BitstreamError, ByteCapError, Codec, WeightsError, temporal
 from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, INTER_VERSION
 from gan_compress_ros.image import fit
 from gan_compress_ros.tools.fit_temporal import fit_tables
@@ -96,8 +95,10 @@ def test_decodes_identically_across_backends(onnx: Codec, torch_codec: Codec,
 
 
 def test_loss_costs_exactly_what_depends_on_it(onnx: Codec, clip: np.ndarray) -> None:
-    """10% dropped at random: every key and every inter whose key arrived decodes, as
-    without loss; the rest is None."""
+    """10% dropped at random: what depends on a lost key is None, the rest as lossless.
+
+    Every key and every inter frame whose key arrived decodes to the lossless frame.
+    """
     payloads = stream(onnx, np.concatenate([clip, clip[::-1]]), key_interval=10)
     reference = onnx.stream_decoder()
     expected = [reference.decode(p) for p in payloads]

@@ -57,8 +57,6 @@ SCALE_PER_BIN = 4
 SCALE_BINS = SCALE_LEVELS // SCALE_PER_BIN
 #: Table 0 codes the position flags; tables 1.. the residuals per scale bin.
 FLAG_TABLE = 0
-#: An inter frame is sent only where it needs under this share of the intra frame's bytes.
-INTER_SHARE = 0.5
 #: Key frames a decoder keeps, so that an inter frame overtaken by the next key still decodes.
 KEYS_HELD = 4
 #: Suffix of the tables file beside a weights file (``codec.safetensors`` ->
@@ -71,6 +69,7 @@ DEFAULT_STEP = 3
 DEFAULT_DEADZONE = 0.1
 DEFAULT_SKIP_SUM = 0
 DEFAULT_KEY_BOOST = 0.3
+DEFAULT_RD_LAMBDA = 1.0
 _HEADER = struct.Struct(">BHBB")
 HEADER_BYTES = _HEADER.size
 
@@ -83,6 +82,7 @@ class Settings:
     deadzone: float = DEFAULT_DEADZONE
     skip_sum: int = DEFAULT_SKIP_SUM
     key_boost: float = DEFAULT_KEY_BOOST
+    rd_lambda: float = DEFAULT_RD_LAMBDA
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,13 @@ class TemporalTables:
     deadzone: float = DEFAULT_DEADZONE
     skip_sum: int = DEFAULT_SKIP_SUM
     key_boost: float = DEFAULT_KEY_BOOST
+    rd_lambda: float = DEFAULT_RD_LAMBDA
     metadata: dict = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
         """The settings the tables were fitted with."""
-        return Settings(self.step, self.deadzone, self.skip_sum, self.key_boost)
+        return Settings(self.step, self.deadzone, self.skip_sum, self.key_boost, self.rd_lambda)
 
     @property
     def crc(self) -> int:
@@ -132,7 +133,7 @@ class TemporalTables:
         from safetensors.numpy import save_file
 
         meta = dict(self.metadata, model_id=self.model_id, deadzone=self.deadzone,
-                    skip_sum=self.skip_sum, key_boost=self.key_boost)
+                    skip_sum=self.skip_sum, key_boost=self.key_boost, rd_lambda=self.rd_lambda)
         save_file({"temporal.offsets": self.tables.offsets.astype(np.int32),
                    "temporal.lengths": self.tables.lengths.astype(np.int32),
                    "temporal.pmf": self.tables.pmf.astype(np.int32),
@@ -157,7 +158,8 @@ class TemporalTables:
             if step.shape != (1,):
                 raise ValueError("temporal.step must hold one integer")
             out = cls(str(meta["model_id"]), tables, int(step[0]), float(meta["deadzone"]),
-                      int(meta["skip_sum"]), float(meta["key_boost"]), meta)
+                      int(meta["skip_sum"]), float(meta["key_boost"]),
+                      float(meta.get("rd_lambda", DEFAULT_RD_LAMBDA)), meta)
             out.validate()
         except (OSError, SafetensorError, KeyError, ValueError, TypeError,
                 json.JSONDecodeError) as exc:
@@ -180,7 +182,8 @@ def tables_from_counts(model_id: str, flags: np.ndarray, residuals: np.ndarray,
         pmfs.append(quantize_pmf(row + 20.0 * pooled))
     offsets = np.array([0] + [-RESIDUAL_RANGE] * SCALE_BINS, dtype=np.int32)
     tables = TemporalTables(model_id, CdfTables.from_pmfs(offsets, pmfs), settings.step,
-                            settings.deadzone, settings.skip_sum, settings.key_boost, metadata)
+                            settings.deadzone, settings.skip_sum, settings.key_boost,
+                            settings.rd_lambda, metadata)
     tables.validate()
     return tables
 
@@ -322,9 +325,9 @@ def _active_elements(active: np.ndarray, channels: int) -> np.ndarray:
 class StreamEncoder:
     """Encodes a camera's frames in order: a key frame every ``key_interval``, inter between.
 
-    ``encode(frame)`` returns the inter payload where it needs under ``INTER_SHARE`` of the
-    intra payload's bytes (inter frames are coarser), else the intra one, which starts a new
-    key frame (a scene change). ``quality`` and
+    ``encode(frame)`` returns the inter payload where it costs less than the intra one in
+    bytes and error (``_inter_payload``), else the intra one, which starts a new key frame
+    (a scene change, a moving camera). ``quality`` and
     ``max_bytes`` work as in ``Codec.encode``; a quality change takes effect at the next key
     frame, since inter frames use their key's. ``key_interval`` 1: every frame intra.
     """
@@ -358,28 +361,23 @@ class StreamEncoder:
             raise ValueError("stream_encoder().encode takes one frame (64, 64, 3)")
         y = codec.transforms.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
-            inter = self._inter_payload(y, self.key)
-            if inter is not None and (max_bytes is None or len(inter) <= max_bytes):
-                # inter frames are coarser than intra ones: one is sent only where it needs
-                # under INTER_SHARE of the intra bytes, else the scene changed. The intra
-                # payload is made only where the inter one is not far below its key's size.
-                intra = None
-                if len(inter) > self._key_len // 4:
-                    intra = codec._intra_from_analysis(y, self.key.qbyte)
-                if intra is None or len(inter) < INTER_SHARE * len(intra):
-                    self._since_key += 1
-                    self.inters += 1
-                    self.inter_bytes += len(inter)
-                    self.last_kind = "inter"
-                    return inter
+            inter = self._inter_payload(y, self.key, max_bytes)
+            if inter is not None:
+                self._since_key += 1
+                self.inters += 1
+                self.inter_bytes += len(inter)
+                self.last_kind = "inter"
+                return inter
         return self._key_frame(y, quality, max_bytes)
 
     def _key_frame(self, y: np.ndarray, quality: float | None,
                    max_bytes: int | None) -> bytes:
         codec = self.codec
         if self.tables is not None:  # key frames a little above the requested quality
-            base = codec.default_quality if quality is None else float(quality)
-            codec.quality_byte(base)  # refuses a bad quality
+            codec.quality_byte(quality)  # refuses a bad quality
+            default = codec.default_quality
+            base = float(quality) if quality is not None else \
+                (default if default is not None else 0.5)
             quality = min(1.0, base + self.tables.key_boost)
         if max_bytes is not None:
             payload = codec._encode_capped_analysis(y, quality, max_bytes)
@@ -394,15 +392,34 @@ class StreamEncoder:
         self.last_kind = "key"
         return payload
 
-    def _inter_payload(self, y: np.ndarray, key: Key) -> bytes | None:
+    def _inter_payload(self, y: np.ndarray, key: Key, max_bytes: int | None) -> bytes | None:
+        """The inter payload of analysis output ``y``, or None where a key frame is better.
+
+        Better means a lower ``bytes + rd_lambda * squared latent error``: an inter frame is
+        coarser than an intra one, so it must save bytes for its error. The intra payload's
+        size is taken as its key's where the inter one is under a quarter of that (the same
+        scene), and made only where it is not.
+        """
         assert self._inter is not None and self.tables is not None
         context = self.codec._context
         assert context is not None
-        u = y[0] * context.model.gain_enc[key.qbyte].reshape(-1, 1, 1)
-        d = residual(u, key.latent, self.codec.latent_shape, self.tables.settings)
+        settings = self.tables.settings
+        u = (y[0] * context.model.gain_enc[key.qbyte].reshape(-1, 1, 1)).reshape(-1)
+        d = residual(u, key.latent, self.codec.latent_shape, settings)
         if np.abs(d).max(initial=0) > RESIDUAL_RANGE:
             return None
-        return self._inter.pack(self.codec.model_id, key, self._inter.encode(d, key))
+        inter = self._inter.pack(self.codec.model_id, key, self._inter.encode(d, key))
+        if max_bytes is not None and len(inter) > max_bytes:
+            return None
+        intra_bytes = self._key_len
+        if len(inter) > self._key_len // 4:
+            intra_bytes = len(self.codec._intra_from_analysis(y, key.qbyte))
+        error_inter = float(np.sum((u - key.latent - d * settings.step) ** 2))
+        error_intra = float(np.sum((u - np.round(u)) ** 2))
+        if len(inter) + settings.rd_lambda * error_inter >= \
+                intra_bytes + settings.rd_lambda * error_intra:
+            return None
+        return inter
 
 
 class StreamDecoder:
@@ -440,7 +457,7 @@ class StreamDecoder:
         payload = bytes(payload)
         if not payload or payload[0] != INTER_VERSION:
             frame, latent, qbyte = self.codec._decode_key(payload)
-            if self.codec._context is not None:
+            if self.codec._context is not None and latent is not None:
                 bins = key_bins(self.codec._context, latent, qbyte)
                 self.keys.append(Key(latent, qbyte, bins, zlib.crc32(payload)))
             self.decoded_keys += 1

@@ -4,7 +4,8 @@ The output lies beside the input, as image_transport puts it: with ``image_raw``
 ``/usb_cam/image_raw`` the latents go to ``/usb_cam/image_raw/gan``. ``quality``,
 ``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode``, ``key_interval``
 and ``weights`` change at run time. ``key_interval`` above 1 turns on temporal mode
-(``codec/temporal.py``): key frames and inter frames, the byte cap and budget applying to both. ``max_bitrate`` is held on the serialized messages (``rate_control``).
+(``codec/temporal.py``): key frames and inter frames, the byte cap and budget applying to
+both. ``max_bitrate`` is held on the serialized messages (``rate_control``).
 
 QoS: the subscription keeps a history of one, so when encoding falls behind the newest
 frame is kept and older ones are dropped. Its reliability follows the camera

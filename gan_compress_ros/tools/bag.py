@@ -150,24 +150,33 @@ def _convertible(conn: Any, store: Any) -> bool:
 
 
 def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
-            max_bytes: int | None = None) -> object:
+            max_bytes: int | None = None, key_interval: int = 1) -> object:
+    stream = codec.stream_encoder(key_interval) if key_interval > 1 else None
+
     def convert(reader, raw, msgtype, header, store) -> object:
         if msgtype not in IMAGE_TYPES:
             raise ValueError(f"{msgtype} is not an image type")
         rgb = _rgb(reader, raw, msgtype)
         frame = fit(rgb, resize_mode)
-        payload = codec.encode(frame, quality=quality, max_bytes=max_bytes)[0]
+        if stream is not None:  # bags are in time order: temporal mode's best case
+            payload = stream.encode(frame, quality=quality, max_bytes=max_bytes)
+        else:
+            payload = codec.encode(frame, quality=quality, max_bytes=max_bytes)[0]
         return store.types[COMPRESSED](header=header, format=LATENT_FORMAT,
                                        data=np.frombuffer(payload, np.uint8))
     return convert
 
 
 def _decoder(codec: Codec) -> object:
+    stream = codec.stream_decoder()  # key and inter frames alike
+
     def convert(reader, raw, msgtype, header, store) -> object:
         msg = reader.deserialize(raw, msgtype)
         if not str(msg.format).startswith(LATENT_FORMAT):
             raise ValueError(f"format {msg.format!r} is not {LATENT_FORMAT}")
-        rgb = codec.decode([bytes(msg.data)])[0]
+        rgb = stream.decode(bytes(msg.data))
+        if rgb is None:
+            raise ValueError("an inter frame whose key frame is not in the bag before it")
         return store.types[IMAGE](header=header, height=64, width=64, encoding="rgb8",
                                   is_bigendian=0, step=64 * 3, data=rgb.reshape(-1))
     return convert
@@ -191,6 +200,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-bytes", type=int, help="compress: every payload at most this many "
                    "bytes, at the best quality that fits; frames that cannot fit are skipped "
                    "and counted")
+    p.add_argument("--key-interval", type=int, default=1, help="compress: temporal mode, a "
+                   "key frame every this many frames and inter frames between (1: every "
+                   "frame intra)")
     return p.parse_args(argv)
 
 
@@ -216,14 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "compress":
         out_topic, out_type = f"{args.topic.rstrip('/')}/gan", COMPRESSED
         try:
-            codec.encode(np.zeros((64, 64, 3), np.uint8), quality=args.quality,
-                         max_bytes=args.max_bytes or None)
+            codec.stream_encoder(args.key_interval).encode(
+                np.zeros((64, 64, 3), np.uint8), quality=args.quality,
+                max_bytes=args.max_bytes or None)
         except ByteCapError:
             pass  # a blank frame over the cap says nothing about the options
-        except ValueError as exc:  # a quality or cap that these weights cannot take
+        except (ValueError, WeightsError) as exc:  # options these weights cannot take
             print(f"gan-compress-bag: {exc}", file=sys.stderr)
             return 2
-        convert = _frames(codec, args.resize_mode, args.quality, args.max_bytes or None)
+        convert = _frames(codec, args.resize_mode, args.quality, args.max_bytes or None,
+                          args.key_interval)
     else:
         base = args.topic[:-4] if args.topic.endswith("/gan") else args.topic
         out_topic, out_type, convert = f"{base}/decoded", IMAGE, _decoder(codec)

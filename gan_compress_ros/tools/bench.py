@@ -5,7 +5,8 @@ at batch 32, for each CPU thread count and backend (torch, onnxruntime at each p
 export has), next to OpenCV JPEG and WebP encode+decode of the same 64x64 frames measured in
 the same run; and the cost of fitting camera frames into 64x64.
 ``pipeline``: the nodes as processes over DDS at a camera rate: latency, bytes on the wire,
-memory. ``soak``: the same for ten minutes, with figures per window.
+memory. ``soak``: the same for ten minutes, with figures per window. ``temporal``: bytes and
+PSNR per clip, intra against temporal mode and HEVC low delay (``temporal_bench``).
 """
 
 from __future__ import annotations
@@ -478,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
         return links_main(argv[1:])
     if argv and argv[0] == "link":
         return link_main(argv[1:])
+    if argv and argv[0] == "temporal":
+        from . import temporal_bench
+
+        return temporal_bench.main(argv[1:])
     if argv and argv[0] in ("pipeline", "soak"):
         return pipeline_main(argv[1:], soak=argv[0] == "soak")
     if argv and argv[0] == "codec":

@@ -23,6 +23,7 @@ from ..codec.bundled import BUNDLED_DIR, MODEL
 from ..codec.temporal import (
     DEFAULT_DEADZONE,
     DEFAULT_KEY_BOOST,
+    DEFAULT_RD_LAMBDA,
     DEFAULT_SKIP_SUM,
     DEFAULT_STEP,
     EXPORT_TABLES,
@@ -38,7 +39,7 @@ from ..codec.temporal import (
 from ..image import fit
 
 
-def clips(paths: list[str], stride: int, limit: int) -> Iterator[tuple[str, np.ndarray]]:
+def clips(paths: list[str | Path], stride: int, limit: int) -> Iterator[tuple[str, np.ndarray]]:
     """``(name, frames (N, 64, 64, 3))`` per video, bag topic or folder of images, in order."""
     from ..training.sources import find_sources, iter_frames
 
@@ -89,7 +90,7 @@ def count(codec: Codec, frames: np.ndarray, key_interval: int, settings: Setting
     return flags, res
 
 
-def fit_tables(codec: Codec, paths: list[str], key_interval: int = 30,
+def fit_tables(codec: Codec, paths: list[str | Path], key_interval: int = 30,
                settings: Settings | None = None, stride: int = 1, limit: int = 100_000,
                seed: int = 0, command: str = "") -> TemporalTables:
     """Count every clip under ``paths`` and make the tables (see the module docstring)."""
@@ -108,7 +109,7 @@ def fit_tables(codec: Codec, paths: list[str], key_interval: int = 30,
         used.append(f"{name} ({len(frames)} frames)")
         frames_seen += len(frames)
     if not flags.sum():
-        raise ValueError(f"no clip of two or more frames under {', '.join(paths)}")
+        raise ValueError(f"no clip of two or more frames under {', '.join(map(str, paths))}")
     meta = {"data": used, "frames": frames_seen, "key_interval": key_interval,
             "stride": stride, "seed": seed, "command": command,
             "wall_s": round(time.perf_counter() - start, 1),
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="positions whose changes sum to at most this are not sent")
     parser.add_argument("--key-boost", type=float, default=DEFAULT_KEY_BOOST,
                         help="key frames are coded this much above the requested quality")
+    parser.add_argument("--rd-lambda", type=float, default=DEFAULT_RD_LAMBDA,
+                        help="bytes an inter frame must save per squared latent error it adds")
     parser.add_argument("--stride", type=int, default=1, help="every Nth frame of a clip")
     parser.add_argument("--max-frames", type=int, default=100_000, help="per clip")
     parser.add_argument("--seed", type=int, default=0)
@@ -155,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out) if args.out else default_out(Path(codec.path))
     command = "gan-compress-fit-temporal " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
-        settings = Settings(args.step, args.deadzone, args.skip_sum, args.key_boost)
+        settings = Settings(args.step, args.deadzone, args.skip_sum, args.key_boost,
+                            args.rd_lambda)
         tables = fit_tables(codec, args.data, args.key_interval, settings, args.stride,
                             args.max_frames, args.seed, command)
     except (ValueError, FileNotFoundError) as exc:

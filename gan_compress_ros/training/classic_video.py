@@ -1,4 +1,4 @@
-"""AV1 and HEVC intra as raw packets: the strongest classic anchors at 64x64 (PyAV).
+"""AV1 and HEVC as raw packets: the strongest classic anchors at 64x64 (PyAV).
 
 Each frame is coded as a key frame (intra only, so every frame decodes alone, like ours),
 with SVT-AV1 or x265 through PyAV, in YUV 4:2:0. A link that carries these codecs needs the
@@ -100,7 +100,7 @@ def hevc_split(packet: bytes) -> tuple[int, int]:
 
 def _roundtrip(encoder: str, decoder: str, options: dict[str, str],
                split: Callable[[bytes], tuple[int, int]],
-               frames: np.ndarray) -> tuple[list[float], np.ndarray]:
+               frames: np.ndarray, gop: int = 1) -> tuple[list[float], np.ndarray]:
     import av
 
     enc: Any = av.codec.CodecContext.create(encoder, "w")  # a video context: PyAV's stubs
@@ -108,7 +108,7 @@ def _roundtrip(encoder: str, decoder: str, options: dict[str, str],
     enc.width = enc.height = _SIZE
     enc.pix_fmt = "yuv420p"
     enc.time_base = fractions.Fraction(1, 10)
-    enc.gop_size = 1
+    enc.gop_size = gop
     enc.options = options
     enc.open()
     packets = []
@@ -132,6 +132,8 @@ def _roundtrip(encoder: str, decoder: str, options: dict[str, str],
             recon.append(out.to_ndarray(format="rgb24"))
     for out in dec.decode(None):
         recon.append(out.to_ndarray(format="rgb24"))
+    if len(recon) != len(frames):
+        raise RuntimeError(f"{decoder} gave {len(recon)} frames for {len(frames)} packets")
     once = max(shared) / len(frames)  # the parameter sets, sent once per stream
     return [o + once for o in own], np.stack(recon)
 
@@ -147,3 +149,15 @@ def hevc_intra(frames: np.ndarray, crf: int) -> tuple[list[float], np.ndarray]:
     return _roundtrip("libx265", "hevc", {"crf": str(crf),
                                           "x265-params": "keyint=1:log-level=0"},
                       hevc_split, frames)
+
+
+def hevc_low_delay(frames: np.ndarray, crf: int, gop: int = 30) -> tuple[list[float],
+                                                                          np.ndarray]:
+    """x265 as a video codec: an IDR frame every ``gop``, P frames between, no B frames.
+
+    Low delay, what a live link would use. Every P frame needs every frame since its IDR
+    frame: one lost packet breaks the rest of the GOP.
+    """
+    params = f"keyint={gop}:min-keyint={gop}:bframes=0:scenecut=0:log-level=0"
+    return _roundtrip("libx265", "hevc", {"crf": str(crf), "x265-params": params},
+                      hevc_split, frames, gop)
