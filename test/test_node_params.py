@@ -85,6 +85,21 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
         _payloads(ros, pub, got, frames, 50)
         assert got[-len(frames):] != cropped
 
+        ok, why = remote.set("key_interval", 4)  # temporal mode from the next frame
+        assert ok, why
+        same = [frames[0]] * 6
+        _payloads(ros, pub, got, same, 70)
+        assert [p[0] for p in got[-6:]] == [2, 3, 3, 3, 2, 3]  # key, inter, ..., key
+        ok, why = remote.set("max_bytes_per_frame", 100)  # the cap holds for both kinds
+        assert ok, why
+        _payloads(ros, pub, got, same, 80)
+        assert max(map(len, got[-6:])) <= 100 and {p[0] for p in got[-6:]} == {2, 3}
+        ok, why = remote.set("key_interval", 0)
+        assert not ok and "out of range" in why, why
+        for name, value in (("key_interval", 1), ("max_bytes_per_frame", 0)):
+            ok, why = remote.set(name, value)
+            assert ok, why
+
         ok, why = remote.set("max_rate_hz", 1)  # at most one frame a second from now
         assert ok, why
         time.sleep(1.1)
