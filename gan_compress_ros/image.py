@@ -160,23 +160,60 @@ def compressed_to_rgb(data: bytes) -> np.ndarray:
 RESIZE_MODES = ("crop", "letterbox", "stretch")
 
 
-def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE) -> np.ndarray:
-    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``."""
+def fit(rgb: np.ndarray, mode: str = "crop", size: int = SIZE, fast: bool = False) -> np.ndarray:
+    """Resize to ``size`` x ``size``: centre ``crop``, ``letterbox`` (black bars), ``stretch``.
+
+    ``fast`` (the encoder node's camera path): frames of at least ``FAST_FACTOR`` times
+    ``size`` are first area-averaged by a whole factor (OpenCV's fast path, a quarter of the
+    time of an area resize by 7.5 or 16.9), dropping the less than one factor's worth of
+    rows and columns that do not divide, then area-resized to ``size``; letterbox bars are
+    added after shrinking, not before. The result differs from the exact path by what the
+    few dropped border pixels and the two-step averaging change (docs/benchmarks.md,
+    "Where the time goes").
+    """
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
     h, w = rgb.shape[:2]
     if mode == "crop":
         side = min(h, w)
         y0, x0 = (h - side) // 2, (w - side) // 2
         rgb = rgb[y0:y0 + side, x0:x0 + side]
-    elif mode == "letterbox":
+    if fast and min(rgb.shape[:2]) >= FAST_FACTOR * size:
+        if mode == "letterbox":
+            scale = size / max(h, w)
+            tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+            canvas = np.zeros((size, size, 3), np.uint8)
+            y0, x0 = (size - th) // 2, (size - tw) // 2
+            canvas[y0:y0 + th, x0:x0 + tw] = _shrink(rgb, tw, th)
+            return canvas
+        return _shrink(rgb, size, size)
+    if mode == "letterbox":
         side = max(h, w)
         canvas = np.zeros((side, side, 3), np.uint8)
         y0, x0 = (side - h) // 2, (side - w) // 2
         canvas[y0:y0 + h, x0:x0 + w] = rgb
         rgb = canvas
-    elif mode != "stretch":
-        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
     interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
     return cv2.resize(rgb, (size, size), interpolation=interp)
+
+
+#: ``fit(fast=True)`` takes the two-step path from this many times the output size up.
+FAST_FACTOR = 6
+
+
+def _shrink(rgb: np.ndarray, tw: int, th: int) -> np.ndarray:
+    """Area-average by whole factors (centre, dropping the remainder), then area-resize."""
+    h, w = rgb.shape[:2]
+    # half the whole factor: the last, fractional step then averages about 2x2 pixels,
+    # as close to one area resize as a two-step path gets (a 1.06x last step blurs)
+    kx, ky = max(1, w // tw // 2), max(1, h // th // 2)
+    mw, mh = w // kx, h // ky
+    y0, x0 = (h - mh * ky) // 2, (w - mw * kx) // 2
+    small = cv2.resize(rgb[y0:y0 + mh * ky, x0:x0 + mw * kx], (mw, mh),
+                       interpolation=cv2.INTER_AREA)
+    if (mw, mh) == (tw, th):
+        return small
+    return cv2.resize(small, (tw, th), interpolation=cv2.INTER_AREA)
 
 
 def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:

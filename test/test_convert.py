@@ -151,3 +151,19 @@ def test_unknown_encoding_names_the_supported_ones() -> None:
     msg.encoding = "32FC1"
     with pytest.raises(ValueError, match="not supported; supported: .*bayer_bggr16"):
         image_msg_to_rgb(msg)
+
+
+@pytest.mark.parametrize("mode", ["crop", "letterbox", "stretch"])
+def test_fast_fit_stays_close_to_the_exact_one(mode: str) -> None:
+    """The encoder node's two-step path for large frames (``fit(fast=True)``)."""
+    from testkit.files import SAMPLE, read_photos
+
+    for w, h in ((640, 480), (1920, 1080)):
+        for photo in read_photos(SAMPLE)[:6]:
+            big = cv2.resize(photo, (w, h), interpolation=cv2.INTER_CUBIC)
+            exact, fast = fit(big, mode), fit(big, mode, fast=True)
+            assert fast.shape == exact.shape == (64, 64, 3)
+            mse = np.mean((exact.astype(np.float64) - fast) ** 2)
+            assert mse < 255 ** 2 / 10 ** 3.3, (w, h, mse)  # above 33 dB
+    small = read_photos(SAMPLE)[0]  # below 6x the output: the exact path itself
+    assert np.array_equal(fit(small, mode, fast=True), fit(small, mode))

@@ -243,7 +243,7 @@ class EncoderNode(Node):
             self.diag.stats.dropped += 1
             return
         try:
-            frame = fit(image_to_rgb(msg), self.resize_mode)
+            frame = fit(image_to_rgb(msg), self.resize_mode, fast=True)
         except FrameError as exc:
             self.diag.bad_input("frame", str(exc))
             return

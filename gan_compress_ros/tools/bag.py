@@ -157,7 +157,7 @@ def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
         if msgtype not in IMAGE_TYPES:
             raise ValueError(f"{msgtype} is not an image type")
         rgb = _rgb(reader, raw, msgtype)
-        frame = fit(rgb, resize_mode)
+        frame = fit(rgb, resize_mode, fast=True)  # as the encoder node fits camera frames
         if stream is not None:  # bags are in time order: temporal mode's best case
             payload = stream.encode(frame, quality=quality, max_bytes=max_bytes)
         else:
