@@ -7,6 +7,7 @@ the same run; and the cost of fitting camera frames into 64x64.
 ``pipeline``: the nodes as processes over DDS at a camera rate: latency, bytes on the wire,
 memory. ``soak``: the same for ten minutes, with figures per window. ``temporal``: bytes and
 PSNR per clip, intra against temporal mode and HEVC low delay (``temporal_bench``).
+``stages``: the encoder node's time per camera frame, stage by stage (``stage_bench``).
 """
 
 from __future__ import annotations
@@ -479,6 +480,10 @@ def main(argv: list[str] | None = None) -> int:
         return links_main(argv[1:])
     if argv and argv[0] == "link":
         return link_main(argv[1:])
+    if argv and argv[0] == "stages":
+        from . import stage_bench
+
+        return stage_bench.main(argv[1:])
     if argv and argv[0] == "temporal":
         from . import temporal_bench
 
