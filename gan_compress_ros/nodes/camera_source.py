@@ -14,6 +14,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 
 from .convert import rgb_to_image
+from .dds import publish_frames_asynchronously
 from .frames import open_source
 from .params import declare
 from .runner import StartupError, main_for
@@ -71,7 +72,14 @@ class CameraSource(Node):
         self.published += 1
 
 
-main = main_for(CameraSource, "camera_source")
+_main = main_for(CameraSource, "camera_source")
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point: large frames are published asynchronously (``dds.py``)."""
+    publish_frames_asynchronously()
+    _main(args)
+
 
 if __name__ == "__main__":
     main()

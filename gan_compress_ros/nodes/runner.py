@@ -61,7 +61,7 @@ def run_nodes(factories: list[Callable[[], Node]], args: list[str] | None = None
         rclpy.try_shutdown()
 
 
-def main_for(factory: Callable[[], Node], name: str) -> Callable[[], None]:
+def main_for(factory: Callable[[], Node], name: str) -> Callable[..., None]:
     """A console-script ``main`` that runs one node."""
     def main(args: list[str] | None = None) -> None:
         sys.exit(run_nodes([factory], args if args is not None else sys.argv, name))

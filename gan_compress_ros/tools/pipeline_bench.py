@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..image import read_rgb
+from ..nodes.dds import PUBLICATION_MODE_ENV
 from ..training.data import find_images
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
@@ -75,6 +76,12 @@ def probe_session(name: str, procs: list[subprocess.Popen]) -> Iterator[tuple[An
     """A probe node and its executor in their own context; on exit both go, ``procs`` stop."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+
+    from ..nodes.dds import publish_frames_asynchronously
+
+    # the probe is the camera: it publishes as camera_source does (nodes/dds.py), unless
+    # RMW_FASTRTPS_PUBLICATION_MODE says otherwise (SYNCHRONOUS shows the upstream stall)
+    publish_frames_asynchronously()
 
     context = rclpy.Context()
     rclpy.init(context=context)
@@ -207,6 +214,7 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
         alive = [p.poll() is None for p in procs]
         result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
         return dict(result, backend=backend, input_qos="reliable" if reliable else "default",
+                    camera_publication=os.environ.get(PUBLICATION_MODE_ENV, "SYNCHRONOUS"),
                     input_reliability=input_reliability)
 
 
@@ -336,7 +344,9 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
              f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
-             "Fast DDS on localhost, a reliable camera publisher; the nodes' inputs "
+             "Fast DDS on localhost, a reliable camera publisher ("
+             f"{r.get('camera_publication', 'SYNCHRONOUS').lower()} publishing); the nodes' "
+             "inputs "
              + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
                 "with their default QoS (keep the newest frame; encoder input_reliability "
                 f"{r.get('input_reliability', 'auto')})."),

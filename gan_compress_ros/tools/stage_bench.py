@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -52,15 +53,13 @@ def rows(repeats: int = 50) -> list[dict]:
         payload = codec.encode(frame)[0]
         latent = CompressedImage(header=taken.header, format=LATENT_FORMAT, data=payload)
         stages = {
-            "deserialise Image": _median_ms(lambda r=raw: deserialize_message(r, Image),
-                                            repeats),
-            "to RGB": _median_ms(lambda m=taken: image_to_rgb(m), repeats),
-            "fit, exact": _median_ms(lambda f=rgb: fit(f, "crop"), repeats),
-            "fit, two-step (node)": _median_ms(lambda f=rgb: fit(f, "crop", fast=True),
-                                              repeats),
-            "encode (onnxruntime, 1 thread)": _median_ms(lambda f=frame: codec.encode(f),
+            "deserialise Image": _median_ms(partial(deserialize_message, raw, Image), repeats),
+            "to RGB": _median_ms(partial(image_to_rgb, taken), repeats),
+            "fit, exact": _median_ms(partial(fit, rgb, "crop"), repeats),
+            "fit, two-step (node)": _median_ms(partial(fit, rgb, "crop", fast=True), repeats),
+            "encode (onnxruntime, 1 thread)": _median_ms(partial(codec.encode, frame),
                                                          repeats),
-            "serialise latent": _median_ms(lambda m=latent: serialize_message(m), repeats),
+            "serialise latent": _median_ms(partial(serialize_message, latent), repeats),
         }
         node = sum(v for k, v in stages.items() if k != "fit, exact")
         out.append({"size": f"{w}x{h}", "bytes": len(raw), **stages, "node total": node})
