@@ -135,7 +135,9 @@ class _Probe:
         self.node = node
         qos = QoSProfile(depth=QUEUE, reliability=ReliabilityPolicy.RELIABLE)
         self.messages = [rgb_to_image(f, frame_id="bench_camera") for f in frames]
-        self.pub = node.create_publisher(Image, f"{NAMESPACE}/image_raw", qos)
+        from ..nodes.camera_source import CAMERA_QOS
+
+        self.pub = node.create_publisher(Image, f"{NAMESPACE}/image_raw", CAMERA_QOS)
         self.sent: dict[int, float] = {}  # stamp -> monotonic send time
         self.latents: dict[int, tuple[int, int]] = {}  # stamp -> (payload, wire bytes)
         self.decoded: dict[int, float] = {}  # stamp -> latency ms
@@ -344,7 +346,7 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
              f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
-             "Fast DDS on localhost, a reliable camera publisher ("
+             "Fast DDS on localhost, a reliable camera publisher keeping its last frame, as camera_source ("
              f"{r.get('camera_publication', 'SYNCHRONOUS').lower()} publishing); the nodes' "
              "inputs "
              + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
