@@ -346,8 +346,9 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"{r['size'][0]}x{r['size'][1]} rgb8 camera at {r['fps']:g} fps for "
              f"{r['duration_s']:.0f} s, encoder and decoder as separate processes "
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
-             "Fast DDS on localhost, a reliable camera publisher keeping its last frame, as camera_source ("
-             f"{r.get('camera_publication', 'SYNCHRONOUS').lower()} publishing); the nodes' "
+             "Fast DDS on localhost, a reliable camera publisher keeping its last frame as "
+             f"camera_source does ({r.get('camera_publication', 'SYNCHRONOUS').lower()} "
+             "publishing); the nodes' "
              "inputs "
              + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
                 "with their default QoS (keep the newest frame; encoder input_reliability "
