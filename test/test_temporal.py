@@ -211,3 +211,10 @@ def test_fitting_counts_and_the_tables_work(onnx: Codec, tmp_path) -> None:
     assert loaded.crc == tables.crc
     with pytest.raises(ValueError, match="no clip"):
         fit_tables(onnx, [str(next(folder.iterdir()))])
+
+
+def test_key_interval_one_works_with_a_fixed_rate_model(codec: Codec, clip: np.ndarray) -> None:
+    enc = codec.stream_encoder(1)
+    assert [enc.encode(f) for f in clip[:3]] == codec.encode(clip[:3])
+    with pytest.raises(ValueError, match="variable-rate"):
+        codec.stream_encoder(30)

@@ -327,9 +327,9 @@ class StreamEncoder:
 
     ``encode(frame)`` returns the inter payload where it costs less than the intra one in
     bytes and error (``_inter_payload``), else the intra one, which starts a new key frame
-    (a scene change, a moving camera). ``quality`` and
-    ``max_bytes`` work as in ``Codec.encode``; a quality change takes effect at the next key
-    frame, since inter frames use their key's. ``key_interval`` 1: every frame intra.
+    (a scene change, a moving camera). ``quality`` and ``max_bytes`` work as in
+    ``Codec.encode``; a quality change takes effect at the next key frame, since inter
+    frames use their key's. ``key_interval`` 1: every frame intra, exactly ``Codec.encode``.
     """
 
     def __init__(self, codec: Codec, key_interval: int = 30,
@@ -359,6 +359,10 @@ class StreamEncoder:
         arr = codec._frames(frame)
         if len(arr) != 1:
             raise ValueError("stream_encoder().encode takes one frame (64, 64, 3)")
+        if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
+            self.keys += 1
+            self.last_kind = "key"
+            return codec.encode(arr, quality=quality, max_bytes=max_bytes)[0]
         y = codec.transforms.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
             inter = self._inter_payload(y, self.key, max_bytes)
