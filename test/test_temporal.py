@@ -218,3 +218,21 @@ def test_key_interval_one_works_with_a_fixed_rate_model(codec: Codec, clip: np.n
     assert [enc.encode(f) for f in clip[:3]] == codec.encode(clip[:3])
     with pytest.raises(ValueError, match="variable-rate"):
         codec.stream_encoder(30)
+
+
+def test_repeated_keys_keep_the_older_ones(onnx: Codec, clip: np.ndarray) -> None:
+    payloads = stream(onnx, clip[:25], key_interval=5)
+    keys = [i for i, p in enumerate(payloads) if p[0] == CONTEXT_VERSION]
+    dec = onnx.stream_decoder()
+    dec.decode(payloads[keys[0]])
+    for _ in range(temporal.KEYS_HELD + 2):  # a link that repeats the next key many times
+        dec.decode(payloads[keys[1]])
+    assert dec.decode(payloads[keys[0] + 1]) is not None  # the first key is still held
+
+
+def test_bad_arguments_are_refused_on_inter_frames_too(onnx: Codec, clip: np.ndarray) -> None:
+    enc = onnx.stream_encoder(30)
+    enc.encode(clip[0])
+    for kwargs in ({"quality": 7.0}, {"quality": "x"}, {"max_bytes": 0}, {"max_bytes": "50"}):
+        with pytest.raises(ValueError):
+            enc.encode(clip[1], **kwargs)

@@ -124,9 +124,9 @@ class TemporalTables:
         if not 1 <= self.step <= 16:
             raise ValueError(f"temporal step {self.step} must be in [1, 16]")
         if not 0.0 <= self.deadzone < 4.0 or self.skip_sum < 0 or \
-                not 0.0 <= self.key_boost <= 1.0:
+                not 0.0 <= self.key_boost <= 1.0 or not 0.0 <= self.rd_lambda < 1e6:
             raise ValueError("temporal deadzone must be in [0, 4), skip_sum >= 0, key_boost "
-                             "in [0, 1]")
+                             "in [0, 1], rd_lambda in [0, 1e6)")
 
     def save(self, path: str | Path) -> None:
         """Write the tables and their metadata (safetensors, no pickle)."""
@@ -339,7 +339,8 @@ class StreamEncoder:
             raise ValueError(f"key_interval={key_interval!r} must be an integer >= 1")
         self.codec = codec
         self.key_interval = int(key_interval)
-        self.tables = tables if tables is not None or key_interval == 1 else load_tables(codec)
+        self.tables = None if key_interval == 1 else \
+            tables if tables is not None else load_tables(codec)
         self._inter = InterCoder(self.tables, codec.latent_shape) if self.tables else None
         self.key: Key | None = None
         self._since_key = 0
@@ -359,6 +360,10 @@ class StreamEncoder:
         arr = codec._frames(frame)
         if len(arr) != 1:
             raise ValueError("stream_encoder().encode takes one frame (64, 64, 3)")
+        if self.tables is not None:  # checked here too: an inter frame does not use them
+            codec.quality_byte(quality)
+            if max_bytes is not None:
+                codec._check_cap(max_bytes)
         if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
             self.keys += 1
             self.last_kind = "key"
@@ -377,8 +382,9 @@ class StreamEncoder:
     def _key_frame(self, y: np.ndarray, quality: float | None,
                    max_bytes: int | None) -> bytes:
         codec = self.codec
-        if self.tables is not None:  # key frames a little above the requested quality
-            codec.quality_byte(quality)  # refuses a bad quality
+        if self.tables is not None and (quality is not None or max_bytes is None):
+            # key frames a little above the requested quality (with a cap and no quality,
+            # the best that fits, up to 1, as Codec.encode)
             default = codec.default_quality
             base = float(quality) if quality is not None else \
                 (default if default is not None else 0.5)
@@ -462,8 +468,10 @@ class StreamDecoder:
         if not payload or payload[0] != INTER_VERSION:
             frame, latent, qbyte = self.codec._decode_key(payload)
             if self.codec._context is not None and latent is not None:
-                bins = key_bins(self.codec._context, latent, qbyte)
-                self.keys.append(Key(latent, qbyte, bins, zlib.crc32(payload)))
+                crc = zlib.crc32(payload)
+                if all(k.crc != crc for k in self.keys):  # a repeat must not push keys out
+                    bins = key_bins(self.codec._context, latent, qbyte)
+                    self.keys.append(Key(latent, qbyte, bins, crc))
             self.decoded_keys += 1
             return frame
         if len(payload) < HEADER_BYTES:

@@ -150,12 +150,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-frames", type=int, default=100_000, help="per clip")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.key_interval < 2:
+        parser.error("--key-interval must be at least 2 (a key frame and an inter frame)")
     codec = Codec.load(args.weights or None)
     if not codec.variable_rate:
         parser.error("temporal mode needs a variable-rate model (preset compact2)")
-    if codec.path is None:
+    if args.out:
+        out = Path(args.out)
+    elif codec.path is not None:
+        out = default_out(Path(codec.path))
+    else:
         parser.error("--out is needed for a codec without a weights file")
-    out = Path(args.out) if args.out else default_out(Path(codec.path))
     command = "gan-compress-fit-temporal " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
         settings = Settings(args.step, args.deadzone, args.skip_sum, args.key_boost,
