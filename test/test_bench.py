@@ -27,3 +27,17 @@ def test_bad_camera_size_is_refused(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["pipeline", "--size", "640by480"])
     assert exc.value.code == 2 and "WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_temporal_bench_on_the_bundled_clip(tmp_path: Path, capsys) -> None:
+    """``gan-compress-bench temporal`` without the shared data: the bundled clip alone."""
+    import json
+
+    out, figures = tmp_path / "t.md", tmp_path / "t.json"
+    assert main(["temporal", "--shared", str(tmp_path / "none"), "--out", str(out),
+                 "--json", str(figures)]) == 0
+    capsys.readouterr()
+    result = json.loads(figures.read_text())["sample clip"]
+    assert result["frames"] == 48 and result["loss_10"]["exact"]
+    assert result["temporal"]["bytes"] < 0.5 * result["intra"]["bytes"]
+    assert "| sample clip | 48 |" in out.read_text()

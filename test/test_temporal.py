@@ -10,6 +10,7 @@ from gan_compress_ros.codec import BitstreamError, ByteCapError, Codec, WeightsE
 from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, INTER_VERSION
 from gan_compress_ros.image import fit
 from gan_compress_ros.tools.fit_temporal import fit_tables
+from gan_compress_ros.training.metrics import psnr
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,6 @@ def onnx() -> Codec:
 @pytest.fixture(scope="module")
 def torch_codec() -> Codec:
     return Codec.load(backend="torch")
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255 ** 2 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 def stream(codec: Codec, frames: np.ndarray, key_interval: int = 30, **kw) -> list[bytes]:

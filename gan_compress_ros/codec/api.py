@@ -371,25 +371,18 @@ class Codec:
         ``tables``: the temporal tables file (default: beside the weights, or the bundled
         model's). ``key_interval`` 1 codes every frame intra and needs no tables.
         """
-        from .temporal import StreamEncoder, TemporalTables
+        from .temporal import StreamEncoder, load_tables
 
-        loaded = TemporalTables.load(tables) if tables is not None else None
-        if loaded is not None and loaded.model_id != self.model_id:
-            raise WeightsError(f"temporal tables {tables} are for model {loaded.model_id}, "
-                               f"the codec is model {self.model_id}")
         if key_interval != 1 and self._context is None:
             raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
+        loaded = load_tables(self, tables) if tables is not None else None
         return StreamEncoder(self, key_interval, loaded)
 
     def stream_decoder(self, tables: str | Path | None = None) -> StreamDecoder:
         """Decodes key and inter payloads in arrival order (None: its key frame is missing)."""
-        from .temporal import StreamDecoder, TemporalTables
+        from .temporal import StreamDecoder, load_tables
 
-        loaded = TemporalTables.load(tables) if tables is not None else None
-        if loaded is not None and loaded.model_id != self.model_id:
-            raise WeightsError(f"temporal tables {tables} are for model {loaded.model_id}, "
-                               f"the codec is model {self.model_id}")
-        return StreamDecoder(self, loaded)
+        return StreamDecoder(self, load_tables(self, tables) if tables is not None else None)
 
     def _key_of(self, payload: bytes, y: np.ndarray) -> Key:
         """What a key frame is to inter frames: the latent the decoder rebuilds, and bins."""

@@ -347,11 +347,6 @@ class StreamEncoder:
         self._key_len = 0
         self.keys = self.inters = 0
         self.key_bytes = self.inter_bytes = 0
-        self.last_kind = ""
-
-    def force_key(self) -> None:
-        """Make the next frame a key frame (for example, when a receiver joins)."""
-        self.key = None
 
     def encode(self, frame: np.ndarray, quality: float | None = None,
                max_bytes: int | None = None) -> bytes:
@@ -366,7 +361,6 @@ class StreamEncoder:
                 codec._check_cap(max_bytes)
         if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
             self.keys += 1
-            self.last_kind = "key"
             return codec.encode(arr, quality=quality, max_bytes=max_bytes)[0]
         y = codec.transforms.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
@@ -375,7 +369,6 @@ class StreamEncoder:
                 self._since_key += 1
                 self.inters += 1
                 self.inter_bytes += len(inter)
-                self.last_kind = "inter"
                 return inter
         return self._key_frame(y, quality, max_bytes)
 
@@ -399,7 +392,6 @@ class StreamEncoder:
         self.keys += 1
         self.key_bytes += len(payload)
         self._key_len = len(payload)
-        self.last_kind = "key"
         return payload
 
     def _inter_payload(self, y: np.ndarray, key: Key, max_bytes: int | None) -> bytes | None:
@@ -445,7 +437,7 @@ class StreamDecoder:
         self._inter: InterCoder | None = None
         self.keys: deque[Key] = deque(maxlen=KEYS_HELD)
         self.waiting = 0
-        self.decoded_keys = self.decoded_inters = 0
+        self.key_bytes = self.inter_bytes = 0  # of the payloads taken (waiting ones too)
 
     def _coder(self) -> InterCoder:
         if self._inter is None:
@@ -472,7 +464,7 @@ class StreamDecoder:
                 if all(k.crc != crc for k in self.keys):  # a repeat must not push keys out
                     bins = key_bins(self.codec._context, latent, qbyte)
                     self.keys.append(Key(latent, qbyte, bins, crc))
-            self.decoded_keys += 1
+            self.key_bytes += len(payload)
             return frame
         if len(payload) < HEADER_BYTES:
             raise BitstreamError(f"truncated inter payload: {len(payload)} bytes, the header "
@@ -488,6 +480,7 @@ class StreamDecoder:
         candidates = [k for k in self.keys if k.tag == tag]
         if not candidates:
             self.waiting += 1
+            self.inter_bytes += len(payload)
             return None
         for key in reversed(candidates):
             if zlib.crc32(body, key.crc ^ coder.crc) & 0xFF == check:
@@ -501,5 +494,5 @@ class StreamDecoder:
         except Exception as exc:  # constriction reports corrupt data as various errors
             raise BitstreamError(f"corrupt inter payload: its body does not decode ({exc})") \
                 from None
-        self.decoded_inters += 1
+        self.inter_bytes += len(payload)
         return self.codec._synthesise_latent(key.latent + d, key.qbyte)

@@ -21,14 +21,12 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BitstreamError
-from ..codec.bitstream import INTER_VERSION
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .diagnostics import Diagnostics
 from .params import declare, load_codec, on_change, open_codec
 from .runner import main_for
 
 INPUT_TOPIC = "image_raw/gan"
-INTER = bytes([INTER_VERSION])
 #: Name of the node's status in /diagnostics.
 STATUS_NAME = "gan_compress decoder"
 OUTPUT_TOPIC = "image_decoded"
@@ -41,7 +39,6 @@ class DecoderNode(Node):
         super().__init__("decoder", **kwargs)
         self.codec = load_codec(self)
         self.stream = self.codec.stream_decoder()
-        self._bytes = {"key": 0, "inter": 0}
         self.output_size = int(declare(self, "output_size"))
         on_change(self, {"output_size": self._set_size, "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
@@ -67,11 +64,11 @@ class DecoderNode(Node):
 
     def _temporal_figures(self) -> dict[str, float]:
         """Temporal mode's figures for /diagnostics (once an inter frame has come)."""
-        total = self._bytes["key"] + self._bytes["inter"]
-        if not self._bytes["inter"] and not self.stream.waiting:
+        stream = self.stream
+        if not stream.inter_bytes:
             return {}
-        return {"waiting_for_key": self.stream.waiting,
-                "key_byte_share": self._bytes["key"] / total if total else 0.0}
+        return {"waiting_for_key": stream.waiting,
+                "key_byte_share": stream.key_bytes / (stream.key_bytes + stream.inter_bytes)}
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Decode and publish one payload; bad payloads are counted and logged (throttled)."""
@@ -80,12 +77,10 @@ class DecoderNode(Node):
             return
         start = time.perf_counter()
         try:
-            data = bytes(msg.data)
-            rgb = self.stream.decode(data)
+            rgb = self.stream.decode(bytes(msg.data))
         except BitstreamError as exc:
             self.diag.bad_input("payload", str(exc))
             return
-        self._bytes["inter" if data[:1] == INTER else "key"] += len(data)
         if rgb is None:  # an inter frame whose key frame has not arrived (counted)
             return
         ms = (time.perf_counter() - start) * 1000

@@ -36,7 +36,7 @@ from ..codec.temporal import (
     residual,
     tables_from_counts,
 )
-from ..image import fit
+from ..image import IMAGE_SUFFIXES, fit
 
 
 def clips(paths: list[str | Path], stride: int, limit: int) -> Iterator[tuple[str, np.ndarray]]:
@@ -45,7 +45,7 @@ def clips(paths: list[str | Path], stride: int, limit: int) -> Iterator[tuple[st
 
     folders: dict[Path, list[np.ndarray]] = {}
     for source in find_sources(paths):
-        if source.is_file() and source.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"}:
+        if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES:
             folders.setdefault(source.parent, []).extend(
                 fit(rgb) for _, rgb in iter_frames(source))
             continue

@@ -10,23 +10,9 @@ measures the whole path between processes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from functools import partial
 
-import numpy as np
-
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
-
-
-def _median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def rows(repeats: int = 50) -> list[dict]:
@@ -39,6 +25,7 @@ def rows(repeats: int = 50) -> list[dict]:
     from ..image import fit, read_rgb
     from ..nodes.convert import LATENT_FORMAT, image_to_rgb, rgb_to_image
     from ..training.data import find_images
+    from .bench import _median_ms
     from .pipeline_bench import SAMPLE
 
     codec = Codec.load(threads=1)

@@ -10,6 +10,7 @@ each needs for the PSNR of intra frames at the default quality (read off its cur
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from ..codec import Codec
 from ..codec.bitstream import INTER_VERSION
 from ..image import fit
 from ..training import classic_video
+from ..training.metrics import psnr
 from .pipeline_bench import SAMPLE
 
 KEY_INTERVAL = 30
@@ -28,19 +30,9 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def _video(path: Path, start: int = 0, count: int = 100_000) -> np.ndarray:
-    import cv2
+    from ..training.sources import iter_frames
 
-    cap = cv2.VideoCapture(str(path))
-    frames: list[np.ndarray] = []
-    index = 0
-    while len(frames) < count:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        if index >= start:
-            frames.append(fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-        index += 1
-    return np.stack(frames) if frames else np.zeros((0, 64, 64, 3), np.uint8)
+    return np.stack([fit(rgb) for _, rgb in islice(iter_frames(path), start, start + count)])
 
 
 def pan(photo: np.ndarray, frames: int = 120, speed: float = 1.5) -> np.ndarray:
@@ -81,10 +73,6 @@ def clips(shared: Path = SHARED) -> dict[str, tuple[np.ndarray, str]]:
     return out
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255 ** 2 / np.mean((a.astype(np.float64) - b) ** 2)))
-
-
 def _temporal(codec: Codec, frames: np.ndarray, quality: float | None) -> dict:
     enc, dec = codec.stream_encoder(KEY_INTERVAL), codec.stream_decoder()
     payloads = [enc.encode(f, quality=quality) for f in frames]
@@ -92,18 +80,18 @@ def _temporal(codec: Codec, frames: np.ndarray, quality: float | None) -> dict:
     assert all(d is not None for d in decoded)  # nothing lost: every frame decodes
     out = np.stack(decoded)  # type: ignore[arg-type]
     inter = [len(p) for p in payloads if p[0] == INTER_VERSION]
-    return {"bytes": float(np.mean([len(p) for p in payloads])), "psnr": _psnr(out, frames),
+    return {"bytes": float(np.mean([len(p) for p in payloads])), "psnr": psnr(out, frames),
             "keys": enc.keys, "inter_bytes": float(np.mean(inter)) if inter else 0.0,
             "payloads": payloads, "decoded": out}
 
 
-def _at(curve: list[tuple[float, float]], psnr: float) -> float | None:
-    """Bytes a curve of (bytes, PSNR) needs for ``psnr`` (None outside its range)."""
+def _at(curve: list[tuple[float, float]], target: float) -> float | None:
+    """Bytes a curve of (bytes, PSNR) needs for PSNR ``target`` (None outside its range)."""
     pts = sorted(curve, key=lambda p: p[1])
     ps = [p for _, p in pts]
-    if not pts or psnr < ps[0] or psnr > ps[-1]:
+    if not pts or target < ps[0] or target > ps[-1]:
         return None
-    return float(np.interp(psnr, ps, [b for b, _ in pts]))
+    return float(np.interp(target, ps, [b for b, _ in pts]))
 
 
 def lossy(codec: Codec, payloads: list[bytes], decoded: np.ndarray, frames: np.ndarray,
@@ -131,16 +119,16 @@ def lossy(codec: Codec, payloads: list[bytes], decoded: np.ndarray, frames: np.n
             exact &= bool(np.array_equal(frame, decoded[i]))
     return {"received": received, "shown": len(shown), "waiting": dec.waiting,
             "exact": exact and rule,
-            "psnr": _psnr(decoded[shown], frames[shown]) if shown else 0.0}
+            "psnr": psnr(decoded[shown], frames[shown]) if shown else 0.0}
 
 
 def run(codec: Codec, frames: np.ndarray) -> dict:
     """All figures for one clip."""
     default_payloads = codec.encode(frames)
     intra_default = {"bytes": float(np.mean([len(p) for p in default_payloads])),
-                     "psnr": _psnr(codec.decode(default_payloads), frames)}
+                     "psnr": psnr(codec.decode(default_payloads), frames)}
     intra = [(float(np.mean([len(p) for p in codec.encode(frames, quality=q)])),
-              _psnr(codec.decode(codec.encode(frames, quality=q)), frames)) for q in QUALITIES]
+              psnr(codec.decode(codec.encode(frames, quality=q)), frames)) for q in QUALITIES]
     full = _temporal(codec, frames, None)
     temporal = [(r["bytes"], r["psnr"]) for r in
                 (_temporal(codec, frames, q) for q in QUALITIES)]
@@ -148,7 +136,7 @@ def run(codec: Codec, frames: np.ndarray) -> dict:
     if classic_video.available():
         for crf in HEVC_CRF:
             b, recon = classic_video.hevc_low_delay(frames, crf, KEY_INTERVAL)
-            hevc.append((float(np.mean(b)), _psnr(recon, frames)))
+            hevc.append((float(np.mean(b)), psnr(recon, frames)))
     target = intra_default["psnr"]
     return {"frames": len(frames), "intra": intra_default, "intra_curve": intra,
             "temporal": {k: v for k, v in full.items() if k not in ("payloads", "decoded")},
