@@ -10,7 +10,9 @@ process that publishes camera frames calls ``publish_frames_asynchronously`` bef
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 PUBLICATION_MODE_ENV = "RMW_FASTRTPS_PUBLICATION_MODE"
 ASYNCHRONOUS = "ASYNCHRONOUS"
@@ -22,3 +24,21 @@ def publish_frames_asynchronously() -> bool:
         return False
     os.environ[PUBLICATION_MODE_ENV] = ASYNCHRONOUS
     return True
+
+
+@contextlib.contextmanager
+def frames_published_asynchronously() -> Iterator[None]:
+    """``publish_frames_asynchronously`` for one block, then the environment as it was.
+
+    For a camera that lives inside a process doing other ROS work (the benchmarks' probe,
+    run in a test runner): contexts made later in that process keep their own default.
+    """
+    before = os.environ.get(PUBLICATION_MODE_ENV)
+    publish_frames_asynchronously()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PUBLICATION_MODE_ENV, None)
+        else:
+            os.environ[PUBLICATION_MODE_ENV] = before

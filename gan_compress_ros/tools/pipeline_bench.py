@@ -77,25 +77,25 @@ def probe_session(name: str, procs: list[subprocess.Popen]) -> Iterator[tuple[An
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from ..nodes.dds import publish_frames_asynchronously
+    from ..nodes.dds import frames_published_asynchronously
 
     # the probe is the camera: it publishes as camera_source does (nodes/dds.py), unless
-    # RMW_FASTRTPS_PUBLICATION_MODE says otherwise (SYNCHRONOUS shows the upstream stall)
-    publish_frames_asynchronously()
-
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node(name, context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    try:
-        yield node, executor
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        for p in procs:
-            _stop(p)
+    # RMW_FASTRTPS_PUBLICATION_MODE says otherwise (SYNCHRONOUS shows the upstream stall);
+    # the process's environment is restored after, for whatever else runs in it (tests)
+    with frames_published_asynchronously():
+        context = rclpy.Context()
+        rclpy.init(context=context)
+        node = rclpy.create_node(name, context=context)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        try:
+            yield node, executor
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+            rclpy.shutdown(context=context)
+            for p in procs:
+                _stop(p)
 
 
 def spin_for(executor: Any, seconds: float, step: float = 0.05) -> None:
