@@ -8,7 +8,8 @@ arrived and their latency (publish stamp to callback). Run:
     .venv/bin/python dev/soak_repro.py --duration 300 --window 15
 
 Options switch one thing at a time: ``--depth`` of the subscription, ``--fresh`` (a new
-message object per publish instead of re-publishing a few), ``--work-ms`` per callback.
+message object per publish instead of re-publishing a few), ``--work-ms`` per callback,
+``--wait-subscribers`` to start publishing once discovery has matched them.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def publisher(args: argparse.Namespace) -> None:
         return msg
 
     pool = [make() for _ in range(8)]
+    deadline = time.monotonic() + 10.0
+    while pub.get_subscription_count() < args.wait_subscribers and time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.05)  # frames before discovery would be lost
     start = time.monotonic()
     n = 0
     while time.monotonic() - start < args.duration:
@@ -97,6 +101,7 @@ def subscriber(args: argparse.Namespace) -> None:
                   flush=True)
             lat.clear()
             window_end += args.window
+    print(f"received {total[0]}", flush=True)
     node.destroy_node()
     rclpy.shutdown()
 
@@ -115,6 +120,8 @@ def main() -> None:
     parser.add_argument("--best-effort", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--work-ms", type=float, default=0.0)
+    parser.add_argument("--wait-subscribers", type=int, default=0,
+                        help="publish once this many subscriptions are matched (10 s at most)")
     args = parser.parse_args()
     if args.role == "pub":
         publisher(args)

@@ -16,17 +16,21 @@ from gan_compress_ros.tools.bench import main
 def test_short_soak(trained_weights: Path, tmp_path: Path) -> None:
     import os
 
-    from gan_compress_ros.nodes.dds import PUBLICATION_MODE_ENV
+    from gan_compress_ros.nodes.dds import PROFILES_ENV, PUBLICATION_MODE_ENV
 
     page, raw = tmp_path / "b.md", tmp_path / "soak.json"
     mode_before = os.environ.get(PUBLICATION_MODE_ENV)
+    profile_before = os.environ.get(PROFILES_ENV)
     assert main(["soak", "--weights", str(trained_weights), "--duration", "20", "--size",
                  "320x240", "--window", "10", "--out", str(page), "--json", str(raw),
                  "--plot", str(tmp_path / "soak.png")]) == 0
     r = json.loads(raw.read_text())
     assert r["camera_publication"] == (mode_before or "ASYNCHRONOUS")  # as camera_source
+    if not profile_before:  # frames whole over shared memory, as camera_source (nodes/dds.py)
+        assert r["camera_profile"] == "large frames"
     # and the test process gets its environment back (later contexts keep their default)
     assert os.environ.get(PUBLICATION_MODE_ENV) == mode_before
+    assert os.environ.get(PROFILES_ENV) == profile_before
     assert r["nodes_alive"] == [True, True]
     assert r["sent"] >= 500 and r["lost"] == 0 and r["decoded"] == r["encoded"] == r["sent"]
     # a serialized CompressedImage adds its header, frame_id and format: tens of bytes

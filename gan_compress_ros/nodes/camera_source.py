@@ -14,7 +14,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 
 from .convert import rgb_to_image
-from .dds import publish_frames_asynchronously
+from .dds import configure_camera_process
 from .frames import open_source
 from .params import declare
 from .runner import StartupError, main_for
@@ -23,8 +23,8 @@ OUTPUT_TOPIC = "image_raw"
 
 
 #: A camera's QoS as REP 2003 asks (system default: reliable; Fast DDS keeps the last frame).
-#: With asynchronous publishing (``dds.py``) such a writer delivers large frames without
-#: stalls; the benchmarks' camera uses the same.
+#: With the camera process's DDS settings (``dds.py``) such a writer delivers large frames
+#: whole and without stalls; the benchmarks' camera uses the same.
 CAMERA_QOS = qos_profile_system_default
 
 class CameraSource(Node):
@@ -81,8 +81,8 @@ _main = main_for(CameraSource, "camera_source")
 
 
 def main(args: list[str] | None = None) -> None:
-    """Console entry point: large frames are published asynchronously (``dds.py``)."""
-    publish_frames_asynchronously()
+    """Console entry point: DDS set for large frames (``dds.py``) before rclpy starts."""
+    configure_camera_process()
     _main(args)
 
 

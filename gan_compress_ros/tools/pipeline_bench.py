@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..image import read_rgb
-from ..nodes.dds import PUBLICATION_MODE_ENV
+from ..nodes.dds import LARGE_FRAMES_PROFILE, PROFILES_ENV, PUBLICATION_MODE_ENV
 from ..training.data import find_images
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
@@ -77,12 +77,13 @@ def probe_session(name: str, procs: list[subprocess.Popen]) -> Iterator[tuple[An
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from ..nodes.dds import frames_published_asynchronously
+    from ..nodes.dds import camera_process
 
     # the probe is the camera: it publishes as camera_source does (nodes/dds.py), unless
-    # RMW_FASTRTPS_PUBLICATION_MODE says otherwise (SYNCHRONOUS shows the upstream stall);
-    # the process's environment is restored after, for whatever else runs in it (tests)
-    with frames_published_asynchronously():
+    # the environment says otherwise (RMW_FASTRTPS_PUBLICATION_MODE=SYNCHRONOUS or another
+    # FASTDDS_DEFAULT_PROFILES_FILE show Fast DDS's defaults); the process's environment is
+    # restored after, for whatever else runs in it (tests)
+    with camera_process():
         context = rclpy.Context()
         rclpy.init(context=context)
         node = rclpy.create_node(name, context=context)
@@ -217,6 +218,7 @@ def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
         result = summarize(probe, rss, peaks, alive, t0, warmup_s, window_s, fps, size, threads)
         return dict(result, backend=backend, input_qos="reliable" if reliable else "default",
                     camera_publication=os.environ.get(PUBLICATION_MODE_ENV, "SYNCHRONOUS"),
+                    camera_profile=_profile_name(os.environ.get(PROFILES_ENV, "")),
                     input_reliability=input_reliability)
 
 
@@ -339,6 +341,13 @@ def _pct(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else 0.0
 
 
+def _profile_name(path: str) -> str:
+    """The camera's Fast DDS profile in a report: ours, Fast DDS's defaults, or the user's."""
+    if not path:
+        return "Fast DDS defaults"
+    return "large frames" if Path(path).resolve() == LARGE_FRAMES_PROFILE else path
+
+
 def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
     """The figures as markdown."""
     overhead = r["wire_bytes"] - r["payload_bytes"]
@@ -348,7 +357,8 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"(backend {r.get('backend', 'auto')}, {r['threads']} codec thread each), "
              "Fast DDS on localhost, a reliable camera publisher keeping its last frame as "
              f"camera_source does ({r.get('camera_publication', 'SYNCHRONOUS').lower()} "
-             "publishing); the nodes' "
+             f"publishing, transport profile: {r.get('camera_profile', 'Fast DDS defaults')}); "
+             "the nodes' "
              "inputs "
              + ("overridden to reliable, 30 deep." if r.get("input_qos") == "reliable" else
                 "with their default QoS (keep the newest frame; encoder input_reliability "
