@@ -9,7 +9,8 @@ arrived and their latency (publish stamp to callback). Run:
 
 Options switch one thing at a time: ``--depth`` of the subscription, ``--fresh`` (a new
 message object per publish instead of re-publishing a few), ``--work-ms`` per callback,
-``--wait-subscribers`` to start publishing once discovery has matched them.
+``--wait-subscribers`` to start publishing once discovery has matched them, ``--heap``
+for a subscriber that takes large buffers from its heap as the encoder node does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +69,11 @@ def publisher(args: argparse.Namespace) -> None:
 
 def subscriber(args: argparse.Namespace) -> None:
     """Count and time what arrives, per window (the encoder's subscription)."""
+    if args.heap:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from gan_compress_ros.nodes.heap import keep_frames_in_heap
+
+        print(f"frames kept in the heap: {keep_frames_in_heap()}", flush=True)
     import rclpy
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import Image
@@ -120,6 +127,8 @@ def main() -> None:
     parser.add_argument("--best-effort", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--work-ms", type=float, default=0.0)
+    parser.add_argument("--heap", action="store_true",
+                        help="subscriber: large buffers from the heap (nodes/heap.py)")
     parser.add_argument("--wait-subscribers", type=int, default=0,
                         help="publish once this many subscriptions are matched (10 s at most)")
     args = parser.parse_args()

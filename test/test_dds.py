@@ -48,6 +48,15 @@ def test_user_choices_are_kept_and_blocks_restore(monkeypatch: pytest.MonkeyPatc
     assert os.environ[dds.PUBLICATION_MODE_ENV] == "SYNCHRONOUS"
 
 
+def test_shell_lines_set_the_camera_environment() -> None:
+    lines = subprocess.run([sys.executable, "-m", "gan_compress_ros.nodes.dds"],
+                           capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(["bash", "-c", f'{lines}\nenv'], capture_output=True, text=True,
+                           check=True, env={"PATH": os.environ["PATH"]}).stdout.splitlines()
+    assert {f"{k}={v}" for k, v in dds.camera_environment().items()} <= set(shown)
+    assert Path(dds.camera_environment()[dds.PROFILES_ENV]).is_file()
+
+
 def _received(log: str) -> int:
     found = re.search(r"received (\d+)", log)
     return int(found.group(1)) if found else 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,13 @@ def camera_process() -> Iterator[dict[str, str]]:
     finally:
         for name in chosen:
             os.environ.pop(name, None)
+
+
+def main() -> None:
+    """``eval "$(python3 -m gan_compress_ros.nodes.dds)"``: the variables for a camera shell."""
+    for name, value in camera_environment().items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    main()

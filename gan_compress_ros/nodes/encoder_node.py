@@ -39,6 +39,7 @@ from ..codec.temporal import StreamEncoder
 from ..rate_control import BitBudget
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
+from .heap import keep_frames_in_heap
 from .params import declare, load_codec, on_change, open_codec
 from .runner import StartupError, main_for
 
@@ -94,6 +95,9 @@ class EncoderNode(Node):
                                          qos_profile_system_default,
                                          qos_overriding_options=QoSOverridingOptions
                                          .with_default_policies())
+        # every frame arrives in two new buffers of its size: from the heap (heap.py)
+        if not keep_frames_in_heap():
+            self.get_logger().debug("no glibc mallopt: large frames come from fresh pages")
         self.sub: Any = None
         self.reliable_input = False
         self.input_reliability = declare(self, "input_reliability")
