@@ -41,3 +41,18 @@ def test_temporal_bench_on_the_bundled_clip(tmp_path: Path, capsys) -> None:
     assert result["frames"] == 48 and result["loss_10"]["exact"]
     assert result["temporal"]["bytes"] < 0.5 * result["intra"]["bytes"]
     assert "| sample clip | 48 |" in out.read_text()
+
+
+def test_stage_bench_writes_its_section(tmp_path: Path, capsys) -> None:
+    """``gan-compress-bench stages``: every stage at every size, the node's total their sum."""
+    out = tmp_path / "s.md"
+    assert main(["stages", "--repeats", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| stage")}
+    for stage in ("deserialise Image, fresh pages", "deserialise Image (node: heap)",
+                  "fit, two-step (node)", "encode (onnxruntime, 1 thread)", "node total"):
+        figures = [float(v) for v in rows[stage].split("|")[2:-1]]
+        assert len(figures) == 3 and all(v >= 0 for v in figures), rows[stage]
+    assert "6,220,848" in rows["message bytes"]  # 1920x1080 rgb8 and its header
+    assert out.read_text().count("<!-- begin stages -->") == 1
