@@ -2,11 +2,10 @@
 
 Each stage the node runs for one frame, timed alone in this process (median of repeats) at
 640x480, 1280x720 and 1920x1080: rclpy's deserialisation of the Image (what the take path
-does for a subscription; with glibc's default allocator, then with the large buffers from
-the heap as the node takes them, ``nodes/heap.py``), the conversion to an RGB array (a
-zero-copy view for rgb8), the fit into 64x64 (the exact area resize and the node's
-two-step path), the codec's encode, and the latent message's serialisation. DDS transport
-is not in it: the pipeline benchmark measures the whole path between processes.
+does for a subscription), the conversion to an RGB array (a zero-copy view for rgb8), the
+fit into 64x64 (the exact area resize and the node's two-step path), the codec's encode, and
+the latent message's serialisation. DDS transport is not in it: the pipeline benchmark
+measures the whole path between processes.
 """
 
 from __future__ import annotations
@@ -25,30 +24,23 @@ def rows(repeats: int = 50) -> list[dict]:
     from ..codec import Codec
     from ..image import fit, read_rgb
     from ..nodes.convert import LATENT_FORMAT, image_to_rgb, rgb_to_image
-    from ..nodes.heap import keep_frames_in_heap
     from ..training.data import find_images
     from .bench import _median_ms
     from .pipeline_bench import SAMPLE
 
     codec = Codec.load(threads=1)
     photo = read_rgb(find_images([SAMPLE])[0])
-    raws = [serialize_message(rgb_to_image(cv2.resize(photo, (w, h),
-                                                      interpolation=cv2.INTER_CUBIC)))
-            for w, h in SIZES]
-    # before the heap setting, which stays for the process (as in the node)
-    fresh = [_median_ms(partial(deserialize_message, raw, Image), repeats) for raw in raws]
-    keep_frames_in_heap()
     out = []
-    for (w, h), raw, fresh_ms in zip(SIZES, raws, fresh, strict=True):
+    for w, h in SIZES:
+        msg = rgb_to_image(cv2.resize(photo, (w, h), interpolation=cv2.INTER_CUBIC))
+        raw = serialize_message(msg)
         taken = deserialize_message(raw, Image)
         rgb = image_to_rgb(taken)
         frame = fit(rgb, "crop", fast=True)
         payload = codec.encode(frame)[0]
         latent = CompressedImage(header=taken.header, format=LATENT_FORMAT, data=payload)
         stages = {
-            "deserialise Image, fresh pages": fresh_ms,
-            "deserialise Image (node: heap)": _median_ms(partial(deserialize_message, raw,
-                                                                 Image), repeats),
+            "deserialise Image": _median_ms(partial(deserialize_message, raw, Image), repeats),
             "to RGB": _median_ms(partial(image_to_rgb, taken), repeats),
             "fit, exact": _median_ms(partial(fit, rgb, "crop"), repeats),
             "fit, two-step (node)": _median_ms(partial(fit, rgb, "crop", fast=True), repeats),
@@ -56,8 +48,7 @@ def rows(repeats: int = 50) -> list[dict]:
                                                          repeats),
             "serialise latent": _median_ms(partial(serialize_message, latent), repeats),
         }
-        node = sum(v for k, v in stages.items()
-                   if k not in ("fit, exact", "deserialise Image, fresh pages"))
+        node = sum(v for k, v in stages.items() if k != "fit, exact")
         out.append({"size": f"{w}x{h}", "bytes": len(raw), **stages, "node total": node})
     return out
 
@@ -66,8 +57,7 @@ def markdown(table: list[dict], command: str, machine: str) -> str:
     """The docs section."""
     keys = [k for k in table[0] if k not in ("size", "bytes")]
     lines = [f"Measured {machine} by `{command}` (ms per frame, median; each stage alone, "
-             "in one process; the node runs every stage but the exact fit and the fresh "
-             "pages).", "",
+             "in one process; the node runs every stage but the exact fit).", "",
              "| stage | " + " | ".join(r["size"] for r in table) + " |",
              "| --- |" + " ---: |" * len(table),
              "| message bytes | " + " | ".join(f"{r['bytes']:,}" for r in table) + " |"]
