@@ -50,7 +50,8 @@ def test_stage_bench_writes_its_section(tmp_path: Path, capsys) -> None:
     text = capsys.readouterr().out
     rows = {line.split("|")[1].strip(): line for line in text.splitlines()
             if line.startswith("| ") and not line.startswith("| stage")}
-    for stage in ("deserialise Image", "fit, two-step (node)", "encode (onnxruntime, 1 thread)", "node total"):
+    for stage in ("deserialise Image", "fit, two-step (node)",
+                  "encode (onnxruntime, 1 thread)", "node total"):
         figures = [float(v) for v in rows[stage].split("|")[2:-1]]
         assert len(figures) == 3 and all(v >= 0 for v in figures), rows[stage]
     assert "6,220,848" in rows["message bytes"]  # 1920x1080 rgb8 and its header

@@ -15,6 +15,7 @@ from sensor_msgs.msg import Image
 
 from .convert import rgb_to_image
 from .dds import configure_camera_process
+from .diagnostics import try_publish
 from .frames import open_source
 from .params import declare
 from .runner import StartupError, main_for
@@ -43,6 +44,7 @@ class CameraSource(Node):
         except ValueError as exc:
             raise StartupError(f"bad source: {exc}") from None
         self.published = 0
+        self.publish_failed = 0  # frames the DDS writer refused (logged, throttled)
         self.pub = self.create_publisher(
             Image, OUTPUT_TOPIC, CAMERA_QOS,
             qos_overriding_options=QoSOverridingOptions.with_default_policies())
@@ -73,7 +75,9 @@ class CameraSource(Node):
             self.get_logger().info(f"first frame: {frame.shape[1]}x{frame.shape[0]} rgb8")
         msg = rgb_to_image(frame, frame_id=self.frame_id)
         msg.header.stamp = self.get_clock().now().to_msg()
-        self.pub.publish(msg)
+        if try_publish(self, self.pub, msg) is not None:
+            self.publish_failed += 1  # that frame is lost; the next one is tried as usual
+            return
         self.published += 1
 
 

@@ -87,7 +87,8 @@ class DecoderNode(Node):
         if self.output_size and self.output_size != rgb.shape[0]:
             rgb = cv2.resize(rgb, (self.output_size, self.output_size),
                              interpolation=cv2.INTER_NEAREST)
-        self.pub.publish(rgb_to_image(rgb, msg.header))
+        if not self.diag.publish(self.pub, rgb_to_image(rgb, msg.header)):
+            return
         self.diag.stats.served(len(msg.data), ms)
         self.diag.stats.order.observe(stamp_ns(msg))
 

@@ -13,6 +13,8 @@ frame is kept and older ones are dropped. Its reliability follows the camera
 frame is not lost whole for one lost UDP fragment, best effort otherwise (REP 2003's
 sensor-data QoS, which matches any publisher). The publisher uses system-default
 (reliable). Both are overridable through ``qos_overrides.<topic>.subscription/publisher.*``.
+Large frames are taken into heap memory, not fresh pages (``heap.py``); the camera's side
+of moving them is the camera process's (``dds.py``).
 """
 
 from __future__ import annotations
@@ -277,6 +279,8 @@ class EncoderNode(Node):
                 self.diag.bad_input("frame over max_bytes_per_frame", str(exc))
             return
         out = CompressedImage(header=msg.header, format=LATENT_FORMAT, data=payload)
+        if not self.diag.publish(self.pub, out):  # counted; the budget is not charged
+            return
         inter = payload[0] == INTER_VERSION
         qbyte = None
         if inter and self.stream is not None and self.stream.key is not None:
@@ -287,7 +291,6 @@ class EncoderNode(Node):
             self._kinds.append((inter, len(payload)))
         if self.budget is not None:
             self.budget.sent(time.monotonic(), overhead + len(payload), at_lowest=qbyte == 0)
-        self.pub.publish(out)
         self._last = now
         if qbyte is not None:
             self._qualities.append(qbyte)

@@ -44,8 +44,8 @@ class LinkReceiver(Node):
                 msg = CompressedImage(format=MESSAGE_FORMAT, data=got.payload)
                 msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(got.stamp_ns, 10**9)
                 msg.header.frame_id = got.frame_id
-                self.pub.publish(msg)
-                self.diag.stats.served(len(got.payload), 0.0)
+                if self.diag.publish(self.pub, msg):
+                    self.diag.stats.served(len(got.payload), 0.0)
 
     def destroy_node(self) -> None:
         """Close the link with the node."""

@@ -101,7 +101,7 @@ class NodeStats:
         s = self.snapshot()
         status = DiagnosticStatus(name=self.name, hardware_id=hardware_id)
         status.level = DiagnosticStatus.WARN if self.errors else DiagnosticStatus.OK
-        status.message = "bad input seen" if self.errors else "ok"
+        status.message = "errors seen" if self.errors else "ok"
         status.values = [KeyValue(key=k, value=f"{v:.3f}" if isinstance(v, float) else str(v))
                          for k, v in s.items()]
         status.values += [KeyValue(key=f"errors.{k}", value=str(v))

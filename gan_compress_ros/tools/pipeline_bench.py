@@ -144,6 +144,7 @@ class _Probe:
         self.decoded: dict[int, float] = {}  # stamp -> latency ms
         self.decoded_at: dict[int, float] = {}
         self.latent_at: dict[int, float] = {}
+        self.publish_failed: list[float] = []  # monotonic times of refused publishes
         self._cls = CompressedImage
         node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
                                  qos, raw=True)
@@ -158,11 +159,16 @@ class _Probe:
                 self.node_ms.append((time.monotonic(), status.name.split()[-1],
                                      float(values["ms_p50"])))
 
-    def publish(self, index: int) -> int:
+    def publish(self, index: int) -> int | None:
+        """Publish frame ``index``; None where the camera's DDS writer refused it (counted)."""
+        from ..nodes.diagnostics import try_publish
+
         msg = self.messages[index % len(self.messages)]
         now = self.node.get_clock().now()
         msg.header.stamp = now.to_msg()
-        self.pub.publish(msg)
+        if try_publish(self.node, self.pub, msg) is not None:
+            self.publish_failed.append(time.monotonic())  # as camera_source: lost, go on
+            return None
         stamp = now.nanoseconds
         self.sent[stamp] = time.monotonic()
         return stamp
@@ -267,7 +273,7 @@ def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
             executor.spin_once(timeout_sec=0.05)
     spin_for(executor, 1.0)
     for records in (probe.sent, probe.latents, probe.decoded, probe.decoded_at,
-                    probe.latent_at):
+                    probe.latent_at, probe.publish_failed):
         records.clear()
 
 
@@ -334,6 +340,7 @@ def summarize(probe: _Probe, rss: list[tuple[float, int, int]], peaks: list[int]
         "rss_end_mib": [base[-1][1] / 1024, base[-1][2] / 1024] if base else [0.0, 0.0],
         "rss_growth_pct": growth, "peak_rss_mib": [p / 1024 for p in peaks],
         "nodes_alive": alive, "windows": windows, "warmup_s": warmup_s,
+        "publish_failed_s": [t - t0 for t in probe.publish_failed],
     }
 
 
@@ -367,6 +374,8 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
              f"{r['decoded']} |",
              f"| frames lost | {r['lost']} |",
+             f"| camera frames its DDS writer refused (not sent, not counted as lost) | "
+             f"{len(r.get('publish_failed_s', []))} |",
              f"| latency camera stamp -> decoded, p50 / p99 / max (after "
              f"{r['warmup_s']:g} s warm-up) | "
              f"{r['latency_p50_ms']:.1f} / {r['latency_p99_ms']:.1f} / "
