@@ -91,6 +91,7 @@ class NodeStats:
                 f"{s['bitrate_kbps']:.1f} kbit/s, {s['ms_p50']:.1f} ms p50 "
                 f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, duplicates {s['duplicates']}, "
                 f"out of order {s['out_of_order']}, errors: {errors}"
+                + (f", input lost {s['input_lost']:.0f}" if s.get("input_lost") else "")
                 + (f", mean quality {s['mean_quality']:.2f}" if "mean_quality" in s else "")
                 + (f", budget {s['budget_bps']:.0f} bit/s, {s['achieved_bps']:.0f} sent over "
                    f"the last window, skipped for the budget {s['skipped_for_budget']:.0f}"

@@ -145,6 +145,8 @@ class _Probe:
         self.decoded_at: dict[int, float] = {}
         self.latent_at: dict[int, float] = {}
         self.publish_failed: list[float] = []  # monotonic times of refused publishes
+        self.input_lost = 0.0  # the encoder's input_lost, as its /diagnostics last said
+        self.input_lost_before = 0.0  # ... when the measurement began
         self._cls = CompressedImage
         node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
                                  qos, raw=True)
@@ -158,6 +160,8 @@ class _Probe:
             if "ms_p50" in values:
                 self.node_ms.append((time.monotonic(), status.name.split()[-1],
                                      float(values["ms_p50"])))
+            if "input_lost" in values:  # the encoder's count of frames DDS lost
+                self.input_lost = float(values["input_lost"])
 
     def publish(self, index: int) -> int | None:
         """Publish frame ``index``; None where the camera's DDS writer refused it (counted)."""
@@ -275,6 +279,7 @@ def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
     for records in (probe.sent, probe.latents, probe.decoded, probe.decoded_at,
                     probe.latent_at, probe.publish_failed):
         records.clear()
+    probe.input_lost_before = probe.input_lost
 
 
 def _log(proc: subprocess.Popen) -> str:
@@ -341,6 +346,7 @@ def summarize(probe: _Probe, rss: list[tuple[float, int, int]], peaks: list[int]
         "rss_growth_pct": growth, "peak_rss_mib": [p / 1024 for p in peaks],
         "nodes_alive": alive, "windows": windows, "warmup_s": warmup_s,
         "publish_failed_s": [t - t0 for t in probe.publish_failed],
+        "encoder_input_lost": int(probe.input_lost - probe.input_lost_before),
     }
 
 
@@ -374,6 +380,8 @@ def markdown(r: dict, command: str, machine: str, per_window: bool) -> str:
              f"| frames sent / encoded / decoded | {r['sent']} / {r['encoded']} / "
              f"{r['decoded']} |",
              f"| frames lost | {r['lost']} |",
+             f"| of the lost, reported lost by DDS before the encoder (its input_lost) | "
+             f"{r.get('encoder_input_lost', 0)} |",
              f"| camera frames its DDS writer refused (not sent, not counted as lost) | "
              f"{len(r.get('publish_failed_s', []))} |",
              f"| latency camera stamp -> decoded, p50 / p99 / max (after "
