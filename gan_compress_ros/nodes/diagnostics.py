@@ -18,8 +18,9 @@ PUBLISH_FAILED = "publish failed"
 def try_publish(node: Node, pub: Any, msg: Any) -> str | None:
     """Publish ``msg``; None, or why it failed, logged at most once per LOG_THROTTLE_S.
 
-    A DDS writer can refuse a sample (Fast DDS's write gives up after its blocking time,
-    rclpy raises RCLError, a RuntimeError): the frame is lost, the node must not be.
+    A DDS writer can refuse a sample (Fast DDS's write returns an error, e.g. with its
+    pools used up; rclpy raises RCLError, a RuntimeError): the frame is lost, the node
+    must not be.
     """
     try:
         pub.publish(msg)

@@ -24,11 +24,6 @@ from collections import deque
 from typing import Any
 
 from rclpy.node import Node
-
-try:  # Jazzy and later
-    from rclpy.event_handler import SubscriptionEventCallbacks
-except ImportError:  # Humble
-    from rclpy.qos_event import SubscriptionEventCallbacks  # type: ignore[no-redef,unused-ignore]
 from rclpy.qos import (
     QoSPolicyKind,
     QoSProfile,
@@ -49,6 +44,11 @@ from .diagnostics import Diagnostics
 from .heap import keep_frames_in_heap
 from .params import declare, load_codec, on_change, open_codec
 from .runner import StartupError, main_for
+
+try:  # Jazzy and later
+    from rclpy.event_handler import SubscriptionEventCallbacks
+except ImportError:  # Humble
+    from rclpy.qos_event import SubscriptionEventCallbacks  # type: ignore[no-redef,unused-ignore]
 
 INPUT_TOPIC = "image_raw"
 #: Name of the node's status in /diagnostics.
@@ -204,7 +204,7 @@ class EncoderNode(Node):
         self.budget_overhead = value
 
     def _rate_figures(self) -> dict[str, float]:
-        """Rate-control figures for /diagnostics and the summary line."""
+        """Input and rate-control figures for /diagnostics and the summary line."""
         figures: dict[str, float] = {"input_lost": float(self.input_lost)}
         if self._qualities:
             figures["mean_quality"] = sum(self._qualities) / len(self._qualities) / 255

@@ -132,6 +132,7 @@ class _Probe:
         from sensor_msgs.msg import CompressedImage, Image
 
         from ..nodes.convert import rgb_to_image
+        from ..nodes.diagnostics import try_publish
 
         self.node = node
         qos = QoSProfile(depth=QUEUE, reliability=ReliabilityPolicy.RELIABLE)
@@ -148,6 +149,7 @@ class _Probe:
         self.input_lost = 0.0  # the encoder's input_lost, as its /diagnostics last said
         self.input_lost_before = 0.0  # ... when the measurement began
         self._cls = CompressedImage
+        self._try_publish = try_publish
         node.create_subscription(CompressedImage, f"{NAMESPACE}/image_raw/gan", self.on_latent,
                                  qos, raw=True)
         node.create_subscription(Image, f"{NAMESPACE}/image_decoded", self.on_decoded, qos)
@@ -165,12 +167,10 @@ class _Probe:
 
     def publish(self, index: int) -> int | None:
         """Publish frame ``index``; None where the camera's DDS writer refused it (counted)."""
-        from ..nodes.diagnostics import try_publish
-
         msg = self.messages[index % len(self.messages)]
         now = self.node.get_clock().now()
         msg.header.stamp = now.to_msg()
-        if try_publish(self.node, self.pub, msg) is not None:
+        if self._try_publish(self.node, self.pub, msg) is not None:
             self.publish_failed.append(time.monotonic())  # as camera_source: lost, go on
             return None
         stamp = now.nanoseconds
