@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ..codec.errors import WeightsError
 from ..training import classic_video
-from ..training.data import eval_frames
+from ..training.data import CROP_MODES, eval_frames
 from ..training.plots import save_grid
 from ..training.rd_eval import (
     PYAV_CODECS,
@@ -48,12 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--codecs", nargs="*", default=list(QUALITIES), choices=list(QUALITIES))
     p.add_argument("--frame-stride", type=int, default=1, help="every Nth video/bag frame")
     p.add_argument("--max-frames", type=int, default=0, help="use at most this many frames")
+    p.add_argument("--crops", choices=CROP_MODES, default="multiscale",
+                   help="multiscale: each image's centre square at 1, 1/2 and 1/4 of its "
+                   "shorter side (whole scenes and close views); centre: one centre crop")
     return p.parse_args(argv)
 
 
-def markdown(curves: dict[str, list[RDPoint]], frames: int) -> str:
+def markdown(curves: dict[str, list[RDPoint]], frames: int, crops: str = "centre") -> str:
     """The report: points, BD-rates, and bytes at WebP's lowest-setting quality."""
-    lines = [f"Frames: {frames} (64x64 centre crops).", "",
+    what = "centre crops" if crops == "centre" else "crops at 1, 1/2 and 1/4 scale"
+    lines = [f"Frames: {frames} (64x64 {what}).", "",
              "| codec | setting | bytes/frame | bpp | PSNR (dB) | MS-SSIM |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]
     for points in curves.values():
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    frames = eval_frames(args.data, args.frame_stride)
+    frames = eval_frames(args.data, args.frame_stride, args.crops)
     if args.max_frames:
         frames = frames[np.linspace(0, len(frames) - 1, args.max_frames).astype(int)] \
             if len(frames) > args.max_frames else frames
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         curves[name] = classic_curve(name, frames)
     points = [p for pts in curves.values() for p in pts]
     write_csv(points, out / "rd.csv")
-    report = markdown(curves, len(frames))
+    report = markdown(curves, len(frames), args.crops)
     (out / "rd.md").write_text(report)
     plot_rd(curves, out / "rd.png", f"{len(frames)} frames, 64x64")
     save_grid(grid, out / "samples.png")

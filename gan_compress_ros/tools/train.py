@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "discriminator's inputs (0.1)")
     p.add_argument("--msssim-weight", type=float, help="weight of (1 - MS-SSIM) (0)")
     p.add_argument("--frame-stride", type=int, help="take every Nth video/bag frame (10)")
+    p.add_argument("--balance", action="store_true", default=None,
+                   help="give each --data path an equal share of the training crops")
     p.add_argument("--topics", nargs="*", help="bag image topics (default: all image topics)")
     p.add_argument("--init", help="start from these weights or a checkpoint.pt (same "
                    "preset), e.g. to train another rate point from a converged one")

@@ -68,30 +68,85 @@ def load_frames(roots: Iterable[str | Path], stride: int = 1, topics: list[str] 
     return frames
 
 
+def load_balanced(roots: Iterable[str | Path], stride: int = 1,
+                  topics: list[str] | None = None, holdout: float = 0.0,
+                  progress: bool = True) -> tuple[list[np.ndarray], np.ndarray]:
+    """Training frames of every root and weights that give each root an equal share.
+
+    Without balancing, a root of 2,000 bird photos drowns one of 100 city photos.
+    """
+    images: list[np.ndarray] = []
+    weights: list[float] = []
+    roots = list(roots)
+    for root in roots:
+        frames = load_frames([root], stride, topics, holdout, held=False, progress=progress)
+        images += frames
+        weights += [1.0 / len(frames)] * len(frames) if frames else []
+    return images, np.asarray(weights)
+
+
 def eval_crops(images: list[np.ndarray]) -> np.ndarray:
     """Centre crops of ``images`` as uint8 (N, 64, 64, 3)."""
     frames = [center_crop(im) for im in images]
     return np.stack(frames) if frames else np.zeros((0, SIZE, SIZE, 3), np.uint8)
 
 
-def eval_frames(roots: Iterable[str | Path], stride: int = 1) -> np.ndarray:
-    """Centre crops of every frame below ``roots``: the evaluation set."""
-    return eval_crops(load_frames(roots, stride, progress=False))
+#: Sides of the multi-scale evaluation crops, as fractions of an image's shorter side: the
+#: whole frame (as the encoder node's default ``crop`` resize sees it), then 1/2 and 1/4.
+MULTISCALE = (1.0, 0.5, 0.25)
+#: How evaluation frames are cut from images: ``centre`` (one centre crop of each) or
+#: ``multiscale`` (a centre crop at each scale of :data:`MULTISCALE`).
+CROP_MODES = ("multiscale", "centre")
+
+
+def multiscale_crops(images: list[np.ndarray]) -> np.ndarray:
+    """Centre squares of ``images`` at each scale of :data:`MULTISCALE`, resized to 64x64.
+
+    Robot cameras see whole scenes shrunk to 64x64 as well as close views; a set of only
+    whole frames (or only centre crops) measures one of the two.
+    """
+    frames = []
+    for image in images:
+        h, w = image.shape[:2]
+        short = min(h, w)
+        for scale in MULTISCALE:
+            side = max(SIZE // 4, int(round(short * scale)))
+            y0, x0 = (h - side) // 2, (w - side) // 2
+            frames.append(center_crop(image[y0:y0 + side, x0:x0 + side]))
+    return np.stack(frames) if frames else np.zeros((0, SIZE, SIZE, 3), np.uint8)
+
+
+def crops_of(images: list[np.ndarray], crops: str = "multiscale") -> np.ndarray:
+    """Evaluation frames of ``images`` in the way ``crops`` (one of :data:`CROP_MODES`) names."""
+    if crops not in CROP_MODES:
+        raise ValueError(f"crops must be one of {', '.join(CROP_MODES)}, not {crops!r}")
+    return multiscale_crops(images) if crops == "multiscale" else eval_crops(images)
+
+
+def eval_frames(roots: Iterable[str | Path], stride: int = 1,
+                crops: str = "centre") -> np.ndarray:
+    """Evaluation frames of every frame below ``roots`` (centre crops unless ``crops`` says)."""
+    return crops_of(load_frames(roots, stride, progress=False), crops)
 
 
 class CropSampler:
     """Random resized 64x64 crops with flips from a list of in-memory images."""
 
-    def __init__(self, images: list[np.ndarray], min_scale: float = 0.25, seed: int = 0) -> None:
+    def __init__(self, images: list[np.ndarray], min_scale: float = 0.25, seed: int = 0,
+                 weights: np.ndarray | None = None) -> None:
         if not images:
             raise ValueError("no training images")
         self.images = images
         self.min_scale = min_scale
         self.rng = np.random.default_rng(seed)
+        #: Probability of drawing each image (None: uniform).
+        self.p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
 
     def crop(self) -> np.ndarray:
         """One random 64x64 RGB crop."""
-        image = self.images[self.rng.integers(len(self.images))]
+        index = self.rng.integers(len(self.images)) if self.p is None else \
+            self.rng.choice(len(self.images), p=self.p)
+        image = self.images[index]
         h, w = image.shape[:2]
         short = min(h, w)
         lo = min(1.0, max(self.min_scale, SIZE / short))

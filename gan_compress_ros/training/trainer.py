@@ -32,7 +32,7 @@ from ..codec.nn.model import CodecModel
 from ..codec.nn.weights import load_weights, save_weights
 from ..codec.presets import PIXELS
 from . import losses
-from .data import CropSampler, Prefetcher, eval_crops, load_frames
+from .data import CropSampler, Prefetcher, crops_of, load_balanced, load_frames
 from .discriminators import build_discriminator
 from .metrics import mean_psnr, msssim_np
 from .plots import plot_losses, save_grid
@@ -79,6 +79,11 @@ class TrainConfig:
     checkpoint_every: int = 500
     val_fraction: float = 0.1
     max_val: int = 0
+    #: How validation frames are cut (``training.data.CROP_MODES``): multi-scale crops see
+    #: whole scenes as well as close views.
+    val_crops: str = "multiscale"
+    #: Draw training crops so that each ``data`` root has an equal share of the samples.
+    balance: bool = False
     command: str = ""
 
 
@@ -163,16 +168,22 @@ class Trainer:
             torch.set_num_threads(config.threads)
         _seed_all(config.seed)  # identical initial weights on every rank
         holdout = 0.0 if config.val else config.val_fraction
-        self.train_images = load_frames(config.data, config.frame_stride, config.topics,
-                                        holdout, held=False, progress=self.main)
+        weights = None
+        if config.balance:
+            self.train_images, weights = load_balanced(config.data, config.frame_stride,
+                                                       config.topics, holdout, self.main)
+        else:
+            self.train_images = load_frames(config.data, config.frame_stride, config.topics,
+                                            holdout, held=False, progress=self.main)
         val_images = (load_frames(config.val, config.frame_stride, config.topics,
                                   progress=False) if config.val else
                       load_frames(config.data, config.frame_stride, config.topics, holdout,
                                   held=True, progress=False))
         if config.max_val:
             val_images = val_images[:config.max_val]
-        self.val_frames = eval_crops(val_images)
-        self.sampler = CropSampler(self.train_images, seed=config.seed + 1000 * self.rank)
+        self.val_frames = crops_of(val_images, config.val_crops)
+        self.sampler = CropSampler(self.train_images, seed=config.seed + 1000 * self.rank,
+                                   weights=weights)
         self.model = CodecModel(config.preset, config.preset_overrides)
         if self.model.variable_rate:
             if not config.lmbda_q0 > 0:
