@@ -26,7 +26,7 @@ from .bundled import (
     resolve_export,
     user_path,
 )
-from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH
+from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH, check_effort
 from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
 from .errors import BitstreamError, ByteCapError, WeightsError
 from .export_dir import is_export, read_export
@@ -127,6 +127,7 @@ class Codec:
         self._symbols_per_channel = self.latent_shape[1] * self.latent_shape[2]
         self._context: ContextCoder | None = None
         self._quality = quality
+        self._search_model: Any = None  # the torch model effort > 0 searches with
         if isinstance(tables, ContextModel):
             self._coder = TableCoder(tables.tables)
             self._context = ContextCoder(tables, self._coder)
@@ -293,7 +294,7 @@ class Codec:
         return np.round(y * gain).astype(np.int64)
 
     def encode(self, frames: np.ndarray, quality: float | None = None,
-               max_bytes: int | None = None) -> list[bytes]:
+               max_bytes: int | None = None, effort: int = 0) -> list[bytes]:
         """Compress uint8 RGB frames (N, 64, 64, 3) or one (64, 64, 3) into payloads.
 
         ``quality`` in [0, 1] (0 fewest bytes, 1 most) for variable-rate models; None: the
@@ -303,21 +304,84 @@ class Codec:
         fits (at most ``quality``, if given, else 1). The analysis runs once; only the
         entropy coding is repeated, in a binary search over the quality byte. A frame that
         does not fit even at quality 0 raises ``ByteCapError`` naming its smallest size.
+
+        ``effort`` 0..9 (variable-rate models): 0 is the single pass; higher values search
+        longer (``nn/effort.py``, with PyTorch) for a latent that costs fewer bytes at the
+        same distortion. The payloads decode with any decoder of these weights.
         """
+        effort = check_effort(effort)
+        if effort and self._context is None:
+            raise ValueError("effort needs a variable-rate model (preset compact2)")
         if max_bytes is not None:
-            return self._encode_capped(frames, quality, max_bytes)
+            return self._encode_capped(frames, quality, max_bytes, effort)
         if self._context is None:
             self.quality_byte(quality)  # refuses a quality
             symbols = self.latent_symbols(frames)
             return [bitstream.pack(self.model_id, self._coder.encode(s)) for s in symbols]
         qbyte = self.quality_byte(quality)
+        if effort:
+            arr = self._frames(frames)
+            qbytes = np.full(len(arr), qbyte)
+            bodies = self._searched(arr, self.transforms.analyse(arr) if len(arr) else
+                                    np.zeros((0, *self.latent_shape), np.float32), qbytes, effort)
+            return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
         latent = self.latent(frames, quality)
         bodies = self._context.encode(latent, np.full(len(latent), qbyte))
         return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
 
+    def _searched(self, frames: np.ndarray, y: np.ndarray, qbytes: np.ndarray,
+                  effort: int) -> list[bytes]:
+        """Payload bodies of ``frames`` (analysis output ``y``) found by an effort search."""
+        assert self._context is not None
+        if not len(frames):
+            return []
+        model = self._torch_model()  # first: says so in one line where torch is missing
+        from .nn.effort import refine
+        from .nn.objective import lmbdas_of_metadata
+
+        context = self._context
+        gains = context.model.gain_enc[qbytes][:, :, None, None]
+
+        def code(latent: np.ndarray, q: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+            return context.encode(latent, q), context.symbols(latent, q)[1]
+
+        _, bodies = refine(model, frames, y * gains, qbytes, context.model.gain_dec[qbytes],
+                           effort, lmbdas_of_metadata(self.metadata), code)
+        return bodies
+
+    def _torch_model(self) -> Any:
+        """The torch model an effort search runs (this codec's, or loaded from its weights)."""
+        if self._search_model is not None:
+            return self._search_model
+        model = getattr(self.transforms, "model", None)
+        if model is None:
+            if not torch_works():
+                raise ValueError("effort > 0 searches with PyTorch, which is not installed "
+                                 "here (onnxruntime-only install): use effort 0, or install "
+                                 "gan_compress_ros[torch]")
+            from .nn.weights import load_weights
+
+            candidates = [p for p in (self.path, resolve(None) if bundled_names() else None)
+                          if p is not None and Path(p).suffix == ".safetensors"]
+            for path in candidates:
+                loaded = load_weights(Path(path), "cpu")
+                if loaded.model_id == self.model_id:
+                    model = loaded.model
+                    break
+            else:
+                raise ValueError(f"effort > 0 needs the .safetensors weights of model "
+                                 f"{self.model_id} (an ONNX export alone has no gradients): "
+                                 "load the .safetensors file, or use effort 0")
+        self._search_model = model
+        return model
+
     def _encode_capped(self, frames: np.ndarray, quality: float | None,
-                       max_bytes: int) -> list[bytes]:
-        """``encode`` with a byte cap: a binary search over the quality byte per frame."""
+                       max_bytes: int, effort: int = 0) -> list[bytes]:
+        """``encode`` with a byte cap: a binary search over the quality byte per frame.
+
+        With ``effort``, each frame is then searched at the quality found, and the searched
+        payload replaces the single-pass one where it fits the cap too.
+        """
         arr = self._frames(frames)
         self._check_cap(max_bytes)
         if not len(arr):
@@ -329,6 +393,12 @@ class Codec:
                 out.append(self._encode_capped_analysis(y[n:n + 1], quality, max_bytes))
             except ByteCapError as exc:
                 raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
+        if effort:
+            qbytes = np.array([bitstream.quality_of(p) for p in out])
+            bodies = self._searched(arr, y, qbytes, effort)
+            searched = [bitstream.pack_quality(self.model_id, int(q), b)
+                        for q, b in zip(qbytes, bodies, strict=True)]
+            out = [s if len(s) <= max_bytes else p for s, p in zip(searched, out, strict=True)]
         return out
 
     def _check_cap(self, max_bytes: object) -> None:

@@ -21,12 +21,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..choices import MAX_EFFORT, check_effort
 from ..presets import PIXELS
 from .model import CodecModel
 from .objective import lmbda_of, rd_loss
 
-#: Highest effort; effort 0 is the single pass.
-MAX_EFFORT = 9
 #: Adam steps of each effort level (index = effort).
 EFFORT_STEPS = (0, 10, 20, 35, 50, 75, 100, 150, 250, 400)
 #: Learning rate of the latent (measured: 5e-3 to 2e-2 land within 0.5%).
@@ -36,17 +35,11 @@ TAU_START, TAU_END = 0.5, 0.05
 #: Candidates checked on real payloads: the rounded latent at these fractions of the run.
 CHECKPOINTS = (0.5, 0.75, 1.0)
 
-#: Codes integer latents (N, C, H, W) at quality bytes (N,) into payload bodies.
-EncodeBodies = Callable[[np.ndarray, np.ndarray], list[bytes]]
+assert len(EFFORT_STEPS) == MAX_EFFORT + 1
 
-
-def check_effort(effort: object) -> int:
-    """``effort`` as an int in 0..MAX_EFFORT; ValueError otherwise."""
-    if isinstance(effort, bool) or not isinstance(effort, (int, np.integer)) or \
-            not 0 <= int(effort) <= MAX_EFFORT:
-        raise ValueError(f"effort={effort!r} must be an integer in 0..{MAX_EFFORT} "
-                         "(0: single pass, real time)")
-    return int(effort)
+#: Codes integer latents (N, C, H, W) at quality bytes (N,): payload bodies, and the latent
+#: the decoder will rebuild from them (values beyond the tables clamped).
+EncodeBodies = Callable[[np.ndarray, np.ndarray], tuple[list[bytes], np.ndarray]]
 
 
 def _soft_round(z: torch.Tensor, tau: float) -> torch.Tensor:
@@ -90,7 +83,7 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
     """
     effort = check_effort(effort)
     base = np.round(y_gained).astype(np.int64)
-    base_bodies = encode_bodies(base, qbytes)
+    base_bodies, base_rebuilt = encode_bodies(base, qbytes)
     if effort == 0 or not len(frames):
         return base, base_bodies
     steps = EFFORT_STEPS[effort]
@@ -120,8 +113,8 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
                 opt.step()
                 if step in checks:
                     candidates.append(torch.round(z.detach()).numpy().astype(np.int64))
-            best, best_bodies = _choose(model, x, base, base_bodies, candidates, qbytes, gdec,
-                                        lam, encode_bodies)
+            best, best_bodies = _choose(model, x, (base, base_bodies, base_rebuilt),
+                                        candidates, qbytes, gdec, lam, encode_bodies)
     finally:
         model.train(was_training)
         torch.random.set_rng_state(gen_state)
@@ -129,10 +122,11 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
 
 
 @torch.no_grad()
-def _real_loss(model: CodecModel, x: torch.Tensor, latent: np.ndarray, bodies: list[bytes],
+def _real_loss(model: CodecModel, x: torch.Tensor, rebuilt: np.ndarray, bodies: list[bytes],
                gdec: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
-    """Per-frame objective of integer latents as sent: real bytes, decoded pixels."""
-    y_hat = torch.from_numpy(latent.astype(np.float32)) * gdec
+    """Per-frame objective of latents as sent: real bytes, the pixels the decoder makes."""
+    shape = (len(bodies), *model.latent_shape)
+    y_hat = torch.from_numpy(rebuilt.reshape(shape).astype(np.float32)) * gdec
     x_hat = torch.clamp(model.synthesise(y_hat), 0.0, 1.0)
     x_hat = torch.round(x_hat * 255.0) / 255.0  # the decoder's uint8 output
     mse = ((x_hat - x) ** 2).flatten(1).mean(1) * 255.0 ** 2
@@ -140,16 +134,18 @@ def _real_loss(model: CodecModel, x: torch.Tensor, latent: np.ndarray, bodies: l
     return rd_loss(mse, bits, lam)
 
 
-def _choose(model: CodecModel, x: torch.Tensor, base: np.ndarray, base_bodies: list[bytes],
-            candidates: list[np.ndarray], qbytes: np.ndarray, gdec: torch.Tensor,
-            lam: torch.Tensor, encode_bodies: EncodeBodies) -> tuple[np.ndarray, list[bytes]]:
+def _choose(model: CodecModel, x: torch.Tensor,
+            single: tuple[np.ndarray, list[bytes], np.ndarray], candidates: list[np.ndarray],
+            qbytes: np.ndarray, gdec: torch.Tensor, lam: torch.Tensor,
+            encode_bodies: EncodeBodies) -> tuple[np.ndarray, list[bytes]]:
     """Per frame, the candidate with the lowest real objective (the single pass included)."""
+    base, base_bodies, base_rebuilt = single
     best = base.copy()
     bodies = list(base_bodies)
-    best_loss = _real_loss(model, x, base, base_bodies, gdec, lam)
+    best_loss = _real_loss(model, x, base_rebuilt, base_bodies, gdec, lam)
     for cand in candidates:
-        cand_bodies = encode_bodies(cand, qbytes)
-        loss = _real_loss(model, x, cand, cand_bodies, gdec, lam)
+        cand_bodies, rebuilt = encode_bodies(cand, qbytes)
+        loss = _real_loss(model, x, rebuilt, cand_bodies, gdec, lam)
         better = (loss < best_loss).numpy()
         for n in np.flatnonzero(better):
             best[n] = cand[n]

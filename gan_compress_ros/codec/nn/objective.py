@@ -1,5 +1,8 @@
-"""The rate-distortion objective the codec is trained on, shared by the trainer and the
-encoder's latent search (``effort.py``), so both weigh bytes against error the same way."""
+"""The rate-distortion objective the codec is trained on.
+
+Shared by the trainer and the encoder's latent search (``effort.py``), so both weigh bytes
+against error the same way.
+"""
 
 from __future__ import annotations
 
