@@ -1,0 +1,132 @@
+"""Encoder effort: BD-rate against effort 0 and time per frame, for each effort level.
+
+Sweeps the quality at each effort on a frame set (multi-scale crops, as the general
+validation set is cut), decodes every payload with a fresh decoder, and times the encoder on
+the torch and onnxruntime backends (the search itself always runs on torch). Writes a
+Markdown table (and, with ``--out``, replaces its section in a document).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..codec import Codec
+from ..codec.choices import MAX_EFFORT
+from ..codec.presets import PIXELS
+from ..training.data import crops_of, load_frames
+from ..training.metrics import msssim_per_frame, psnr_per_frame
+from ..training.rd_eval import RDPoint, bd_rate
+
+#: Qualities each effort is swept over.
+QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Heading of the section this tool owns in a document.
+SECTION = "## Encoder effort"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="gan-compress-bench effort", description=__doc__)
+    p.add_argument("--data", nargs="+", required=True, help="images, videos or bags")
+    p.add_argument("--weights", default=None, help="weights (default: the bundled model)")
+    p.add_argument("--efforts", nargs="+", type=int, default=[0, 1, 3, 5, 7, 9])
+    p.add_argument("--frame-stride", type=int, default=10)
+    p.add_argument("--max-frames", type=int, default=48, help="frames, spread over the set")
+    p.add_argument("--time-frames", type=int, default=8, help="frames the timing encodes")
+    p.add_argument("--out", help="Markdown file whose effort section is (re)written")
+    return p.parse_args(argv)
+
+
+def _frames(args: argparse.Namespace) -> np.ndarray:
+    frames = crops_of(load_frames(args.data, args.frame_stride, progress=False))
+    if len(frames) > args.max_frames:
+        frames = frames[np.linspace(0, len(frames) - 1, args.max_frames).astype(int)]
+    return frames
+
+
+def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> list[RDPoint]:
+    points = []
+    for q in QUALITIES:
+        payloads = codec.encode(frames, quality=q, effort=effort)
+        recon = decoder.decode(payloads)
+        size = float(np.mean([len(p) for p in payloads]))
+        points.append(RDPoint(f"effort {effort}", f"q{q:.2f}", size, size * 8 / PIXELS,
+                              float(np.mean(psnr_per_frame(frames, recon))),
+                              float(np.mean(msssim_per_frame(frames, recon))), len(frames)))
+    return points
+
+
+def _ms_per_frame(codec: Codec, frames: np.ndarray, effort: int) -> float:
+    codec.encode(frames[:1], quality=0.5, effort=effort)  # warm-up (loads the torch model)
+    start = time.perf_counter()
+    codec.encode(frames, quality=0.5, effort=effort)
+    return (time.perf_counter() - start) * 1000.0 / len(frames)
+
+
+def table(args: argparse.Namespace) -> str:
+    """The Markdown table: effort, steps, BD-rates against effort 0, ms per frame."""
+    from ..codec.nn.effort import EFFORT_STEPS
+
+    frames = _frames(args)
+    codecs = {b: Codec.load(args.weights, backend=b) for b in ("torch", "onnxruntime")}
+    decoder = Codec.load(args.weights, backend="onnxruntime")
+    curves, timing = {}, {}
+    for effort in tqdm(args.efforts, desc="efforts", disable=None):
+        curves[effort] = _curve(codecs["torch"], decoder, frames, effort)
+        timing[effort] = {b: _ms_per_frame(c, frames[:args.time_frames], effort)
+                          for b, c in codecs.items()}
+    base = curves[min(curves)]
+    lines = [SECTION, "",
+             f"Written by `gan-compress-bench effort` on {len(frames)} frames (multi-scale "
+             f"crops of {', '.join(str(d) for d in args.data)}, frame stride "
+             f"{args.frame_stride}), qualities {', '.join(f'{q:g}' for q in QUALITIES)}; "
+             f"payloads decoded by a fresh onnxruntime decoder; time: encoding "
+             f"{args.time_frames} frames in one batch at quality 0.5.", "",
+             "| effort | search steps | BD-rate PSNR | BD-rate MS-SSIM | bytes at q0 / q1 | "
+             "PSNR at q0 / q1 (dB) | ms/frame torch | ms/frame onnxruntime |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for effort, points in curves.items():
+        lines.append(
+            f"| {effort} | {EFFORT_STEPS[effort]} | {bd_rate(points, base, 'psnr'):+.1f}% | "
+            f"{bd_rate(points, base, 'ms_ssim'):+.1f}% | {points[0].bytes_per_frame:.1f} / "
+            f"{points[-1].bytes_per_frame:.1f} | {points[0].psnr:.2f} / {points[-1].psnr:.2f} | "
+            f"{timing[effort]['torch']:.1f} | {timing[effort]['onnxruntime']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(path: Path, section: str) -> None:
+    """Put ``section`` (starting with its heading) in ``path``, replacing an older one."""
+    text = path.read_text() if path.exists() else ""
+    heading = section.splitlines()[0]
+    start = text.find(heading + "\n")
+    if start < 0:
+        path.write_text(text.rstrip("\n") + ("\n\n" if text else "") + section)
+        return
+    end = text.find("\n## ", start + len(heading))
+    rest = text[end + 1:] if end >= 0 else ""
+    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parse_args(argv)
+    bad = [e for e in args.efforts if not 0 <= e <= MAX_EFFORT]
+    if bad or 0 not in args.efforts:
+        print(f"gan-compress-bench effort: --efforts must lie in 0..{MAX_EFFORT} and include 0 "
+              "(the reference)", file=sys.stderr)
+        return 2
+    args.efforts = sorted(set(args.efforts))
+    report = table(args)
+    if args.out:
+        replace_section(Path(args.out), report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
