@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from testkit.files import DATA, SAMPLE
 
-from gan_compress_ros.codec import BitstreamError, Codec, bitstream
+from gan_compress_ros.codec import BitstreamError, Codec
 from gan_compress_ros.codec.bundled import BUNDLED_DIR, ONNX_DIR
 from gan_compress_ros.codec.context_coding import to_arrays
 from gan_compress_ros.codec.export_dir import file_sha256, read_export
@@ -147,15 +147,17 @@ def _latents(codec: Codec, frames: np.ndarray, qbytes: np.ndarray) -> np.ndarray
 
 def _payloads(codec: Codec, latents: np.ndarray, qbytes: np.ndarray) -> list[bytes]:
     """What ``codec.encode`` returns, from integer latents already computed."""
-    bodies = codec._context.encode(latents, qbytes)
-    return [bitstream.pack_quality(codec.model_id, int(q), b)
-            for q, b in zip(qbytes, bodies, strict=True)]
+    out = [b""] * len(latents)
+    for qb in np.unique(qbytes):
+        idx = np.nonzero(qbytes == qb)[0]
+        for i, coded in zip(idx, codec.code_latent(latents[idx], qbyte=int(qb)), strict=True):
+            out[i] = coded.payload
+    return out
 
 
 def _integers(codec: Codec, payloads: list[bytes]) -> np.ndarray:
     """The integer latents the entropy decoder reads from ``payloads`` (no transform)."""
-    parts = [bitstream.unpack_quality(p, codec.model_id) for p in payloads]
-    return codec._context.decode([b for _, b in parts], np.array([q for q, _ in parts]))
+    return np.stack([coded.latent for coded in codec.read(payloads)])
 
 
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])

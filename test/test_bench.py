@@ -56,3 +56,21 @@ def test_stage_bench_writes_its_section(tmp_path: Path, capsys) -> None:
         assert len(figures) == 3 and all(v >= 0 for v in figures), rows[stage]
     assert "6,220,848" in rows["message bytes"]  # 1920x1080 rgb8 and its header
     assert out.read_text().count("<!-- begin stages -->") == 1
+
+
+def test_help_lists_every_subcommand(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    for name in ("codec", "rate", "pipeline", "soak", "temporal", "startup", "stages", "links",
+                 "link"):
+        assert f"\n    {name} " in out, name
+
+
+def test_unknown_subcommand_is_an_argparse_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["bogus"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "gan-compress-bench: error: argument COMMAND: invalid " \
+        "choice: 'bogus'" in err

@@ -66,7 +66,7 @@ def test_roundtrip_over_the_quality_range(codec2: Codec, val_frames: np.ndarray)
 
 def test_decoded_latent_is_what_the_encoder_coded(codec2: Codec, val_frames: np.ndarray
                                                   ) -> None:
-    ctx = codec2._context
+    ctx = codec2.coder.context
     for q in (0.0, 0.7):
         qbyte = codec2.quality_byte(q)
         latent = codec2.latent(val_frames, q)
@@ -139,15 +139,15 @@ def test_entropy_coding_ignores_the_float_transforms(context_weights: Path,
     payloads = codec2.encode(val_frames, quality=0.4)
     q = np.full(len(payloads), codec2.quality_byte(0.4))
     bodies = [p[HEADER_BYTES + 1:] for p in payloads]
-    np.testing.assert_array_equal(codec2._context.decode(bodies, q),
-                                  other._context.decode(bodies, q))
+    np.testing.assert_array_equal(codec2.coder.context.decode(bodies, q),
+                                  other.coder.context.decode(bodies, q))
     latent = codec2.latent(val_frames, 0.4)
-    assert codec2._context.encode(latent, q) == other._context.encode(latent, q)
+    assert codec2.coder.context.encode(latent, q) == other.coder.context.encode(latent, q)
     assert other.decode(payloads).shape == val_frames.shape
     torch.set_num_threads(1)
-    one = codec2._context.decode(bodies, q)
+    one = codec2.coder.context.decode(bodies, q)
     torch.set_num_threads(2)
-    np.testing.assert_array_equal(one, codec2._context.decode(bodies, q))
+    np.testing.assert_array_equal(one, codec2.coder.context.decode(bodies, q))
 
 
 def test_corrupt_payloads_raise_or_decode(codec2: Codec, val_frames: np.ndarray) -> None:
@@ -212,8 +212,8 @@ def test_onnx_export_codes_the_same_payloads(context_weights: Path, codec2: Code
         qb = np.full(len(a), codec2.quality_byte(q))
         for payloads in (a, b):  # each decodes on the other backend to the same integers
             bodies = [p[HEADER_BYTES + 1:] for p in payloads]
-            np.testing.assert_array_equal(codec2._context.decode(bodies, qb),
-                                          onnx_codec._context.decode(bodies, qb))
+            np.testing.assert_array_equal(codec2.coder.context.decode(bodies, qb),
+                                          onnx_codec.coder.context.decode(bodies, qb))
         diff = np.abs(codec2.decode(b).astype(int) - onnx_codec.decode(b).astype(int))
         assert diff.max() <= 2
     (tmp_path / "exp" / "entropy.safetensors").write_bytes(b"junk")

@@ -8,35 +8,28 @@ both, so a payload from either backend decodes on the other.
 from __future__ import annotations
 
 import importlib.util
-import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from . import bitstream
-from .bundled import (
-    MODEL,
-    ONNX_DIR,
-    QUALITY_PRESETS,
-    bundled_names,
-    preset_quality,
-    resolve,
-    resolve_export,
-    user_path,
-)
+from .bitstream import INTER_VERSION
+from .bundled import WeightsRef, bundled_names
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH, check_effort
-from .context_coding import QUALITY_LEVELS, ContextCoder, ContextModel
+from .coders import intra_coder
+from .context_coding import QUALITY_LEVELS, ContextModel
 from .errors import BitstreamError, ByteCapError, WeightsError
 from .export_dir import is_export, read_export
+from .intra import ContextCoderV2, FixedRateCoder
+from .latent import CodedFrame
 from .presets import FRAME_SIZE
-from .rangecoder import TableCoder
 from .tables import CdfTables
 
 if TYPE_CHECKING:
     from .nn.model import CodecModel
-    from .temporal import Key, StreamDecoder, StreamEncoder
+    from .temporal import StreamDecoder, StreamEncoder
 
 FRAME_SHAPE = (FRAME_SIZE, FRAME_SIZE, 3)
 
@@ -90,7 +83,8 @@ def onnxruntime_installed() -> bool:
         return False
 
 
-def choose_backend(backend: str, weights: str | Path | None, device: str = "cpu") -> str:
+def choose_backend(backend: str, weights: str | Path | WeightsRef | None,
+                   device: str = "cpu") -> str:
     """The backend that ``backend`` means for ``weights`` on ``device``.
 
     ``auto``: the fastest that is installed and has the weights in its form. An export
@@ -104,10 +98,10 @@ def choose_backend(backend: str, weights: str | Path | None, device: str = "cpu"
         raise ValueError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
     if backend != "auto":
         return backend
-    if weights not in (None, "") and is_export(user_path(weights)):
+    ref = WeightsRef.parse(weights)
+    if ref.kind == "export":
         return ONNXRUNTIME
-    bundled = weights in (None, "") or str(weights) in QUALITY_PRESETS
-    if bundled and device == "cpu" and onnxruntime_installed() and is_export(ONNX_DIR / MODEL):
+    if device == "cpu" and ref.has_bundled_export() and onnxruntime_installed():
         return ONNXRUNTIME
     return TORCH if torch_works() else ONNXRUNTIME
 
@@ -117,30 +111,27 @@ class Codec:
 
     def __init__(self, transforms: Transforms, tables: CdfTables | ContextModel, model_id: str,
                  metadata: dict | None = None, path: Path | None = None,
-                 quality: float | None = None) -> None:
+                 quality: float | None = None, weights: WeightsRef | None = None) -> None:
         self.transforms = transforms
         self.tables = tables
         self.model_id = model_id
         self.metadata = metadata or {}
         self.path = path
+        #: What ``load`` was given, parsed (None for a codec made in memory).
+        self.weights = weights
         self.latent_shape = transforms.latent_shape
-        self._symbols_per_channel = self.latent_shape[1] * self.latent_shape[2]
-        self._context: ContextCoder | None = None
+        #: The intra entropy coder of these weights (``coders.py``: one per payload kind).
+        self.coder = intra_coder(tables, self.latent_shape, model_id)
         self._quality = quality
         self._search_model: Any = None  # the torch model effort > 0 searches with
-        if isinstance(tables, ContextModel):
-            self._coder = TableCoder(tables.tables)
-            self._context = ContextCoder(tables, self._coder)
-        else:
-            self._coder = TableCoder(tables)
-            self._low = tables.lows.astype(np.float32).reshape(1, -1, 1, 1)
-            self._high = tables.highs.astype(np.float32).reshape(1, -1, 1, 1)
 
     @classmethod
-    def load(cls, weights: str | Path | None = None, device: str = "cpu",
+    def load(cls, weights: str | Path | WeightsRef | None = None, device: str = "cpu",
              optimize: bool = True, backend: str = "auto", precision: str = "fp32",
              threads: int = 0) -> Codec:
-        """Load the bundled default (None), a bundled name (``"low"``) or a weights file.
+        """Load the bundled default (None), a bundled rate point (``"low"``) or a weights file.
+
+        ``weights`` is parsed once into a ``WeightsRef`` (kept as ``codec.weights``).
 
         The onnxruntime backend loads a bundled name's shipped export, or an export directory
         written by ``gan-compress-export``.
@@ -154,28 +145,29 @@ class Codec:
             raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
         if threads < 0:
             raise ValueError(f"threads={threads} must be >= 0 (0: the runtime's default)")
-        if choose_backend(backend, weights, device) == ONNXRUNTIME:
+        ref = WeightsRef.parse(weights)
+        if choose_backend(backend, ref, device) == ONNXRUNTIME:
             from .backend_onnx import OnnxTransforms
 
-            found = read_export(resolve_export(weights))
+            found = read_export(ref.export())
             transforms: Transforms = OnnxTransforms(found, device, precision, threads)
             metadata = dict(found.manifest["source"].get("metadata", {}))
             return cls(transforms, found.tables, found.model_id, metadata, found.path,
-                       preset_quality(weights))
+                       ref.quality, ref)
         if not torch_installed():
             raise ValueError("backend torch needs PyTorch, which is not installed: install "
                              "torch, or use backend onnxruntime")
         from .nn.backend_torch import TorchTransforms
         from .nn.weights import load_weights
 
-        path = resolve(weights)
+        path = ref.safetensors()
         if is_export(path):
             raise WeightsError(f"weights {path}: an ONNX export runs on backend onnxruntime, "
                                "not torch")
         loaded = load_weights(path, "cpu")
         transforms = TorchTransforms(loaded.model, device, precision, optimize, threads)
         return cls(transforms, loaded.tables, loaded.model_id, loaded.metadata, path,
-                   preset_quality(weights))
+                   ref.quality, ref)
 
     @classmethod
     def from_model(cls, model: CodecModel, device: str = "cpu") -> Codec:
@@ -216,14 +208,15 @@ class Codec:
             f", variable rate, default quality {self.default_quality:g}"
         return (f"codec {self.model_id} ({self.metadata.get('preset', '?')}{rate}) from "
                 f"{self.path} on {self.transforms.describe()}; range coder "
-                f"{self._coder.implementation}")
+                f"{self.coder.implementation}")
 
     @staticmethod
     def bundled() -> list[str]:
-        """Names of the bundled quality presets, lowest rate first."""
+        """Names of the bundled rate points, lowest rate first."""
         return bundled_names()
 
-    def _frames(self, frames: np.ndarray) -> np.ndarray:
+    def check_frames(self, frames: np.ndarray) -> np.ndarray:
+        """``frames`` as uint8 RGB (N, 64, 64, 3); ValueError for any other shape or type."""
         arr = np.asarray(frames)
         if arr.ndim == 3:
             arr = arr[None]
@@ -237,20 +230,20 @@ class Codec:
     @property
     def variable_rate(self) -> bool:
         """Whether ``encode`` takes a ``quality`` (a context model with gain units)."""
-        return self._context is not None
+        return self.coder.variable_rate
 
     @property
     def default_quality(self) -> float | None:
         """The quality ``encode`` uses when none is given (None: a fixed-rate model)."""
-        if self._context is None:
+        if not self.variable_rate:
             return None
-        if self._quality is not None:  # a named preset of the bundled model
+        if self._quality is not None:  # a named rate point of the bundled model
             return self._quality
         return float(self.metadata.get("default_quality", 0.5))
 
     def quality_byte(self, quality: float | None) -> int:
         """The byte a payload carries for ``quality`` in [0, 1] (None: the default)."""
-        if self._context is None:
+        if not self.variable_rate:
             if quality is not None:
                 raise ValueError("this model has one fixed rate: quality applies only to "
                                  "variable-rate models (preset compact2)")
@@ -262,36 +255,174 @@ class Codec:
             raise ValueError(f"quality={quality!r} must be a number in [0, 1]")
         return int(round(float(quality) * (QUALITY_LEVELS - 1)))
 
+    def check_cap(self, max_bytes: object) -> None:
+        """ValueError unless ``max_bytes`` is a positive integer and this model can meet it."""
+        if not self.variable_rate:
+            raise ValueError("max_bytes needs a variable-rate model (preset compact2): a "
+                             "fixed-rate model has one size per frame")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or \
+                max_bytes < 1:
+            raise ValueError(f"max_bytes={max_bytes!r} must be a positive integer")
+
+    # -- the latent layer (``latent.py``): frames -> latent -> CodedFrame -> frames ----------
+
+    def analyse(self, frames: np.ndarray) -> np.ndarray:
+        """The analysis transform's float32 latent (N, C, H, W) of frames, not rounded."""
+        arr = self.check_frames(frames)
+        if not len(arr):  # not every runtime accepts an empty batch
+            return np.zeros((0, *self.latent_shape), dtype=np.float32)
+        return self.transforms.analyse(arr)
+
+    def quantize(self, y: np.ndarray, qbyte: int) -> np.ndarray:
+        """The integer latent (N, C, H, W) of analysis output ``y`` at quality byte ``qbyte``."""
+        return self.coder.quantize(y, np.full(len(y), qbyte, dtype=np.int64))
+
+    def latent(self, frames: np.ndarray, quality: float | None = None) -> np.ndarray:
+        """Context models: the integer latent (N, C, H, W) at ``quality``, before coding."""
+        if not self.variable_rate:
+            raise ValueError("latent() is for context models; use latent_symbols()")
+        arr = self.check_frames(frames)
+        qbyte = self.quality_byte(quality)
+        return self.quantize(self.analyse(arr), qbyte)
+
     def latent_symbols(self, frames: np.ndarray) -> np.ndarray:
         """Quantized latent of ``frames`` as integers (N, C, H*W), clamped to the tables.
 
         Context models: the integer latent at the default quality, before coding.
         """
-        arr = self._frames(frames)
+        arr = self.check_frames(frames)
         c, h, w = self.latent_shape
-        if self._context is not None:
+        if self.variable_rate:
             return self.latent(arr).reshape(len(arr), c, h * w)
-        if not len(arr):  # not every runtime accepts an empty batch
-            return np.zeros((0, c, h * w), dtype=np.int32)
-        y = np.round(self.transforms.analyse(arr))
-        y = np.maximum(np.minimum(y, self._high), self._low)
-        return (y - self._low).astype(np.int32).reshape(len(arr), c, h * w)
+        assert isinstance(self.coder, FixedRateCoder)
+        return self.coder.symbols(self.quantize(self.analyse(arr), 0))
 
-    def latent(self, frames: np.ndarray, quality: float | None = None) -> np.ndarray:
-        """Context models: the integer latent (N, C, H, W) at ``quality``, before coding."""
-        if self._context is None:
-            raise ValueError("latent() is for context models; use latent_symbols()")
-        arr = self._frames(frames)
-        qbyte = self.quality_byte(quality)
+    def code_latent(self, latent: np.ndarray, quality: float | None = None, *,
+                    qbyte: int | None = None) -> list[CodedFrame]:
+        """Entropy-code integer latents (N, C, H, W) or one (C, H, W): one ``CodedFrame`` each.
+
+        At ``quality`` in [0, 1] (None: the default) or directly at quality byte ``qbyte``.
+        Each frame's ``latent`` is what a decoder rebuilds (clamped into the tables).
+        """
+        arr = np.asarray(latent)
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.shape[1:] != tuple(self.latent_shape) or arr.ndim != 4 or \
+                not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"latent must be integers of shape (N, *{self.latent_shape}), "
+                             f"got {arr.dtype} {np.shape(latent)}")
+        if qbyte is None:
+            qbyte = self.quality_byte(quality)
+        elif not 0 <= qbyte < QUALITY_LEVELS or (qbyte and not self.variable_rate):
+            raise ValueError(f"qbyte={qbyte} must be in [0, {QUALITY_LEVELS - 1}] (0 for a "
+                             "fixed-rate model)")
         if not len(arr):
-            return np.zeros((0, *self.latent_shape), dtype=np.int64)
-        return self._gained(self.transforms.analyse(arr), qbyte)
+            return []
+        return self.coder.code(arr.astype(np.int64), np.full(len(arr), qbyte, dtype=np.int64))
 
-    def _gained(self, y: np.ndarray, qbyte: int) -> np.ndarray:
-        """The integer latent of an analysis output ``y`` at quality byte ``qbyte``."""
-        assert self._context is not None
-        gain = self._context.model.gain_enc[qbyte].reshape(1, -1, 1, 1)
-        return np.round(y * gain).astype(np.int64)
+    def code_analysis(self, y: np.ndarray, qbyte: int) -> list[CodedFrame]:
+        """Coded frames of analysis output ``y`` (N, C, H, W) at quality byte ``qbyte``."""
+        return self.code_latent(self.quantize(y, qbyte), qbyte=qbyte)
+
+    def code_to_cap(self, y: np.ndarray, quality: float | None, max_bytes: int) -> CodedFrame:
+        """The best intra frame of at most ``max_bytes`` for one analysis output ``y``.
+
+        A binary search over the quality byte up to ``quality`` (None: 1); only the
+        entropy coding repeats. ByteCapError where even quality 0 does not fit.
+        """
+        self.check_cap(max_bytes)
+        ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
+        best = self.code_analysis(y, 0)[0]
+        if len(best.payload) > max_bytes:
+            raise ByteCapError(f"needs at least {len(best.payload)} bytes even at quality 0, "
+                               f"over the cap of {max_bytes}", 0, len(best.payload))
+        low, high = 1, ceiling  # invariant: quality low - 1 fits
+        while low <= high:
+            mid = (low + high) // 2
+            candidate = self.code_analysis(y, mid)[0]
+            if len(candidate.payload) <= max_bytes:
+                best, low = candidate, mid + 1
+            else:
+                high = mid - 1
+        return best
+
+    def encode_frames(self, frames: np.ndarray, quality: float | None = None,
+                      max_bytes: int | None = None, effort: int = 0) -> list[CodedFrame]:
+        """``encode``, keeping each frame's latent and entropy tables (``CodedFrame``)."""
+        effort = check_effort(effort)
+        if effort and not self.variable_rate:
+            raise ValueError("effort needs a variable-rate model (preset compact2)")
+        if max_bytes is not None:
+            arr = self.check_frames(frames)
+            self.check_cap(max_bytes)
+            y = self.analyse(arr)
+            out = []
+            for n in range(len(arr)):
+                try:
+                    out.append(self.code_to_cap(y[n:n + 1], quality, max_bytes))
+                except ByteCapError as exc:
+                    raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
+        else:
+            qbyte = self.quality_byte(quality)  # refuses a quality on a fixed-rate model
+            arr = self.check_frames(frames)
+            y = self.analyse(arr)
+            out = self.code_analysis(y, qbyte)
+        if effort and out:
+            out = self.search(arr, y, out, effort, max_bytes)
+        return out
+
+    def search(self, frames: np.ndarray, y: np.ndarray, coded: list[CodedFrame], effort: int,
+               max_bytes: int | None = None) -> list[CodedFrame]:
+        """Frames searched (``nn/effort.py``) for cheaper latents at their coded quality.
+
+        ``y``: the frames' analysis output; ``coded``: their single-pass frames. A searched
+        frame replaces its single-pass one only where it fits ``max_bytes`` too.
+        """
+        model = self._torch_model()  # first: says so in one line where torch is missing
+        from .nn.effort import refine
+        from .nn.objective import lmbdas_of_metadata
+
+        coder = self.coder
+        assert isinstance(coder, ContextCoderV2)
+        qbytes = np.array([f.qbyte for f in coded], dtype=np.int64)
+
+        def code(latent: np.ndarray, q: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+            frames = coder.code(latent, q)
+            return [f.payload for f in frames], np.stack([f.latent for f in frames])
+
+        latents, _ = refine(model, frames, coder.gained(y, qbytes), qbytes,
+                            coder.model.gain_dec[qbytes], effort,
+                            lmbdas_of_metadata(self.metadata), code)
+        searched = coder.code(latents, qbytes)
+        if max_bytes is None:
+            return searched
+        return [s if len(s) <= max_bytes else c for s, c in zip(searched, coded, strict=True)]
+
+    def _torch_model(self) -> Any:
+        """The torch model an effort search runs (this codec's, or loaded from its weights)."""
+        if self._search_model is not None:
+            return self._search_model
+        model = getattr(self.transforms, "model", None)
+        if model is None:
+            if not torch_works():
+                raise ValueError("effort > 0 searches with PyTorch, which is not installed "
+                                 "here (onnxruntime-only install): use effort 0, or install "
+                                 "gan_compress_ros[torch]")
+            from .nn.weights import load_weights
+
+            path = None
+            try:
+                path = self.weights.safetensors() if self.weights is not None else None
+            except (WeightsError, ValueError):
+                path = None
+            loaded = load_weights(path, "cpu") if path is not None and path.exists() else None
+            if loaded is None or loaded.model_id != self.model_id:
+                raise ValueError(f"effort > 0 needs the .safetensors weights of model "
+                                 f"{self.model_id} (an ONNX export alone has no gradients): "
+                                 "load the .safetensors file, or use effort 0")
+            model = loaded.model
+        self._search_model = model
+        return model
 
     def encode(self, frames: np.ndarray, quality: float | None = None,
                max_bytes: int | None = None, effort: int = 0) -> list[bytes]:
@@ -309,130 +440,45 @@ class Codec:
         longer (``nn/effort.py``, with PyTorch) for a latent that costs fewer bytes at the
         same distortion. The payloads decode with any decoder of these weights.
         """
-        effort = check_effort(effort)
-        if effort and self._context is None:
-            raise ValueError("effort needs a variable-rate model (preset compact2)")
-        if max_bytes is not None:
-            return self._encode_capped(frames, quality, max_bytes, effort)
-        if self._context is None:
-            self.quality_byte(quality)  # refuses a quality
-            symbols = self.latent_symbols(frames)
-            return [bitstream.pack(self.model_id, self._coder.encode(s)) for s in symbols]
-        qbyte = self.quality_byte(quality)
-        if effort:
-            arr = self._frames(frames)
-            qbytes = np.full(len(arr), qbyte)
-            bodies = self._searched(arr, self.transforms.analyse(arr) if len(arr) else
-                                    np.zeros((0, *self.latent_shape), np.float32), qbytes, effort)
-            return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
-        latent = self.latent(frames, quality)
-        bodies = self._context.encode(latent, np.full(len(latent), qbyte))
-        return [bitstream.pack_quality(self.model_id, qbyte, b) for b in bodies]
+        return [f.payload for f in self.encode_frames(frames, quality, max_bytes, effort)]
 
-    def _searched(self, frames: np.ndarray, y: np.ndarray, qbytes: np.ndarray,
-                  effort: int) -> list[bytes]:
-        """Payload bodies of ``frames`` (analysis output ``y``) found by an effort search."""
-        assert self._context is not None
-        if not len(frames):
-            return []
-        model = self._torch_model()  # first: says so in one line where torch is missing
-        from .nn.effort import refine
-        from .nn.objective import lmbdas_of_metadata
+    def read_header(self, payload: object, inter: bool = False) -> bitstream.Header:
+        """The checked header of one payload for this codec (``inter``: version 3 too)."""
+        versions = (self.coder.version, INTER_VERSION) if inter else (self.coder.version,)
+        header = bitstream.read_header(payload, self.model_id, versions)
+        if header.version == self.coder.version:
+            self.coder.check(header)
+        return header
 
-        context = self._context
-        gains = context.model.gain_enc[qbytes][:, :, None, None]
-
-        def code(latent: np.ndarray, q: np.ndarray) -> tuple[list[bytes], np.ndarray]:
-            return context.encode(latent, q), context.symbols(latent, q)[1]
-
-        _, bodies = refine(model, frames, y * gains, qbytes, context.model.gain_dec[qbytes],
-                           effort, lmbdas_of_metadata(self.metadata), code)
-        return bodies
-
-    def _torch_model(self) -> Any:
-        """The torch model an effort search runs (this codec's, or loaded from its weights)."""
-        if self._search_model is not None:
-            return self._search_model
-        model = getattr(self.transforms, "model", None)
-        if model is None:
-            if not torch_works():
-                raise ValueError("effort > 0 searches with PyTorch, which is not installed "
-                                 "here (onnxruntime-only install): use effort 0, or install "
-                                 "gan_compress_ros[torch]")
-            from .nn.weights import load_weights
-
-            candidates = [p for p in (self.path, resolve(None) if bundled_names() else None)
-                          if p is not None and Path(p).suffix == ".safetensors"]
-            for path in candidates:
-                loaded = load_weights(Path(path), "cpu")
-                if loaded.model_id == self.model_id:
-                    model = loaded.model
-                    break
-            else:
-                raise ValueError(f"effort > 0 needs the .safetensors weights of model "
-                                 f"{self.model_id} (an ONNX export alone has no gradients): "
-                                 "load the .safetensors file, or use effort 0")
-        self._search_model = model
-        return model
-
-    def _encode_capped(self, frames: np.ndarray, quality: float | None,
-                       max_bytes: int, effort: int = 0) -> list[bytes]:
-        """``encode`` with a byte cap: a binary search over the quality byte per frame.
-
-        With ``effort``, each frame is then searched at the quality found, and the searched
-        payload replaces the single-pass one where it fits the cap too.
-        """
-        arr = self._frames(frames)
-        self._check_cap(max_bytes)
-        if not len(arr):
-            return []
-        y = self.transforms.analyse(arr)
-        out = []
-        for n in range(len(arr)):
+    def read(self, payloads: Iterable[bytes] | bytes) -> list[CodedFrame]:
+        """Entropy-decode intra payloads to ``CodedFrame``s (no synthesis); BitstreamError."""
+        if isinstance(payloads, (bytes, bytearray, memoryview)):
+            payloads = [bytes(payloads)]
+        try:
+            items = list(payloads)
+        except TypeError:
+            raise BitstreamError(f"payloads must be a list of bytes, got "
+                                 f"{type(payloads).__name__}") from None
+        headers = []
+        for i, payload in enumerate(items):
             try:
-                out.append(self._encode_capped_analysis(y[n:n + 1], quality, max_bytes))
-            except ByteCapError as exc:
-                raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
-        if effort:
-            qbytes = np.array([bitstream.quality_of(p) for p in out])
-            bodies = self._searched(arr, y, qbytes, effort)
-            searched = [bitstream.pack_quality(self.model_id, int(q), b)
-                        for q, b in zip(qbytes, bodies, strict=True)]
-            out = [s if len(s) <= max_bytes else p for s, p in zip(searched, out, strict=True)]
-        return out
+                headers.append(self.read_header(payload))
+            except BitstreamError as exc:
+                prefix = f"payload {i}: " if len(items) > 1 else ""
+                raise BitstreamError(f"{prefix}{exc}") from None
+        return self.coder.read(headers) if headers else []
 
-    def _check_cap(self, max_bytes: object) -> None:
-        if self._context is None:
-            raise ValueError("max_bytes needs a variable-rate model (preset compact2): a "
-                             "fixed-rate model has one size per frame")
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or \
-                max_bytes < 1:
-            raise ValueError(f"max_bytes={max_bytes!r} must be a positive integer")
+    def synthesise(self, coded: Sequence[CodedFrame]) -> np.ndarray:
+        """uint8 RGB frames (N, 64, 64, 3) of coded frames' latents."""
+        if not coded:
+            return np.zeros((0, *FRAME_SHAPE), dtype=np.uint8)
+        latent = np.stack([f.latent for f in coded])
+        qbytes = np.array([f.qbyte for f in coded], dtype=np.int64)
+        return self.transforms.synthesise(self.coder.dequantize(latent, qbytes))
 
-    def _intra_from_analysis(self, y: np.ndarray, qbyte: int) -> bytes:
-        """The intra payload of one frame's analysis output ``y`` (1, C, H, W) at ``qbyte``."""
-        assert self._context is not None
-        body = self._context.encode(self._gained(y, qbyte), np.array([qbyte]))[0]
-        return bitstream.pack_quality(self.model_id, qbyte, body)
-
-    def _encode_capped_analysis(self, y: np.ndarray, quality: float | None,
-                                max_bytes: int) -> bytes:
-        """The best intra payload of at most ``max_bytes`` for analysis output ``y``."""
-        self._check_cap(max_bytes)
-        ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
-        best = self._intra_from_analysis(y, 0)
-        if len(best) > max_bytes:
-            raise ByteCapError(f"needs at least {len(best)} bytes even at quality 0, over "
-                               f"the cap of {max_bytes}", 0, len(best))
-        low, high = 1, ceiling  # invariant: quality low - 1 fits
-        while low <= high:
-            mid = (low + high) // 2
-            candidate = self._intra_from_analysis(y, mid)
-            if len(candidate) <= max_bytes:
-                best, low = candidate, mid + 1
-            else:
-                high = mid - 1
-        return best
+    def decode(self, payloads: Iterable[bytes] | bytes) -> np.ndarray:
+        """Reconstruct uint8 RGB frames (N, 64, 64, 3); BitstreamError for bad payloads."""
+        return self.synthesise(self.read(payloads))
 
     def stream_encoder(self, key_interval: int = 30,
                        tables: str | Path | None = None) -> StreamEncoder:
@@ -443,7 +489,7 @@ class Codec:
         """
         from .temporal import StreamEncoder, load_tables
 
-        if key_interval != 1 and self._context is None:
+        if key_interval != 1 and not self.variable_rate:
             raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
         loaded = load_tables(self, tables) if tables is not None else None
         return StreamEncoder(self, key_interval, loaded)
@@ -453,84 +499,3 @@ class Codec:
         from .temporal import StreamDecoder, load_tables
 
         return StreamDecoder(self, load_tables(self, tables) if tables is not None else None)
-
-    def _key_of(self, payload: bytes, y: np.ndarray) -> Key:
-        """What a key frame is to inter frames: the latent the decoder rebuilds, and bins."""
-        from .temporal import Key, key_bins
-
-        assert self._context is not None
-        qbyte = bitstream.quality_of(payload)
-        _, latent = self._context.symbols(self._gained(y, qbyte), np.array([qbyte]))
-        flat = latent.reshape(-1)
-        return Key(flat, qbyte, key_bins(self._context, flat, qbyte), zlib.crc32(payload))
-
-    def _decode_key(self, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """One intra payload: the frame, its integer latent (context models) and quality."""
-        if self._context is None:
-            return self.decode([payload])[0], None, 0
-        qbyte, body = bitstream.unpack_quality(payload, self.model_id)
-        try:
-            latent = self._context.decode([body], np.array([qbyte]))
-        except Exception as exc:  # constriction reports corrupt data as various errors
-            raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
-                                 f"({exc})") from None
-        flat = latent.reshape(-1)
-        return self._synthesise_latent(flat, qbyte), flat, qbyte
-
-    def _synthesise_latent(self, latent: np.ndarray, qbyte: int) -> np.ndarray:
-        """The frame (64, 64, 3) of one integer latent at quality byte ``qbyte``."""
-        assert self._context is not None
-        gain = self._context.model.gain_dec[qbyte].reshape(1, -1, 1, 1)
-        y_hat = latent.reshape(1, *self.latent_shape) * gain
-        return self.transforms.synthesise(y_hat.astype(np.float32))[0]
-
-    def _symbols(self, payload: object) -> np.ndarray:
-        body = bitstream.unpack(payload, self.model_id)  # type: ignore[arg-type]
-        try:
-            return self._coder.decode(body, self._symbols_per_channel)
-        except Exception as exc:  # constriction reports corrupt data as various errors
-            raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
-                                 f"({exc})") from None
-
-    def _decode_context(self, items: list) -> np.ndarray:
-        assert self._context is not None
-        qbytes, bodies = [], []
-        for i, payload in enumerate(items):
-            try:
-                qbyte, body = bitstream.unpack_quality(payload, self.model_id)
-            except BitstreamError as exc:
-                prefix = f"payload {i}: " if len(items) > 1 else ""
-                raise BitstreamError(f"{prefix}{exc}") from None
-            qbytes.append(qbyte)
-            bodies.append(body)
-        q = np.array(qbytes, dtype=np.int64)
-        try:
-            latent = self._context.decode(bodies, q)
-        except Exception as exc:  # constriction reports corrupt data as various errors
-            raise BitstreamError(f"corrupt payload: its range-coded body does not decode "
-                                 f"({exc})") from None
-        gain = self._context.model.gain_dec[q][:, :, None, None]
-        return self.transforms.synthesise((latent * gain).astype(np.float32))
-
-    def decode(self, payloads: Iterable[bytes] | bytes) -> np.ndarray:
-        """Reconstruct uint8 RGB frames (N, 64, 64, 3); BitstreamError for bad payloads."""
-        if isinstance(payloads, (bytes, bytearray, memoryview)):
-            payloads = [bytes(payloads)]
-        try:
-            items = list(payloads)
-        except TypeError:
-            raise BitstreamError(f"payloads must be a list of bytes, got "
-                                 f"{type(payloads).__name__}") from None
-        if not items:
-            return np.zeros((0, *FRAME_SHAPE), dtype=np.uint8)
-        if self._context is not None:
-            return self._decode_context(items)
-        symbols = []
-        for i, payload in enumerate(items):
-            try:
-                symbols.append(self._symbols(payload))
-            except BitstreamError as exc:
-                prefix = f"payload {i}: " if len(items) > 1 else ""
-                raise BitstreamError(f"{prefix}{exc}") from None
-        y_hat = np.stack(symbols).astype(np.float32).reshape(-1, *self.latent_shape) + self._low
-        return self.transforms.synthesise(y_hat)

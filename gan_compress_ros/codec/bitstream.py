@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .errors import BitstreamError
 
@@ -29,6 +31,8 @@ CONTEXT_VERSION = 2
 INTER_VERSION = 3
 #: ``CompressedImage.format`` of latent messages: short, since it travels with every frame.
 MESSAGE_FORMAT = "gan_compress"
+#: The kind of payload each version is; ``coders.py`` maps them to their coders.
+KINDS = {FORMAT_VERSION: "fixed", CONTEXT_VERSION: "intra", INTER_VERSION: "inter"}
 HEADER_BYTES = 4
 #: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
 MAX_PAYLOAD_BYTES = 1 << 16
@@ -45,32 +49,64 @@ def check_byte(body: bytes) -> int:
     return zlib.crc32(body) & 0xFF
 
 
+def pack_header(version: int, model_id: str, check: int) -> bytes:
+    """The four bytes every payload starts with (``read_header`` reads them)."""
+    return _HEADER.pack(version, model_id_to_int(model_id), check)
+
+
 def pack(model_id: str, body: bytes) -> bytes:
-    """Prefix ``body`` with the header for ``model_id``."""
-    return _HEADER.pack(FORMAT_VERSION, model_id_to_int(model_id), check_byte(body)) + body
+    """A version-1 payload: header for ``model_id``, then ``body``."""
+    return pack_header(FORMAT_VERSION, model_id, check_byte(body)) + body
 
 
 def pack_quality(model_id: str, quality: int, body: bytes) -> bytes:
     """A version-2 payload: header for ``model_id``, the quality byte, then ``body``."""
     rest = bytes([quality]) + body
-    return _HEADER.pack(CONTEXT_VERSION, model_id_to_int(model_id), check_byte(rest)) + rest
+    return pack_header(CONTEXT_VERSION, model_id, check_byte(rest)) + rest
 
 
-def quality_of(payload: bytes) -> int:
-    """The quality byte of a version-2 payload written by this encoder (unchecked)."""
+def version_of(payload: bytes) -> int | None:
+    """The format version (first byte) of a payload; None for an empty one.
+
+    The one place that reads it: ``read_header`` checks it, ``KINDS`` names it.
+    """
+    return payload[0] if payload else None
+
+
+def kind_of(payload: bytes) -> str:
+    """``fixed``, ``intra`` or ``inter`` for a payload this codec writes; else ``unknown``."""
+    return KINDS.get(version_of(payload), "unknown")  # type: ignore[arg-type]
+
+
+def quality_of(payload: bytes) -> int | None:
+    """The quality byte of a version-2 payload (unchecked); None for any other."""
+    if version_of(payload) != CONTEXT_VERSION or len(payload) <= HEADER_BYTES:
+        return None
     return payload[HEADER_BYTES]
 
 
-def unpack_quality(payload: bytes, model_id: str) -> tuple[int, bytes]:
-    """Check a version-2 payload against this decoder; its quality byte and body."""
-    rest = unpack(payload, model_id, CONTEXT_VERSION)
-    if not rest:
-        raise BitstreamError("truncated payload: it ends before its quality byte")
-    return rest[0], rest[1:]
+@dataclass(frozen=True)
+class Header:
+    """The four bytes every payload starts with, checked, and what follows them."""
+
+    version: int
+    model: int  # the model id's 16-bit integer
+    check: int
+    payload: bytes  # the whole payload
+
+    @property
+    def rest(self) -> bytes:
+        """Everything after the four bytes: the kind's own fields, then the body."""
+        return self.payload[HEADER_BYTES:]
 
 
-def unpack(payload: bytes, model_id: str, expect_version: int = FORMAT_VERSION) -> bytes:
-    """Check the header of ``payload`` against this decoder and return the body."""
+def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Header:
+    """Check ``payload``'s header against a decoder of ``model_id`` reading ``versions``.
+
+    Raises BitstreamError naming what is wrong: not bytes, truncated, too long, another
+    version (an inter frame outside ``stream_decoder``), another model. The check byte
+    is the kind's to verify (what it covers differs).
+    """
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
     payload = bytes(payload)
@@ -81,18 +117,25 @@ def unpack(payload: bytes, model_id: str, expect_version: int = FORMAT_VERSION) 
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
     version, mid, check = _HEADER.unpack_from(payload)
-    if version == INTER_VERSION and expect_version == CONTEXT_VERSION:
-        raise BitstreamError("an inter frame of temporal mode: it decodes only after its key "
-                             "frame, with Codec.stream_decoder()")
-    if version != expect_version:
+    readable = sorted(versions)
+    if version not in readable:
+        if version == INTER_VERSION and CONTEXT_VERSION in readable:
+            raise BitstreamError("an inter frame of temporal mode: it decodes only after its "
+                                 "key frame, with Codec.stream_decoder()")
         raise BitstreamError(f"unsupported format version {version} (this decoder reads "
-                             f"version {expect_version}): corrupt or foreign payload, or one "
-                             "made by another generation of the codec")
+                             f"version {' or '.join(map(str, readable))}): corrupt or "
+                             "foreign payload, or one made by another generation of the "
+                             "codec")
     if mid != model_id_to_int(model_id):
         raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
                              f"{model_id}: load the weights the encoder used")
-    body = payload[HEADER_BYTES:]
-    if check_byte(body) != check:
+    return Header(version, mid, check, payload)
+
+
+def checked(header: Header) -> bytes:
+    """``header.rest`` where the check byte covers all of it (intra kinds); else raise."""
+    if check_byte(header.rest) != header.check:
         raise BitstreamError(f"corrupt or truncated payload: the check byte does not match "
-                             f"its {len(body)}-byte body")
-    return body
+                             f"its {len(header.rest)}-byte body")
+    return header.rest
+

@@ -228,6 +228,7 @@ class ContextCoder:
         self.coder = coder
         self._lows = model.tables.lows.astype(np.int64)
         self._highs = model.tables.highs.astype(np.int64)
+        self._size = int(np.prod(model.latent_shape))
 
     def symbols(self, latent: np.ndarray, qbytes: np.ndarray) -> tuple[list[tuple[np.ndarray,
                                                                                 np.ndarray]],
@@ -248,35 +249,56 @@ class ContextCoder:
                 planned.append((table, (rel - self._lows[table]).astype(np.int32)))
         return planned, flat.reshape(latent.shape).astype(np.int64)
 
-    def encode(self, latent: np.ndarray, qbytes: np.ndarray) -> list[bytes]:
-        """Range-coded bodies of integer latents (N, C, H, W) at quality bytes (N,)."""
-        planned, _ = self.symbols(latent, qbytes)
+    def code(self, latent: np.ndarray, qbytes: np.ndarray) -> tuple[list[bytes], np.ndarray,
+                                                                   np.ndarray]:
+        """Bodies of integer latents (N, C, H, W) at quality bytes (N,), and more.
+
+        Also the latents the decoder rebuilds (clamped) and the table each element was
+        coded with (N, C*H*W).
+        """
+        planned, rebuilt = self.symbols(latent, qbytes)
+        tables = np.zeros((len(latent), self._size), dtype=np.int64)
         bodies = []
         for n in range(len(latent)):
             rows: list[tuple[int, np.ndarray]] = []
-            for table, sym in planned:
-                rows.extend(_rows(table[n], sym[n]))
+            for idx, (table, sym) in zip(self.model.groups, planned, strict=True):
+                rows.extend(rows_by_table(table[n], sym[n]))
+                tables[n, idx] = table[n]
             bodies.append(self.coder.encode_rows(rows))
-        return bodies
+        return bodies, rebuilt, tables
 
-    def decode(self, bodies: list[bytes], qbytes: np.ndarray) -> np.ndarray:
-        """Integer latents (N, C, H, W) of ``bodies``; raises on data that does not decode."""
+    def encode(self, latent: np.ndarray, qbytes: np.ndarray) -> list[bytes]:
+        """Range-coded bodies of integer latents (N, C, H, W) at quality bytes (N,)."""
+        return self.code(latent, qbytes)[0]
+
+    def read(self, bodies: list[bytes], qbytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Integer latents (N, C, H, W) of ``bodies`` and the table of each element.
+
+        Tables (N, C*H*W); the context network runs once. Raises on data that does not
+        decode.
+        """
         shape = self.model.latent_shape
-        flat = np.zeros((len(bodies), int(np.prod(shape))), dtype=np.float64)
+        flat = np.zeros((len(bodies), self._size), dtype=np.float64)
+        tables = np.zeros((len(bodies), self._size), dtype=np.int64)
         decoders = [self.coder.decoder(b) for b in bodies]
         with _one_blas_thread():  # once per call, as in symbols
             for g, idx in enumerate(self.model.groups):
                 base, table = self.model.plan(flat, qbytes, g)
+                tables[:, idx] = table
                 for n, decoder in enumerate(decoders):
-                    order, starts, tables = _runs(table[n])
+                    order, starts, runs = runs_by_table(table[n])
                     sym = np.zeros(len(idx), dtype=np.int64)
-                    for t, lo, hi in zip(tables, starts[:-1], starts[1:], strict=True):
+                    for t, lo, hi in zip(runs, starts[:-1], starts[1:], strict=True):
                         sym[order[lo:hi]] = self.coder.decode_row(decoder, t, hi - lo)
                     flat[n, idx] = base[n] + sym + self._lows[table[n]]
-        return flat.reshape(len(bodies), *shape).astype(np.int64)
+        return flat.reshape(len(bodies), *shape).astype(np.int64), tables
+
+    def decode(self, bodies: list[bytes], qbytes: np.ndarray) -> np.ndarray:
+        """Integer latents (N, C, H, W) of ``bodies``; raises on data that does not decode."""
+        return self.read(bodies, qbytes)[0]
 
 
-def _runs(table: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+def runs_by_table(table: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
     """Elements ordered by table (stable), where each table's run starts, and the tables."""
     order = np.argsort(table, kind="stable")
     ordered = table[order]
@@ -285,9 +307,9 @@ def _runs(table: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
     return order, starts, ordered[starts[:-1]].tolist()
 
 
-def _rows(table: np.ndarray, symbols: np.ndarray) -> list[tuple[int, np.ndarray]]:
+def rows_by_table(table: np.ndarray, symbols: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """One row per distinct table (ascending), its symbols in element order."""
-    order, starts, tables = _runs(table)
+    order, starts, tables = runs_by_table(table)
     ordered = symbols[order]
     return [(t, ordered[lo:hi]) for t, lo, hi in zip(tables, starts[:-1], starts[1:],
                                                       strict=True)]

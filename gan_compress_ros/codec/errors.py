@@ -1,5 +1,10 @@
 """Exception types of the codec: payloads, weights files, byte caps."""
 
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
 
 class BitstreamError(ValueError):
     """A payload cannot be decoded: truncated, corrupt, another format version or model."""
@@ -16,3 +21,20 @@ class ByteCapError(ValueError):
         super().__init__(message)
         self.frame = frame
         self.smallest = smallest
+
+
+@contextlib.contextmanager
+def corrupt_body(kind: str = "") -> Iterator[None]:
+    """Report a range-coded body that does not decode as one ``BitstreamError``.
+
+    The range coder (constriction or the Python one) reports corrupt data as various
+    exceptions; this is the one place that turns them into the codec's error.
+    """
+    try:
+        yield
+    except BitstreamError:
+        raise
+    except Exception as exc:
+        what = f"{kind} payload" if kind else "payload"
+        raise BitstreamError(f"corrupt {what}: its range-coded body does not decode "
+                             f"({exc})") from None

@@ -31,7 +31,6 @@ same PSNR as intra frames at the requested quality for about a third of the byte
 from __future__ import annotations
 
 import json
-import struct
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,29 +39,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import bitstream
-from .context_coding import MEAN_STEPS, SCALE_LEVELS, ContextCoder, _rows, _runs
+from .bitstream import INTER_VERSION
+from .bundled import BUNDLED_DIR, EXPORT_TABLES, TABLES_SUFFIX, WeightsRef
 from .errors import BitstreamError, WeightsError
-from .rangecoder import TableCoder
+from .inter import (
+    FLAG_TABLE,
+    HEADER_BYTES,
+    RESIDUAL_RANGE,
+    SCALE_BINS,
+    SCALE_PER_BIN,
+    InterCoder,
+    Key,
+)
+from .intra import ContextCoderV2
+from .latent import CodedFrame
 from .tables import CdfTables, quantize_pmf
 
 if TYPE_CHECKING:
     from .api import Codec
 
-INTER_VERSION = bitstream.INTER_VERSION
-#: Largest change of one latent element an inter frame carries; larger: a key frame.
-RESIDUAL_RANGE = 63
-#: Key scale indices per residual table.
-SCALE_PER_BIN = 4
-SCALE_BINS = SCALE_LEVELS // SCALE_PER_BIN
-#: Table 0 codes the position flags; tables 1.. the residuals per scale bin.
-FLAG_TABLE = 0
 #: Key frames a decoder keeps, so that an inter frame overtaken by the next key still decodes.
 KEYS_HELD = 4
-#: Suffix of the tables file beside a weights file (``codec.safetensors`` ->
-#: ``codec.temporal.safetensors``); an export directory holds ``temporal.safetensors``.
-TABLES_SUFFIX = ".temporal.safetensors"
-EXPORT_TABLES = "temporal.safetensors"
 #: Bitstream: inter frames carry changes in units of this many latent steps.
 DEFAULT_STEP = 3
 #: Encoder defaults, stored with the tables they were fitted with.
@@ -70,8 +67,8 @@ DEFAULT_DEADZONE = 0.1
 DEFAULT_SKIP_SUM = 0
 DEFAULT_KEY_BOOST = 0.3
 DEFAULT_RD_LAMBDA = 1.0
-_HEADER = struct.Struct(">BHBB")
-HEADER_BYTES = _HEADER.size
+__all__ = ["EXPORT_TABLES", "FLAG_TABLE", "HEADER_BYTES", "INTER_VERSION", "RESIDUAL_RANGE",
+           "SCALE_BINS", "SCALE_PER_BIN", "TABLES_SUFFIX", "InterCoder", "Key"]
 
 
 @dataclass(frozen=True)
@@ -190,16 +187,7 @@ def tables_from_counts(model_id: str, flags: np.ndarray, residuals: np.ndarray,
 
 def find_tables(codec: Codec) -> Path | None:
     """Where a codec's temporal tables lie: beside its weights, in its export, or bundled."""
-    from .bundled import BUNDLED_DIR, MODEL
-
-    candidates = []
-    path = codec.path
-    if path is not None:
-        path = Path(path)
-        candidates.append(path / EXPORT_TABLES if path.is_dir() else
-                          path.with_name(path.name.split(".")[0] + TABLES_SUFFIX))
-    candidates.append(BUNDLED_DIR / (MODEL + TABLES_SUFFIX))
-    for candidate in candidates:
+    for candidate in WeightsRef.tables_beside(codec.path):
         if candidate.is_file():
             return candidate
     return None
@@ -207,7 +195,7 @@ def find_tables(codec: Codec) -> Path | None:
 
 def load_tables(codec: Codec, path: str | Path | None = None) -> TemporalTables:
     """The temporal tables of ``codec``: from ``path``, else ``find_tables``; checked."""
-    if codec._context is None:
+    if not codec.variable_rate:
         raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
     found = Path(path) if path is not None else find_tables(codec)
     if found is None or not found.is_file():
@@ -217,8 +205,6 @@ def load_tables(codec: Codec, path: str | Path | None = None) -> TemporalTables:
                            "VIDEOS_OR_BAGS")
     tables = TemporalTables.load(found)
     if tables.model_id != codec.model_id:
-        from .bundled import BUNDLED_DIR
-
         if path is None and found.parent == BUNDLED_DIR:
             raise WeightsError(f"no temporal tables for model {codec.model_id} (the bundled "
                                f"ones are for model {tables.model_id}): fit them with "
@@ -227,36 +213,6 @@ def load_tables(codec: Codec, path: str | Path | None = None) -> TemporalTables:
         raise WeightsError(f"temporal tables {found} are for model {tables.model_id}, the "
                            f"codec is model {codec.model_id}")
     return tables
-
-
-@dataclass
-class Key:
-    """A key frame as both sides hold it: its integer latent and what inter frames need."""
-
-    latent: np.ndarray  # (C*H*W,) int64, as the decoder reconstructs it
-    qbyte: int
-    bins: np.ndarray  # (C*H*W,) residual table per element (1..SCALE_BINS)
-    crc: int  # CRC-32 of the whole key payload
-
-    @property
-    def tag(self) -> int:
-        """The byte inter payloads carry to name this key."""
-        return self.crc >> 24
-
-
-def key_bins(context: ContextCoder, latent: np.ndarray, qbyte: int) -> np.ndarray:
-    """Residual table per element of a whole integer latent: its scale index's bin + 1.
-
-    Each group's network reads only earlier groups, so planning every group on the whole
-    latent gives the scale indices the coder used, on both sides.
-    """
-    flat = latent.reshape(1, -1).astype(np.float64)
-    bins = np.zeros(flat.shape[1], dtype=np.int64)
-    q = np.array([qbyte])
-    for g, idx in enumerate(context.model.groups):
-        _, table = context.model.plan(flat, q, g)
-        bins[idx] = table[0] // MEAN_STEPS // SCALE_PER_BIN + 1
-    return bins
 
 
 def residual(u: np.ndarray, key: np.ndarray, shape: tuple[int, int, int],
@@ -274,59 +230,11 @@ def residual(u: np.ndarray, key: np.ndarray, shape: tuple[int, int, int],
     return d
 
 
-class InterCoder:
-    """Range codes residuals against a key: position flags, then changes per scale bin."""
-
-    def __init__(self, tables: TemporalTables, shape: tuple[int, int, int]) -> None:
-        self.tables = tables
-        self.shape = shape
-        self.coder = TableCoder(tables.tables)
-        self.crc = tables.crc
-
-    def encode(self, d: np.ndarray, key: Key) -> bytes:
-        """The body of change ``d`` (C*H*W,) in steps against ``key``; |d| <= RESIDUAL_RANGE."""
-        c, h, w = self.shape
-        active = np.any(d.reshape(c, h * w) != 0, axis=0)
-        rows = [(FLAG_TABLE, active.astype(np.int32))]
-        idx = _active_elements(active, c)
-        if len(idx):
-            rows.extend(_rows(key.bins[idx], (d[idx] + RESIDUAL_RANGE).astype(np.int32)))
-        return self.coder.encode_rows(rows)
-
-    def decode(self, body: bytes, key: Key) -> np.ndarray:
-        """The change (C*H*W,) in latent steps of ``body``; raises on data that does not decode."""
-        c, h, w = self.shape
-        decoder = self.coder.decoder(body)
-        active = self.coder.decode_row(decoder, FLAG_TABLE, h * w).astype(bool)
-        d = np.zeros(c * h * w, dtype=np.int64)
-        idx = _active_elements(active, c)
-        if len(idx):
-            order, starts, tables = _runs(key.bins[idx])
-            sym = np.zeros(len(idx), dtype=np.int64)
-            for t, lo, hi in zip(tables, starts[:-1], starts[1:], strict=True):
-                sym[order[lo:hi]] = self.coder.decode_row(decoder, t, hi - lo)
-            d[idx] = sym - RESIDUAL_RANGE
-        return d * self.tables.step
-
-    def pack(self, model_id: str, key: Key, body: bytes) -> bytes:
-        """An inter payload: header, then ``body``."""
-        check = zlib.crc32(body, key.crc ^ self.crc) & 0xFF
-        return _HEADER.pack(INTER_VERSION, bitstream.model_id_to_int(model_id), check,
-                            key.tag) + body
-
-
-def _active_elements(active: np.ndarray, channels: int) -> np.ndarray:
-    """Flat (C-major) indices of every channel at the active positions, in coding order."""
-    positions = np.flatnonzero(active)
-    hw = len(active)
-    return (np.arange(channels)[:, None] * hw + positions[None, :]).reshape(-1)
-
-
 class StreamEncoder:
     """Encodes a camera's frames in order: a key frame every ``key_interval``, inter between.
 
     ``encode(frame)`` returns the inter payload where it costs less than the intra one in
-    bytes and error (``_inter_payload``), else the intra one, which starts a new key frame
+    bytes and error (``_inter_frame``), else the intra one, which starts a new key frame
     (a scene change, a moving camera). ``quality`` and ``max_bytes`` work as in
     ``Codec.encode``; a quality change takes effect at the next key frame, since inter
     frames use their key's. ``key_interval`` 1: every frame intra, exactly ``Codec.encode``.
@@ -341,7 +249,8 @@ class StreamEncoder:
         self.key_interval = int(key_interval)
         self.tables = None if key_interval == 1 else \
             tables if tables is not None else load_tables(codec)
-        self._inter = InterCoder(self.tables, codec.latent_shape) if self.tables else None
+        self._inter = InterCoder(self.tables, codec.latent_shape, codec.model_id) \
+            if self.tables else None
         self.key: Key | None = None
         self._since_key = 0
         self._key_len = 0
@@ -351,29 +260,34 @@ class StreamEncoder:
     def encode(self, frame: np.ndarray, quality: float | None = None,
                max_bytes: int | None = None) -> bytes:
         """The payload for the next frame (uint8 RGB (64, 64, 3)); ByteCapError as ``encode``."""
+        return self.encode_frame(frame, quality, max_bytes).payload
+
+    def encode_frame(self, frame: np.ndarray, quality: float | None = None,
+                     max_bytes: int | None = None) -> CodedFrame:
+        """``encode``, keeping the frame's kind, quality and latent (``CodedFrame``)."""
         codec = self.codec
-        arr = codec._frames(frame)
+        arr = codec.check_frames(frame)
         if len(arr) != 1:
             raise ValueError("stream_encoder().encode takes one frame (64, 64, 3)")
         if self.tables is not None:  # checked here too: an inter frame does not use them
             codec.quality_byte(quality)
             if max_bytes is not None:
-                codec._check_cap(max_bytes)
+                codec.check_cap(max_bytes)
         if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
             self.keys += 1
-            return codec.encode(arr, quality=quality, max_bytes=max_bytes)[0]
-        y = codec.transforms.analyse(arr)
+            return codec.encode_frames(arr, quality=quality, max_bytes=max_bytes)[0]
+        y = codec.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
-            inter = self._inter_payload(y, self.key, max_bytes)
+            inter = self._inter_frame(y, self.key, max_bytes)
             if inter is not None:
                 self._since_key += 1
                 self.inters += 1
-                self.inter_bytes += len(inter)
+                self.inter_bytes += len(inter.payload)
                 return inter
         return self._key_frame(y, quality, max_bytes)
 
     def _key_frame(self, y: np.ndarray, quality: float | None,
-                   max_bytes: int | None) -> bytes:
+                   max_bytes: int | None) -> CodedFrame:
         codec = self.codec
         if self.tables is not None and (quality is not None or max_bytes is None):
             # key frames a little above the requested quality (with a cap and no quality,
@@ -383,19 +297,19 @@ class StreamEncoder:
                 (default if default is not None else 0.5)
             quality = min(1.0, base + self.tables.key_boost)
         if max_bytes is not None:
-            payload = codec._encode_capped_analysis(y, quality, max_bytes)
+            coded = codec.code_to_cap(y, quality, max_bytes)
         else:
-            payload = codec._intra_from_analysis(y, codec.quality_byte(quality))
+            coded = codec.code_analysis(y, codec.quality_byte(quality))[0]
         if self._inter is not None:
-            self.key = codec._key_of(payload, y)
+            self.key = Key.of(coded)
         self._since_key = 1
         self.keys += 1
-        self.key_bytes += len(payload)
-        self._key_len = len(payload)
-        return payload
+        self.key_bytes += len(coded.payload)
+        self._key_len = len(coded.payload)
+        return coded
 
-    def _inter_payload(self, y: np.ndarray, key: Key, max_bytes: int | None) -> bytes | None:
-        """The inter payload of analysis output ``y``, or None where a key frame is better.
+    def _inter_frame(self, y: np.ndarray, key: Key, max_bytes: int | None) -> CodedFrame | None:
+        """The inter frame of analysis output ``y``, or None where a key frame is better.
 
         Better means a lower ``bytes + rd_lambda * squared latent error``: an inter frame is
         coarser than an intra one, so it must save bytes for its error. The intra payload's
@@ -403,22 +317,23 @@ class StreamEncoder:
         scene), and made only where it is not.
         """
         assert self._inter is not None and self.tables is not None
-        context = self.codec._context
-        assert context is not None
+        coder = self.codec.coder
+        assert isinstance(coder, ContextCoderV2)
         settings = self.tables.settings
-        u = (y[0] * context.model.gain_enc[key.qbyte].reshape(-1, 1, 1)).reshape(-1)
+        u = coder.gained(y, np.array([key.qbyte])).reshape(-1)
         d = residual(u, key.latent, self.codec.latent_shape, settings)
         if np.abs(d).max(initial=0) > RESIDUAL_RANGE:
             return None
-        inter = self._inter.pack(self.codec.model_id, key, self._inter.encode(d, key))
-        if max_bytes is not None and len(inter) > max_bytes:
+        inter = self._inter.code(d, key)
+        size = len(inter.payload)
+        if max_bytes is not None and size > max_bytes:
             return None
         intra_bytes = self._key_len
-        if len(inter) > self._key_len // 4:
-            intra_bytes = len(self.codec._intra_from_analysis(y, key.qbyte))
+        if size > self._key_len // 4:
+            intra_bytes = len(self.codec.code_analysis(y, key.qbyte)[0].payload)
         error_inter = float(np.sum((u - key.latent - d * settings.step) ** 2))
         error_intra = float(np.sum((u - np.round(u)) ** 2))
-        if len(inter) + settings.rd_lambda * error_inter >= \
+        if size + settings.rd_lambda * error_inter >= \
                 intra_bytes + settings.rd_lambda * error_intra:
             return None
         return inter
@@ -446,53 +361,34 @@ class StreamDecoder:
                     load_tables(self.codec)
             except (WeightsError, ValueError) as exc:
                 raise BitstreamError(f"an inter frame of temporal mode, and {exc}") from None
-            self._inter = InterCoder(tables, self.codec.latent_shape)
+            self._inter = InterCoder(tables, self.codec.latent_shape, self.codec.model_id)
         return self._inter
+
+    def read(self, payload: bytes) -> CodedFrame | None:
+        """The ``CodedFrame`` of the next payload (no synthesis); None: its key is missing.
+
+        BitstreamError for a corrupt or foreign payload (the decoder's state is unchanged).
+        An intra frame runs the context network once: its tables give the key's bins.
+        """
+        header = self.codec.read_header(payload, inter=True)
+        if header.version != INTER_VERSION:
+            coded = self.codec.coder.read([header])[0]
+            if coded.tables is not None:  # a context-coded key frame
+                key = Key.of(coded)
+                if all(k.crc != key.crc for k in self.keys):  # a repeat must not push keys out
+                    self.keys.append(key)
+            self.key_bytes += len(header.payload)
+            return coded
+        inter = self._coder().read(header, self.keys)
+        if inter is None:
+            self.waiting += 1
+        self.inter_bytes += len(header.payload)
+        return inter
 
     def decode(self, payload: bytes) -> np.ndarray | None:
         """A uint8 RGB frame (64, 64, 3), or None for an inter frame without its key.
 
         BitstreamError for a corrupt or foreign payload (the decoder's state is unchanged).
         """
-        if not isinstance(payload, (bytes, bytearray, memoryview)):
-            raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
-        payload = bytes(payload)
-        if not payload or payload[0] != INTER_VERSION:
-            frame, latent, qbyte = self.codec._decode_key(payload)
-            if self.codec._context is not None and latent is not None:
-                crc = zlib.crc32(payload)
-                if all(k.crc != crc for k in self.keys):  # a repeat must not push keys out
-                    bins = key_bins(self.codec._context, latent, qbyte)
-                    self.keys.append(Key(latent, qbyte, bins, crc))
-            self.key_bytes += len(payload)
-            return frame
-        if len(payload) < HEADER_BYTES:
-            raise BitstreamError(f"truncated inter payload: {len(payload)} bytes, the header "
-                                 f"alone is {HEADER_BYTES}")
-        if len(payload) > bitstream.MAX_PAYLOAD_BYTES:
-            raise BitstreamError("inter payload too long: not a gan_compress payload")
-        _, mid, check, tag = _HEADER.unpack_from(payload)
-        if mid != bitstream.model_id_to_int(self.codec.model_id):
-            raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
-                                 f"{self.codec.model_id}: load the weights the encoder used")
-        coder = self._coder()
-        body = payload[HEADER_BYTES:]
-        candidates = [k for k in self.keys if k.tag == tag]
-        if not candidates:
-            self.waiting += 1
-            self.inter_bytes += len(payload)
-            return None
-        for key in reversed(candidates):
-            if zlib.crc32(body, key.crc ^ coder.crc) & 0xFF == check:
-                break
-        else:
-            raise BitstreamError("corrupt inter payload, or one for a key frame or temporal "
-                                 "tables this decoder does not hold: its check byte does not "
-                                 "match")
-        try:
-            d = coder.decode(body, key)
-        except Exception as exc:  # constriction reports corrupt data as various errors
-            raise BitstreamError(f"corrupt inter payload: its body does not decode ({exc})") \
-                from None
-        self.inter_bytes += len(payload)
-        return self.codec._synthesise_latent(key.latent + d, key.qbyte)
+        coded = self.read(payload)
+        return None if coded is None else self.codec.synthesise([coded])[0]

@@ -15,9 +15,9 @@ from sensor_msgs.msg import Image
 
 from .convert import rgb_to_image
 from .dds import configure_camera_process
+from .declare import declare
 from .diagnostics import try_publish
 from .frames import open_source
-from .params import declare
 from .runner import StartupError, main_for
 
 OUTPUT_TOPIC = "image_raw"

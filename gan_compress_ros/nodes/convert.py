@@ -8,11 +8,14 @@ frame.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
-from sensor_msgs.msg import Image
+from rclpy.serialization import serialize_message
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
 
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..image import RESIZE_MODES, bytes_per_pixel, fit, image_msg_to_rgb  # noqa: F401
@@ -25,6 +28,17 @@ except ImportError:
     _BRIDGE = None
 
 LATENT_FORMAT = MESSAGE_FORMAT
+
+
+@lru_cache(maxsize=64)
+def latent_overhead(frame_id: str) -> int:
+    """Bytes a serialized latent message adds beside its payload.
+
+    It depends only on the frame_id (the stamp and format have fixed sizes), so it is
+    measured once per frame_id, not per frame.
+    """
+    return len(serialize_message(CompressedImage(header=Header(frame_id=frame_id),
+                                                 format=LATENT_FORMAT)))
 
 
 class FrameError(ValueError):

@@ -22,8 +22,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BitstreamError
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
+from .declare import declare, load_codec, on_change, open_codec
 from .diagnostics import Diagnostics
-from .params import declare, load_codec, on_change, open_codec
 from .runner import main_for
 
 INPUT_TOPIC = "image_raw/gan"

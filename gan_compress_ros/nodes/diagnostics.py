@@ -7,7 +7,7 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 
-from .params import declare
+from .declare import declare
 from .stats import NodeStats
 
 LOG_THROTTLE_S = 5.0

@@ -17,8 +17,8 @@ from sensor_msgs.msg import CompressedImage
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..link.framing import Deframer
 from .diagnostics import Diagnostics
+from .link_params import open_link_from_params
 from .link_send import POLL_S, TOPIC
-from .params import open_link_from_params
 from .runner import main_for
 
 

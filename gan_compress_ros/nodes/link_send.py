@@ -20,8 +20,9 @@ from ..codec.bitstream import MESSAGE_FORMAT
 from ..link.framing import OVERHEAD, Framer
 from ..link.pacer import Pacer
 from .convert import stamp_ns
+from .declare import declare
 from .diagnostics import Diagnostics
-from .params import declare, open_link_from_params
+from .link_params import open_link_from_params
 from .runner import main_for
 
 TOPIC = "image_raw/gan"

@@ -56,7 +56,7 @@ class Param:
 
 CODEC = (
     Param("weights", "", "weights file (.safetensors), ONNX export directory "
-          "(gan-compress-export) or a quality preset of the bundled model (low, mid, high); "
+          "(gan-compress-export) or a rate point of the bundled model (low, mid, high); "
           "empty: mid. Changes at run time (the new weights load between frames)",
           dynamic=True),
     Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "
@@ -74,7 +74,7 @@ DIAGNOSTICS = Param("diagnostics_period", 5.0, "seconds between /diagnostics mes
 ENCODER = (
     *CODEC,
     Param("quality", -1.0, "variable-rate models: 0 (fewest bytes) .. 1 (best picture); -1: "
-          "the weights' default (the named preset's for weights:=low|mid|high). With "
+          "the weights' default (the rate point's for weights:=low|mid|high). With "
           "max_bytes_per_frame or max_bitrate: the best quality that fits, up to this one "
           "(-1: up to 1)", low=0.0,
           high=1.0, unset=-1.0, dynamic=True),

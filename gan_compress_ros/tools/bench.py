@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -23,25 +23,15 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import BACKENDS, Codec
-from ..codec.bundled import resolve_export
+from ..codec.bundled import WeightsRef
 from ..codec.choices import ONNXRUNTIME, TORCH
 from ..codec.errors import WeightsError
 from ..codec.export_dir import read_export
 from ..image import fit
 from ..training.data import eval_frames
-from . import pipeline_bench
+from . import pipeline_bench, rate_bench, stage_bench, temporal_bench
+from .common import SAMPLE_CLIP, interleaved_ms, median_ms
 from .report import machine_line, update_section
-
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
-
-
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times))
 
 
 def _classic_ms(frames: np.ndarray, ext: str, flag: int, quality: int, repeats: int) -> float:
@@ -51,16 +41,7 @@ def _classic_ms(frames: np.ndarray, ext: str, flag: int, quality: int, repeats: 
         for f in bgr:
             ok, buf = cv2.imencode(ext, f, [flag, quality])
             cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return _median_ms(run, repeats) / len(frames)
-
-
-def _interleaved_ms(fns: dict[str, object], repeats: int, rounds: int = 5) -> dict[str, float]:
-    """Median ms of each function, timed in alternating rounds so drift hits all alike."""
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            times[name].append(_median_ms(fn, max(1, repeats // rounds)))
-    return {k: float(np.median(v)) for k, v in times.items()}
+    return median_ms(run, repeats) / len(frames)
 
 
 def bench(paths: dict[str, dict], frames: np.ndarray, threads: list[int],
@@ -79,11 +60,11 @@ def bench(paths: dict[str, dict], frames: np.ndarray, threads: list[int],
         for c in codecs.values():  # warm-up
             for _ in range(3):
                 c.decode(c.encode(one))
-        enc = _interleaved_ms({k: (lambda c=c: c.encode(one)) for k, c in codecs.items()},
+        enc = interleaved_ms({k: (lambda c=c: c.encode(one)) for k, c in codecs.items()},
                               repeats)
-        dec = _interleaved_ms({k: (lambda c=c, p=payloads[k][0]: c.decode(p))
+        dec = interleaved_ms({k: (lambda c=c, p=payloads[k][0]: c.decode(p))
                                for k, c in codecs.items()}, repeats)
-        big = _interleaved_ms({k: (lambda c=c: c.decode(c.encode(batch)))
+        big = interleaved_ms({k: (lambda c=c: c.decode(c.encode(batch)))
                                for k, c in codecs.items()}, max(5, repeats // 10))
         jpeg = _classic_ms(batch, ".jpg", cv2.IMWRITE_JPEG_QUALITY, 10, max(3, repeats // 10))
         webp = _classic_ms(batch, ".webp", cv2.IMWRITE_WEBP_QUALITY, 5, max(3, repeats // 10))
@@ -113,7 +94,7 @@ def codec_paths(weights: str | None, export: str | None, eager: bool,
             paths["torch eager"] = dict(paths[label], optimize=False)
     if ONNXRUNTIME in backends:
         try:
-            export_dir = read_export(export or resolve_export(weights))
+            export_dir = read_export(export or WeightsRef.parse(weights).export())
         except WeightsError as exc:
             print(f"gan-compress-bench: no onnxruntime rows ({exc})", file=sys.stderr)
             return paths
@@ -163,7 +144,7 @@ def layer_rows(codec: Codec, repeats: int) -> list[tuple[str, str, float, float]
             y = torch.cat([y, model.decoder_noise], dim=1)
         for name, seq, h in (("encoder", model.encoder, x), ("decoder", model.decoder, y)):
             for layer in seq:
-                ms = _median_ms(lambda m=layer, t=h: m(t), repeats)
+                ms = median_ms(lambda m=layer, t=h: m(t), repeats)
                 out = layer(h)
                 macs = (h.shape[1] ** 2 * h.shape[2] * h.shape[3] if isinstance(layer, GDN)
                         else count_macs(layer, h))  # GDN: a CxC matrix per pixel
@@ -205,9 +186,9 @@ def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
         for name in ("constriction", "python") if constriction is not None else ("python",):
             context = ContextCoder(context_model, TableCoder(context_model.tables, name))
             bodies = context.encode(latent, qbytes)
-            enc = _median_ms(lambda c=context: [c.encode(latent[i:i + 1], qbytes[:1])
+            enc = median_ms(lambda c=context: [c.encode(latent[i:i + 1], qbytes[:1])
                                                 for i in range(len(latent))], repeats)
-            dec = _median_ms(lambda c=context, bs=bodies: [c.decode([b], qbytes[:1])
+            dec = median_ms(lambda c=context, bs=bodies: [c.decode([b], qbytes[:1])
                                                            for b in bs], repeats)
             parts.append(f"{name} {enc / len(latent):.2f} ms to encode, "
                          f"{dec / len(latent):.2f} ms to decode")
@@ -221,12 +202,30 @@ def coder_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
     for name in ("constriction", "python") if constriction is not None else ("python",):
         coder = TableCoder(tables, name)
         bodies = [coder.encode(s) for s in symbols]
-        enc = _median_ms(lambda c=coder: [c.encode(s) for s in symbols], repeats) / len(symbols)
-        dec = _median_ms(lambda c=coder, b=bodies: [c.decode(x, symbols.shape[2]) for x in b],
+        enc = median_ms(lambda c=coder: [c.encode(s) for s in symbols], repeats) / len(symbols)
+        dec = median_ms(lambda c=coder, b=bodies: [c.decode(x, symbols.shape[2]) for x in b],
                          repeats) / len(symbols)
         parts.append(f"{name} {enc:.2f} ms to encode, {dec:.2f} ms to decode")
     return ("\nRange coding alone (32 frames' latents, per frame; python is the fallback where "
             "constriction has no wheel): " + "; ".join(parts) + ".\n")
+
+
+def stream_decode_line(codec: Codec, frames: np.ndarray, repeats: int) -> str:
+    """Intra frames one at a time through ``Codec.decode`` and ``StreamDecoder``, same run."""
+    if not codec.variable_rate:
+        return ""
+    payloads = codec.encode(frames[:32])
+
+    def stream() -> None:
+        dec = codec.stream_decoder()  # a fresh one: every payload is a new key frame
+        for p in payloads:
+            dec.decode(p)
+
+    ms = interleaved_ms({"codec": lambda: [codec.decode(p) for p in payloads],
+                          "stream": stream}, repeats)
+    return (f"\nIntra frames decoded one at a time (32 frames, default quality, timed "
+            f"interleaved): Codec.decode {ms['codec'] / len(payloads):.2f} ms, "
+            f"StreamDecoder.decode {ms['stream'] / len(payloads):.2f} ms per frame.\n")
 
 
 def fit_rows(repeats: int) -> list[tuple[str, float]]:
@@ -235,17 +234,16 @@ def fit_rows(repeats: int) -> list[tuple[str, float]]:
     rows = []
     for w, h in ((640, 480), (1280, 720), (1920, 1080)):
         frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-        rows.append((f"{w}x{h}", _median_ms(lambda f=frame: fit(f, "crop"), repeats)))
+        rows.append((f"{w}x{h}", median_ms(lambda f=frame: fit(f, "crop"), repeats)))
     return rows
 
 
-def codec_main(argv: list[str]) -> int:
-    """``gan-compress-bench codec``: the codec against JPEG and WebP."""
-    p = argparse.ArgumentParser(prog="gan-compress-bench codec", description=__doc__)
+def codec_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench codec``."""
     p.add_argument("--weights", default="", help="weights file or bundled name")
     p.add_argument("--export", help="ONNX export of the weights for the onnxruntime rows "
                    "(default: the bundled export of a bundled name)")
-    p.add_argument("--data", nargs="*", default=[str(SAMPLE)], help="frames to time on")
+    p.add_argument("--data", nargs="*", default=[str(SAMPLE_CLIP)], help="frames to time on")
     p.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--no-eager", action="store_true", help="time only the default (frozen) "
@@ -259,7 +257,10 @@ def codec_main(argv: list[str]) -> int:
     p.add_argument("--baseline-export", help="ONNX export of --baseline for its onnxruntime "
                    "row")
     p.add_argument("--out", help="markdown file whose 'codec' section is rewritten")
-    args = p.parse_args(argv)
+
+
+def codec_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench codec``: the codec against JPEG and WebP."""
     weights = args.weights or None
     paths = codec_paths(weights, args.export, not args.no_eager, args.backends, args.device)
     if args.baseline:
@@ -279,6 +280,7 @@ def codec_main(argv: list[str]) -> int:
     report = table(bench(paths, frames, args.threads, args.repeats), codec)
     cv2.setNumThreads(1)
     report += coder_line(codec, frames, max(5, args.repeats // 10))
+    report += stream_decode_line(codec, frames, max(5, args.repeats // 10))
     report += ("\nFitting a camera frame into 64x64 (centre crop, area resize; OpenCV, 1 "
                "thread), per frame: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in
                                                   fit_rows(max(5, args.repeats // 5))) + ".\n")
@@ -286,17 +288,15 @@ def codec_main(argv: list[str]) -> int:
         report += layer_report(codec, args.repeats)
     print(report)
     if args.out:
-        command = "gan-compress-bench codec " + " ".join(argv)
+        command = args.command_line
         update_section(args.out, "codec", f"`{command.strip()}` on {machine_line()}\n\n"
                        + report)
     return 0
 
 
-def pipeline_main(argv: list[str], soak: bool) -> int:
-    """``gan-compress-bench pipeline|soak``: the nodes as processes over DDS."""
+def pipeline_arguments(p: argparse.ArgumentParser, soak: bool = False) -> None:
+    """Arguments of ``gan-compress-bench pipeline|soak``."""
     name = "soak" if soak else "pipeline"
-    p = argparse.ArgumentParser(prog=f"gan-compress-bench {name}",
-                                description=pipeline_bench.__doc__)
     p.add_argument("--weights", default="", help="weights file, export or bundled name")
     p.add_argument("--backend", default="auto", choices=BACKENDS, help="both nodes' backend")
     p.add_argument("--duration", type=float, default=600.0 if soak else 60.0, help="seconds")
@@ -313,19 +313,26 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     p.add_argument("--input-reliability", default="auto",
                    choices=["auto", "reliable", "best_effort"],
                    help="the encoder's input_reliability parameter (default: its default)")
-    args = p.parse_args(argv)
+
+
+def pipeline_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench pipeline|soak``: the nodes as processes over DDS."""
+    p = args.parser
+    name = args.command
+    soak = name == "soak"
     try:
-        size = tuple(int(v) for v in args.size.lower().split("x"))
-        assert len(size) == 2 and min(size) > 0
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        assert min(width, height) > 0
     except (ValueError, AssertionError):
         p.error(f"--size must be WIDTHxHEIGHT, got {args.size!r}")
+    size = (width, height)
     pipeline_bench.local_ros_env()
     result = pipeline_bench.run_pipeline(args.weights, args.duration, args.fps, size,
                                          args.threads, window_s=args.window,
                                          backend=args.backend,
                                          reliable=args.reliable_input,
                                          input_reliability=args.input_reliability)
-    command = f"gan-compress-bench {name} " + " ".join(argv)
+    command = args.command_line
     text = pipeline_bench.markdown(result, command.strip(), machine_line(), per_window=soak)
     print(text)
     if args.out:  # one section per backend, QoS and size named on the command line
@@ -343,13 +350,9 @@ def pipeline_main(argv: list[str], soak: bool) -> int:
     return 0 if all(result["nodes_alive"]) and result["decoded"] else 1
 
 
-def rate_main(argv: list[str]) -> int:
-    """``gan-compress-bench rate``: byte caps and bit-rate budgets (``rate_bench``)."""
-    from . import rate_bench
-
-    p = argparse.ArgumentParser(prog="gan-compress-bench rate", description=rate_bench.__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", nargs="+", default=[str(pipeline_bench.SAMPLE)],
+def rate_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench rate``."""
+    p.add_argument("--data", nargs="+", default=[str(SAMPLE_CLIP)],
                    help="image folders or videos to crop frames from (default: the demo clip)")
     p.add_argument("--frames", type=int, default=2000, help="random 64x64 crops to code")
     p.add_argument("--caps", type=int, nargs="*", default=[100, 222, 340],
@@ -361,7 +364,11 @@ def rate_main(argv: list[str]) -> int:
     p.add_argument("--weights", default="", help="a variable-rate model (default: bundled)")
     p.add_argument("--backend", default="auto", choices=BACKENDS)
     p.add_argument("--out", help="markdown file whose 'rate' section is rewritten")
-    args = p.parse_args(argv)
+
+
+def rate_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench rate``: byte caps and bit-rate budgets (``rate_bench``)."""
+    p = args.parser
     codec = Codec.load(args.weights or None, backend=args.backend)
     if not codec.variable_rate:
         p.error("byte caps and budgets need a variable-rate model")
@@ -374,7 +381,7 @@ def rate_main(argv: list[str]) -> int:
     overhead = rate_bench.message_overhead()
     budget_rows = [rate_bench.budget(codec, frames, b, args.fps, args.seconds, overhead)
                    for b in args.budgets]
-    command = "gan-compress-bench rate " + " ".join(argv)
+    command = args.command_line
     text = rate_bench.markdown(cap_rows, budget_rows, command.strip(), machine_line(),
                                overhead)
     print(text)
@@ -386,38 +393,41 @@ def rate_main(argv: list[str]) -> int:
     return 1 if over else 0
 
 
-def links_main(argv: list[str]) -> int:
-    """``gan-compress-bench links``: parameters and results for common radio links."""
-    from ..training.data import eval_frames
-    from . import rate_bench
-
-    p = argparse.ArgumentParser(prog="gan-compress-bench links",
-                                description=rate_bench.link_rows.__doc__)
-    p.add_argument("--data", nargs="+", default=[str(pipeline_bench.SAMPLE)],
+def links_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench links``."""
+    p.add_argument("--data", nargs="+", default=[str(SAMPLE_CLIP)],
                    help="frames (default: the demo clip, centre crops)")
     p.add_argument("--camera-fps", type=float, default=10.0)
-    p.add_argument("--out", help="markdown file whose 'links' section is rewritten")
-    args = p.parse_args(argv)
+    p.add_argument("--out", nargs="+", default=[], metavar="FILE",
+                   help="markdown files whose 'links' section is rewritten (docs/benchmarks.md "
+                   "README.md: the README shows the same generated table)")
+
+
+def links_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench links``: parameters and results for common radio links."""
     codec = Codec.load()
     rows = rate_bench.link_rows(codec, eval_frames(args.data), args.camera_fps)
-    command = "gan-compress-bench links " + " ".join(argv)
+    command = args.command_line
     text = rate_bench.link_markdown(rows, command.strip(), machine_line())
     print(text)
-    if args.out:
-        update_section(args.out, "links", text)
+    for path in args.out:
+        update_section(path, "links", text)
     return 0
 
 
-def link_main(argv: list[str]) -> int:
+def link_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench link``."""
+    from . import link_bench
+
+    p.description = link_bench.__doc__
+    p.add_argument("--seconds", type=float, default=30.0, help="per configuration")
+    p.add_argument("--out", help="markdown file whose 'link' section is rewritten")
+
+
+def link_run(args: argparse.Namespace) -> int:
     """``gan-compress-bench link``: the demo clip over simulated serial and UDP links."""
     from . import link_bench
 
-    p = argparse.ArgumentParser(prog="gan-compress-bench link",
-                                description=link_bench.__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seconds", type=float, default=30.0, help="per configuration")
-    p.add_argument("--out", help="markdown file whose 'link' section is rewritten")
-    args = p.parse_args(argv)
     pipeline_bench.local_ros_env()
     configs = [dict(link="serial", baud=9600, max_bytes=150),
                dict(link="serial", baud=9600, max_bytes=150, bit_error_rate=1e-4),
@@ -427,7 +437,7 @@ def link_main(argv: list[str]) -> int:
     for config in configs:
         rows.append(link_bench.run(seconds=args.seconds, **config))  # type: ignore[arg-type]
         print(rows[-1], flush=True)
-    command = "gan-compress-bench link " + " ".join(argv)
+    command = args.command_line
     text = link_bench.markdown(rows, command.strip(), machine_line())
     print(text)
     if args.out:
@@ -435,16 +445,17 @@ def link_main(argv: list[str]) -> int:
     return 0 if all(r["decoded"] and not r["stray"] for r in rows) else 1
 
 
-def startup_main(argv: list[str]) -> int:
-    """``gan-compress-bench startup``: node start to first decoded frame, per backend."""
-    p = argparse.ArgumentParser(prog="gan-compress-bench startup",
-                                description=pipeline_bench.measure_startup.__doc__)
+def startup_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench startup``."""
     p.add_argument("--backends", nargs="+", default=["auto", TORCH, ONNXRUNTIME],
                    choices=BACKENDS)
     p.add_argument("--repeats", type=int, default=3, help="starts per backend (median shown)")
     p.add_argument("--weights", default="", help="weights file, export or bundled name")
     p.add_argument("--out", help="markdown file whose 'startup' section is rewritten")
-    args = p.parse_args(argv)
+
+
+def startup_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench startup``: node start to first decoded frame, per backend."""
     pipeline_bench.local_ros_env()
     rows = ["| backend (what auto chose) | first decoded frame, s (median, all) | encoder MiB "
             "| decoder MiB |", "| --- | --- | --- | --- |"]
@@ -459,7 +470,7 @@ def startup_main(argv: list[str]) -> int:
                     f"| {np.median([r['encoder_mib'] for r in runs]):.0f} "
                     f"| {np.median([r['decoder_mib'] for r in runs]):.0f} |")
         print(rows[-1], flush=True)
-    command = "gan-compress-bench startup " + " ".join(argv)
+    command = args.command_line
     text = (f"`{command.strip()}` on {machine_line()}: encoder_node and decoder_node started "
             "as processes, a 640x480 frame offered every 50 ms; time to the first decoded "
             "frame and each node's resident memory then.\n\n" + "\n".join(rows))
@@ -469,30 +480,72 @@ def startup_main(argv: list[str]) -> int:
     return 0
 
 
+def soak_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench soak``: the pipeline's, ten minutes by default."""
+    pipeline_arguments(p, soak=True)
+
+
+def stages_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench stages``: the encoder node's time per frame, stage by stage."""
+    from . import stage_bench
+
+    return stage_bench.run(args)
+
+
+def temporal_run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench temporal``: temporal mode against intra and HEVC."""
+    from . import temporal_bench
+
+    return temporal_bench.run(args)
+
+
+#: The subcommands: name -> (one line for --help, arguments, what runs, description).
+SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                             Callable[[argparse.Namespace], int], str | None]] = {
+    "codec": ("encode/decode ms against JPEG and WebP (the default)", codec_arguments,
+              codec_run, __doc__),
+    "rate": ("byte caps and bit-rate budgets", rate_arguments, rate_run,
+             rate_bench.__doc__),
+    "pipeline": ("the nodes as processes over DDS at a camera rate", pipeline_arguments,
+                 pipeline_run, pipeline_bench.__doc__),
+    "soak": ("the pipeline for ten minutes, figures per window", soak_arguments,
+             pipeline_run, pipeline_bench.__doc__),
+    "temporal": ("temporal mode against intra and HEVC per clip", temporal_bench.arguments,
+                 temporal_run, temporal_bench.__doc__),
+    "startup": ("node start to first decoded frame, per backend", startup_arguments,
+                startup_run, pipeline_bench.measure_startup.__doc__),
+    "stages": ("the encoder node's time per camera frame, stage by stage",
+               stage_bench.arguments, stages_run, stage_bench.__doc__),
+    "links": ("parameters and results for common radio links", links_arguments, links_run,
+              rate_bench.link_rows.__doc__),
+    "link": ("the demo clip over simulated serial and UDP links", link_arguments, link_run,
+             None),
+}
+#: What runs when the first argument is an option (or there is none).
+DEFAULT = "codec"
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one argparse subcommand per benchmark."""
+    top = argparse.ArgumentParser(prog="gan-compress-bench", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    subs = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (summary, arguments, run, description) in SUBCOMMANDS.items():
+        sub = subs.add_parser(name, help=summary, description=description or summary,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        arguments(sub)
+        sub.set_defaults(run=run, parser=sub)
+    return top
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``codec`` (the default), ``pipeline``, ``soak``, ``startup`` or ``rate``."""
+    """Entry point: ``gan-compress-bench COMMAND [options]`` (``codec`` when none is named)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "startup":
-        return startup_main(argv[1:])
-    if argv and argv[0] == "rate":
-        return rate_main(argv[1:])
-    if argv and argv[0] == "links":
-        return links_main(argv[1:])
-    if argv and argv[0] == "link":
-        return link_main(argv[1:])
-    if argv and argv[0] == "stages":
-        from . import stage_bench
-
-        return stage_bench.main(argv[1:])
-    if argv and argv[0] == "temporal":
-        from . import temporal_bench
-
-        return temporal_bench.main(argv[1:])
-    if argv and argv[0] in ("pipeline", "soak"):
-        return pipeline_main(argv[1:], soak=argv[0] == "soak")
-    if argv and argv[0] == "codec":
-        argv = argv[1:]
-    return codec_main(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = [DEFAULT, *argv]
+    args = parser().parse_args(argv)
+    args.command_line = "gan-compress-bench " + " ".join(argv)
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

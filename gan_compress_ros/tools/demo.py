@@ -23,7 +23,7 @@ from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BACKENDS
-from ..codec.bitstream import CONTEXT_VERSION
+from ..codec.bitstream import quality_of
 from ..extras import need
 from ..nodes.camera_source import CameraSource
 from ..nodes.convert import fit, image_to_rgb, stamp_ns
@@ -33,8 +33,8 @@ from ..nodes.runner import run_nodes
 from ..training.metrics import msssim_np, psnr_per_frame
 from ..training.plots import save_grid
 from ..training.rd_eval import classic_decoded
+from .common import SAMPLE_CLIP
 
-SAMPLE_CLIP = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
 RAW_BYTES = 64 * 64 * 3
 
 
@@ -60,8 +60,9 @@ class Probe(Node):
     def on_latent(self, msg: CompressedImage) -> None:
         """Keep payload and serialized (on-the-wire) sizes."""
         self.latents[stamp_ns(msg)] = (len(msg.data), len(serialize_message(msg)))
-        if len(msg.data) > 4 and msg.data[0] == CONTEXT_VERSION:
-            self.qualities[stamp_ns(msg)] = int(msg.data[4])
+        qbyte = quality_of(bytes(msg.data))
+        if qbyte is not None:
+            self.qualities[stamp_ns(msg)] = qbyte
 
     def on_decoded(self, msg: Image) -> None:
         """Keep the decoded frame and the latency from camera stamp to arrival here."""
@@ -87,7 +88,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="codec backend of both nodes (see README, Backends)")
     p.add_argument("--resize-mode", default="crop", choices=["crop", "letterbox", "stretch"])
     p.add_argument("--quality", type=float, default=-1.0, help="encoder quality 0..1 (-1: "
-                   "the preset's; with a cap or budget, the highest tried)")
+                   "the rate point's; with a cap or budget, the highest tried)")
     p.add_argument("--max-bytes", type=int, default=0, help="encoder max_bytes_per_frame")
     p.add_argument("--max-bitrate", type=int, default=0, help="encoder max_bitrate in bit/s: "
                    "prints the rate and quality achieved and plots them (rate.png)")

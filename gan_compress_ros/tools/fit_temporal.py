@@ -20,6 +20,8 @@ import numpy as np
 
 from ..codec import Codec
 from ..codec.bundled import BUNDLED_DIR, MODEL
+from ..codec.inter import Key
+from ..codec.intra import ContextCoderV2
 from ..codec.temporal import (
     DEFAULT_DEADZONE,
     DEFAULT_KEY_BOOST,
@@ -32,7 +34,6 @@ from ..codec.temporal import (
     TABLES_SUFFIX,
     Settings,
     TemporalTables,
-    key_bins,
     residual,
     tables_from_counts,
 )
@@ -63,8 +64,9 @@ def clips(paths: list[str | Path], stride: int, limit: int) -> Iterator[tuple[st
 def count(codec: Codec, frames: np.ndarray, key_interval: int, settings: Settings,
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Counts of position flags (2,) and of changes per scale bin (BINS, 2R+1) in one clip."""
-    context = codec._context
-    assert context is not None
+    coder = codec.coder
+    if not isinstance(coder, ContextCoderV2):
+        raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
     c, h, w = codec.latent_shape
     flags = np.zeros(2, dtype=np.int64)
     res = np.zeros((SCALE_BINS, 2 * RESIDUAL_RANGE + 1), dtype=np.int64)
@@ -73,14 +75,11 @@ def count(codec: Codec, frames: np.ndarray, key_interval: int, settings: Setting
         if len(group) < 2:
             break
         qbyte = int(rng.integers(0, 256))
-        y = codec.transforms.analyse(group)
-        gain = context.model.gain_enc[qbyte].reshape(1, -1, 1, 1)
-        _, latent = context.symbols(np.round(y[:1] * gain).astype(np.int64),
-                                    np.array([qbyte]))
-        key = latent.reshape(-1)
-        bins = key_bins(context, key, qbyte)
-        for u in y[1:] * gain:
-            d = residual(u, key, codec.latent_shape, settings)
+        y = codec.analyse(group)
+        key = Key.of(codec.code_analysis(y[:1], qbyte)[0])  # the key as the decoder holds it
+        bins = key.bins
+        for u in coder.gained(y[1:], np.full(len(y) - 1, qbyte)):
+            d = residual(u, key.latent, codec.latent_shape, settings)
             if np.abs(d).max(initial=0) > RESIDUAL_RANGE:
                 continue  # the encoder sends a key frame for this one
             active = np.any(d.reshape(c, h * w) != 0, axis=0)

@@ -33,9 +33,9 @@ from ..codec.bitstream import (
     check_byte,
 )
 from ..training.data import eval_frames
+from .common import SAMPLE_CLIP
 from .report import machine_line, update_section
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
 SECTION = "gan-compress-fuzz"
 #: How often each strategy is drawn. The two that reach the range decoder cost a full
 #: decode (milliseconds); the rest are mostly stopped by the header checks (microseconds).
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", default="", help="weights file or bundled name")
     p.add_argument("--cases", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", nargs="*", default=[str(SAMPLE)], help="frames for seed payloads")
+    p.add_argument("--data", nargs="*", default=[str(SAMPLE_CLIP)],
+                   help="frames for seed payloads")
     p.add_argument("--engine", choices=["random", "atheris"], default="random")
     p.add_argument("--out", help="markdown file whose 'gan-compress-fuzz' section is "
                    "rewritten with the report (e.g. docs/benchmarks.md)")

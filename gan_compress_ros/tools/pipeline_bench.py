@@ -28,17 +28,22 @@ from tqdm import tqdm
 from ..image import read_rgb
 from ..nodes.dds import LARGE_FRAMES_PROFILE, PROFILES_ENV, PUBLICATION_MODE_ENV
 from ..training.data import find_images
+from .common import SAMPLE_CLIP
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_clip"
+SAMPLE = SAMPLE_CLIP  # link_bench reads it from here
 NAMESPACE = "/bench"
 QUEUE = 30
 
 
 def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
-    """The nodes' reliable-input override (``nodes.params``) at the benchmark's depth."""
-    from ..nodes import params  # ROS stays out of ``gan-compress-bench codec``
+    """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
 
-    return params.reliable_input(topic, depth)
+    ``topic`` is the resolved name. For benchmarks and tests where every frame must be
+    accounted for (``testkit.ros`` uses it too); users get the nodes' default QoS.
+    """
+    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
+            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}",
+            "-p", "input_reliability:=reliable"]  # the encoder's own reliability switch
 
 
 def start_nodes(weights: str, threads: int, backend: str = "auto",
@@ -118,7 +123,7 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 def camera_frames(size: tuple[int, int]) -> list[np.ndarray]:
     """The bundled clip at the camera's resolution (width, height), RGB."""
-    frames = [read_rgb(p) for p in find_images([SAMPLE])]
+    frames = [read_rgb(p) for p in find_images([SAMPLE_CLIP])]
     return [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
 
 

@@ -19,7 +19,6 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import ByteCapError, Codec
-from ..codec.bitstream import quality_of
 from ..rate_control import BitBudget
 from ..training.metrics import psnr_per_frame
 
@@ -119,15 +118,15 @@ def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, second
         try:
             if allowed < 1:
                 raise ByteCapError("no room", 0, 0)
-            payload = codec.encode(frame, max_bytes=allowed,
-                                   quality=0.0 if planner.lowest_only else None)[0]
+            coded = codec.encode_frames(frame, max_bytes=allowed,
+                                        quality=0.0 if planner.lowest_only else None)[0]
         except ByteCapError as exc:
             planner.skipped(exc.smallest + overhead if exc.smallest else 0)
             continue
-        planner.sent(t, len(payload) + overhead, at_lowest=quality_of(payload) == 0)
-        sent.append((t, len(payload) + overhead))
-        qualities.append(quality_of(payload))
-        kept.append((i % len(frames), payload))
+        planner.sent(t, len(coded) + overhead, at_lowest=coded.qbyte == 0)
+        sent.append((t, len(coded) + overhead))
+        qualities.append(coded.qbyte)
+        kept.append((i % len(frames), coded.payload))
     times = np.array([s for s, _ in sent])
     sizes = np.array([b for _, b in sent])
     worst = max(int(sizes[(times >= s) & (times < s + 1.0)].sum()) for s in times) * 8

@@ -10,6 +10,7 @@ measures the whole path between processes.
 
 from __future__ import annotations
 
+import argparse
 from functools import partial
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
@@ -25,11 +26,10 @@ def rows(repeats: int = 50) -> list[dict]:
     from ..image import fit, read_rgb
     from ..nodes.convert import LATENT_FORMAT, image_to_rgb, rgb_to_image
     from ..training.data import find_images
-    from .bench import _median_ms
-    from .pipeline_bench import SAMPLE
+    from .common import SAMPLE_CLIP, median_ms
 
     codec = Codec.load(threads=1)
-    photo = read_rgb(find_images([SAMPLE])[0])
+    photo = read_rgb(find_images([SAMPLE_CLIP])[0])
     out = []
     for w, h in SIZES:
         msg = rgb_to_image(cv2.resize(photo, (w, h), interpolation=cv2.INTER_CUBIC))
@@ -40,13 +40,13 @@ def rows(repeats: int = 50) -> list[dict]:
         payload = codec.encode(frame)[0]
         latent = CompressedImage(header=taken.header, format=LATENT_FORMAT, data=payload)
         stages = {
-            "deserialise Image": _median_ms(partial(deserialize_message, raw, Image), repeats),
-            "to RGB": _median_ms(partial(image_to_rgb, taken), repeats),
-            "fit, exact": _median_ms(partial(fit, rgb, "crop"), repeats),
-            "fit, two-step (node)": _median_ms(partial(fit, rgb, "crop", fast=True), repeats),
-            "encode (onnxruntime, 1 thread)": _median_ms(partial(codec.encode, frame),
+            "deserialise Image": median_ms(partial(deserialize_message, raw, Image), repeats),
+            "to RGB": median_ms(partial(image_to_rgb, taken), repeats),
+            "fit, exact": median_ms(partial(fit, rgb, "crop"), repeats),
+            "fit, two-step (node)": median_ms(partial(fit, rgb, "crop", fast=True), repeats),
+            "encode (onnxruntime, 1 thread)": median_ms(partial(codec.encode, frame),
                                                          repeats),
-            "serialise latent": _median_ms(partial(serialize_message, latent), repeats),
+            "serialise latent": median_ms(partial(serialize_message, latent), repeats),
         }
         node = sum(v for k, v in stages.items() if k != "fit, exact")
         out.append({"size": f"{w}x{h}", "bytes": len(raw), **stages, "node total": node})
@@ -65,18 +65,17 @@ def markdown(table: list[dict], command: str, machine: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    """``gan-compress-bench stages [--repeats N] [--out FILE]``."""
-    import argparse
-
-    from .report import machine_line, update_section
-
-    p = argparse.ArgumentParser(prog="gan-compress-bench stages", description=__doc__)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench stages``."""
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--out", help="markdown file whose 'stages' section is rewritten")
-    args = p.parse_args(argv)
-    command = ("gan-compress-bench stages " + " ".join(argv)).strip()
-    text = markdown(rows(args.repeats), command, machine_line())
+
+
+def run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench stages [--repeats N] [--out FILE]``."""
+    from .report import machine_line, update_section
+
+    text = markdown(rows(args.repeats), args.command_line, machine_line())
     print(text)
     if args.out:
         update_section(args.out, "stages", text)

@@ -9,6 +9,7 @@ each needs for the PSNR of intra frames at the default quality (read off its cur
 
 from __future__ import annotations
 
+import argparse
 import json
 from itertools import islice
 from pathlib import Path
@@ -17,11 +18,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import Codec
-from ..codec.bitstream import INTER_VERSION
+from ..codec.bitstream import kind_of
 from ..image import fit
 from ..training import classic_video
 from ..training.metrics import psnr
-from .pipeline_bench import SAMPLE
+from .common import SAMPLE_CLIP
 
 KEY_INTERVAL = 30
 QUALITIES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -56,7 +57,7 @@ def clips(shared: Path = SHARED) -> dict[str, tuple[np.ndarray, str]]:
     from ..image import read_rgb
     from ..training.data import find_images
 
-    out = {"sample clip": (np.stack([fit(read_rgb(p)) for p in find_images([SAMPLE])]),
+    out = {"sample clip": (np.stack([fit(read_rgb(p)) for p in find_images([SAMPLE_CLIP])]),
                            "bundled, fixed camera (vtest.avi 300-394, every 2nd frame)")}
     vtest = shared / "video" / "train" / "vtest.avi"
     if vtest.is_file():
@@ -79,7 +80,7 @@ def _temporal(codec: Codec, frames: np.ndarray, quality: float | None) -> dict:
     decoded = [dec.decode(p) for p in payloads]
     assert all(d is not None for d in decoded)  # nothing lost: every frame decodes
     out = np.stack(decoded)  # type: ignore[arg-type]
-    inter = [len(p) for p in payloads if p[0] == INTER_VERSION]
+    inter = [len(p) for p in payloads if kind_of(p) == "inter"]
     return {"bytes": float(np.mean([len(p) for p in payloads])), "psnr": psnr(out, frames),
             "keys": enc.keys, "inter_bytes": float(np.mean(inter)) if inter else 0.0,
             "payloads": payloads, "decoded": out}
@@ -106,7 +107,7 @@ def lossy(codec: Codec, payloads: list[bytes], decoded: np.ndarray, frames: np.n
     shown, received, exact, rule = [], 0, True, True
     key_arrived = False  # whether the key frame the next inter frame needs came
     for i, p in enumerate(payloads):
-        is_key = p[0] != INTER_VERSION
+        is_key = kind_of(p) != "inter"
         if rng.random() < loss:
             key_arrived = key_arrived and not is_key
             continue
@@ -122,7 +123,7 @@ def lossy(codec: Codec, payloads: list[bytes], decoded: np.ndarray, frames: np.n
             "psnr": psnr(decoded[shown], frames[shown]) if shown else 0.0}
 
 
-def run(codec: Codec, frames: np.ndarray) -> dict:
+def run_clip(codec: Codec, frames: np.ndarray) -> dict:
     """All figures for one clip."""
     default_payloads = codec.encode(frames)
     intra_default = {"bytes": float(np.mean([len(p) for p in default_payloads])),
@@ -197,25 +198,25 @@ def plot(results: dict[str, dict], path: str) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str]) -> int:
-    """``gan-compress-bench temporal [--out FILE] [--json FILE] [--plot FILE]``."""
-    import argparse
-
-    from .report import machine_line, update_section
-
-    p = argparse.ArgumentParser(prog="gan-compress-bench temporal", description=__doc__)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench temporal``."""
     p.add_argument("--out", help="markdown file whose 'temporal' section is rewritten")
     p.add_argument("--json", help="write every figure here")
     p.add_argument("--plot", help="write the rate-distortion curves here (PNG)")
     p.add_argument("--shared", type=Path, default=SHARED,
                    help="the shared data sets (clips from there where present)")
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench temporal [--out FILE] [--json FILE] [--plot FILE]``."""
+    from .report import machine_line, update_section
+
     codec = Codec.load()
     found = clips(args.shared)
-    results = {name: run(codec, frames) for name, (frames, _) in
+    results = {name: run_clip(codec, frames) for name, (frames, _) in
                tqdm(found.items(), desc="clips", unit="clip")}
-    command = ("gan-compress-bench temporal " + " ".join(argv)).strip()
-    text = markdown(results, {k: v for k, (_, v) in found.items()}, command, machine_line())
+    text = markdown(results, {k: v for k, (_, v) in found.items()}, args.command_line,
+                    machine_line())
     print(text)
     if args.out:
         update_section(args.out, "temporal", text)

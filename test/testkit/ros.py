@@ -16,15 +16,15 @@ from rclpy.parameter import Parameter, parameter_value_to_python
 from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import Image
 
-from gan_compress_ros.nodes import params
 from gan_compress_ros.nodes.convert import stamp_ns  # noqa: F401 (tests import it from here)
+from gan_compress_ros.tools import pipeline_bench
 
 from .files import without_torch  # noqa: F401 (tests import it from here)
 
 
 def reliable_input(topic: str, depth: int = 50) -> list[str]:
     """The nodes' reliable-input override with the tests' deeper default queue."""
-    return params.reliable_input(topic, depth)
+    return pipeline_bench.reliable_input(topic, depth)
 
 
 class NodeProcess:

@@ -1,4 +1,4 @@
-"""Parameters from the table (``parameters.py``): declaration, run-time changes, the codec.
+"""Declaring the table's parameters (``parameters.py``) on a node, run-time changes, the codec.
 
 Every parameter is declared with its description, its range and whether it may change at
 run time (``ros2 param describe`` shows all three). A double accepts an integer
@@ -22,7 +22,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from ..codec import Codec
-from ..codec.bundled import DEFAULT_NAME
+from ..codec.bundled import WeightsRef
 from ..codec.errors import WeightsError
 from .parameters import BY_NAME, Param
 from .runner import StartupError
@@ -109,15 +109,15 @@ def on_change(node: Node, handlers: dict[str, Callable[[Any], None]]) -> None:
     node.add_on_set_parameters_callback(callback)
 
 
-def open_codec(node: Node, weights: str) -> Codec:
+def open_codec(node: Node, weights: str | WeightsRef) -> Codec:
     """The codec for ``weights`` with the node's (read-only) backend parameters."""
     backend = node.get_parameter("backend").value
     device = node.get_parameter("device").value
     precision = node.get_parameter("precision").value
     threads = int(node.get_parameter("threads").value)
     try:
-        return Codec.load(weights or None, device, backend=backend, precision=precision,
-                          threads=threads)
+        return Codec.load(WeightsRef.parse(weights), device, backend=backend,
+                          precision=precision, threads=threads)
     except WeightsError as exc:
         raise ValueError(f"cannot load weights: {exc}") from None
     except ValueError as exc:
@@ -128,39 +128,17 @@ def open_codec(node: Node, weights: str) -> Codec:
 def load_codec(node: Node) -> Codec:
     """Declare the codec parameters and load the codec; StartupError names the cause.
 
-    An empty ``weights`` becomes the name of the preset it stands for, so that
+    An empty ``weights`` becomes the name of the rate point it stands for, so that
     ``ros2 param get`` reports what was loaded.
     """
-    weights = declare(node, "weights")
+    weights = WeightsRef.parse(declare(node, "weights"))
     for name in ("backend", "device", "precision", "threads"):
         declare(node, name)
     try:
         codec = open_codec(node, weights)
     except ValueError as exc:
         raise StartupError(str(exc)) from None
-    if not weights:
-        node.set_parameters([Parameter("weights", value=DEFAULT_NAME)])
+    if not weights.text:
+        node.set_parameters([Parameter("weights", value=weights.name)])
     node.get_logger().info(codec.describe())
     return codec
-
-
-def open_link_from_params(node: Node, receive: bool) -> Any:
-    """Declare the link parameters and open the link they name; StartupError if it fails."""
-    from ..link.transports import open_link
-
-    port, baud, udp = (declare(node, name) for name in ("serial_port", "baud", "udp"))
-    try:
-        return open_link(port, int(baud), udp, receive)
-    except (ValueError, ImportError) as exc:
-        raise StartupError(str(exc)) from None
-
-
-def reliable_input(topic: str, depth: int) -> list[str]:
-    """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
-
-    ``topic`` is the resolved name. For benchmarks and tests where every frame must be
-    accounted for; users get the nodes' default QoS.
-    """
-    return ["-p", f"qos_overrides.{topic}.subscription.reliability:=reliable",
-            "-p", f"qos_overrides.{topic}.subscription.depth:={depth}",
-            "-p", "input_reliability:=reliable"]  # the encoder's own reliability switch

@@ -1,0 +1,30 @@
+"""The version-to-coder table: one entropy coder per payload kind.
+
+A payload's first byte is its format version (``bitstream.py``); each version is one kind
+of payload with one coder. ``Codec`` holds the intra coder its weights call for; a
+``StreamDecoder`` adds the inter coder once temporal tables are loaded.
+"""
+
+from __future__ import annotations
+
+from .bitstream import CONTEXT_VERSION, FORMAT_VERSION, INTER_VERSION, KINDS
+from .context_coding import ContextModel
+from .inter import InterCoder
+from .intra import ContextCoderV2, FixedRateCoder
+from .tables import CdfTables
+
+#: The kinds that decode alone, by version.
+INTRA_CODERS: dict[int, type[FixedRateCoder] | type[ContextCoderV2]] = {
+    FORMAT_VERSION: FixedRateCoder,
+    CONTEXT_VERSION: ContextCoderV2,
+}
+#: Every kind, by version (``bitstream.KINDS`` names them).
+CODERS: dict[int, type] = {**INTRA_CODERS, INTER_VERSION: InterCoder}
+assert set(CODERS) == set(KINDS)
+
+
+def intra_coder(tables: CdfTables | ContextModel, latent_shape: tuple[int, int, int],
+                model_id: str) -> FixedRateCoder | ContextCoderV2:
+    """The intra coder of a model's entropy tables: a context model writes version 2."""
+    version = CONTEXT_VERSION if isinstance(tables, ContextModel) else FORMAT_VERSION
+    return INTRA_CODERS[version](tables, latent_shape, model_id)  # type: ignore[arg-type]

@@ -1,0 +1,99 @@
+"""The rate-controlled encoder without ROS: quality, key interval, cap, budget, frame rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from testkit.files import SAMPLE, read_photos
+
+from gan_compress_ros.codec import Codec
+from gan_compress_ros.image import fit
+from gan_compress_ros.rate_encoder import SKIP_BUDGET, SKIP_CAP, SKIP_RATE, RateEncoder
+
+
+@pytest.fixture(scope="module")
+def clip() -> np.ndarray:
+    return np.stack([fit(f) for f in read_photos(SAMPLE)])
+
+
+@pytest.fixture(scope="module")
+def onnx() -> Codec:
+    return Codec.load(backend="onnxruntime")
+
+
+def _run(rate: RateEncoder, frames: np.ndarray, fps: float = 30.0, overhead: int = 0,
+         publish: bool = True) -> list:
+    out = []
+    for i, frame in enumerate(frames):
+        now = i / fps
+        encoded = rate.encode(frame, now, overhead)
+        if encoded.coded is not None and publish:
+            rate.published(encoded, now)
+        out.append(encoded)
+    return out
+
+
+def test_plain_settings_give_codec_encode(onnx: Codec, clip: np.ndarray) -> None:
+    got = _run(RateEncoder(onnx, quality=0.5), clip[:6])
+    assert [e.payload for e in got] == onnx.encode(clip[:6], quality=0.5)
+    assert all(e.coded.kind == "intra" and e.coded.qbyte == 128 for e in got)
+
+
+def test_key_interval_gives_the_stream_encoder(onnx: Codec, clip: np.ndarray) -> None:
+    rate = RateEncoder(onnx, key_interval=10)
+    got = _run(rate, clip[:20])
+    enc = onnx.stream_encoder(10)
+    assert [e.payload for e in got] == [enc.encode(f) for f in clip[:20]]
+    figures = rate.figures(1.0)
+    assert figures["inter_frame_share"] > 0.5 and 0 < figures["key_byte_share"] < 1
+    assert 0 < figures["mean_quality"] <= 1
+
+
+def test_cap_holds_and_a_frame_over_it_is_an_error(onnx: Codec, clip: np.ndarray) -> None:
+    got = _run(RateEncoder(onnx, max_bytes=80), clip[:8])
+    assert all(0 < len(e.payload) <= 80 for e in got)
+    tiny = RateEncoder(onnx, max_bytes=5).encode(clip[0], 0.0)
+    assert tiny.coded is None and tiny.skipped == SKIP_CAP and "quality 0" in tiny.message
+
+
+def test_budget_holds_every_window_and_skips_count_for_it(onnx: Codec,
+                                                          clip: np.ndarray) -> None:
+    frames = np.concatenate([clip] * 3)  # 144 frames: under five seconds at 30 fps
+    rate = RateEncoder(onnx, max_bitrate=12_000)
+    got = _run(rate, frames, overhead=40)
+    sent = [(i / 30, len(e.payload) + 40) for i, e in enumerate(got) if e.coded is not None]
+    for start, _ in sent:
+        assert sum(n for t, n in sent if start <= t < start + 1.0) * 8 <= 12_000
+    skipped = [e for e in got if e.coded is None]
+    assert skipped and all(e.skipped == SKIP_BUDGET for e in skipped)
+    figures = rate.figures(len(frames) / 30)
+    assert figures["skipped_for_budget"] == len(skipped) and figures["budget_bps"] == 12_000
+
+
+def test_unpublished_frames_do_not_spend_the_budget(onnx: Codec, clip: np.ndarray) -> None:
+    rate = RateEncoder(onnx, max_bitrate=48_000)  # a share of 194 B: every frame fits
+    got = _run(rate, clip[:10], publish=False)
+    assert all(e.coded is not None for e in got)  # nothing sent: the window stays empty
+    assert rate.budget is not None and rate.budget.bytes_sent == 0
+
+
+def test_frame_rate_limit(onnx: Codec, clip: np.ndarray) -> None:
+    rate = RateEncoder(onnx, max_rate_hz=10.0)
+    got = _run(rate, clip[:9], fps=25.0)
+    assert [e.skipped for e in got[:4]] == ["", SKIP_RATE, SKIP_RATE, ""]
+
+
+def test_settings_are_checked(onnx: Codec, codec: Codec) -> None:
+    for kwargs, name in (({"quality": 0.5}, "quality"), ({"max_bytes": 100}, "max_bytes"),
+                         ({"max_bitrate": 9600}, "max_bitrate")):
+        with pytest.raises(ValueError, match=f"{name}.*fixed-rate"):
+            RateEncoder(codec, **kwargs)  # type: ignore[arg-type]
+    rate = RateEncoder(onnx, quality=0.5)
+    with pytest.raises(ValueError, match="fixed-rate"):
+        rate.set_codec(codec)
+    assert rate.codec is onnx
+    with pytest.raises(ValueError, match="not one byte"):
+        rate.set_bitrate(4)
+    with pytest.raises(ValueError, match="key_interval"):
+        rate.set_key_interval(0)
+    assert rate.key_interval == 1
