@@ -102,3 +102,25 @@ def test_onnxruntime_only_install_says_so_in_one_line() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     line = proc.stdout.strip()
     assert "\n" not in line and "PyTorch" in line and "effort 0" in line
+
+
+@pytest.mark.slow
+def test_effort_bench_writes_its_table(tmp_path: Path) -> None:
+    from gan_compress_ros.tools.bench import main
+
+    out = tmp_path / "results.md"
+    out.write_text("# Results\n")
+    assert main(["effort", "--data", str(DATA), "--efforts", "1", "--max-frames", "2",
+                 "--time-frames", "1", "--frame-stride", "1", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# Results") and "<!-- begin effort -->" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 0 |") or
+            line.startswith("| 1 |")]
+    assert len(rows) == 2 and rows[0].split("|")[3].strip() == "+0.0%"
+
+
+def test_effort_bench_refuses_bad_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    from gan_compress_ros.tools.bench import main
+
+    assert main(["effort", "--data", str(DATA), "--efforts", "12"]) == 2
+    assert "0..9" in capsys.readouterr().err

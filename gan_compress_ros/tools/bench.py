@@ -29,7 +29,7 @@ from ..codec.errors import WeightsError
 from ..codec.export_dir import read_export
 from ..image import fit
 from ..training.data import eval_frames
-from . import pipeline_bench, rate_bench, stage_bench, temporal_bench
+from . import effort_bench, pipeline_bench, rate_bench, stage_bench, temporal_bench
 from .common import SAMPLE_CLIP, interleaved_ms, median_ms
 from .report import machine_line, update_section
 
@@ -520,6 +520,8 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
               rate_bench.link_rows.__doc__),
     "link": ("the demo clip over simulated serial and UDP links", link_arguments, link_run,
              None),
+    "effort": ("encoder effort: BD-rate against effort 0 and ms per frame",
+               effort_bench.arguments, effort_bench.run, effort_bench.__doc__),
 }
 #: What runs when the first argument is an option (or there is none).
 DEFAULT = "codec"

@@ -3,7 +3,7 @@
 Sweeps the quality at each effort on a frame set (multi-scale crops, as the general
 validation set is cut), decodes every payload with a fresh decoder, and times the encoder on
 the torch and onnxruntime backends (the search itself always runs on torch). Writes a
-Markdown table (and, with ``--out``, replaces its section in a document).
+Markdown table (and, with ``--out``, rewrites its ``effort`` section in a document).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -22,24 +21,22 @@ from ..codec.presets import PIXELS
 from ..training.data import crops_of, load_frames
 from ..training.metrics import msssim_per_frame, psnr_per_frame
 from ..training.rd_eval import RDPoint, bd_rate
+from .report import update_section
 
 #: Qualities each effort is swept over.
 QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
-#: Heading of the section this tool owns in a document.
-SECTION = "## Encoder effort"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line options."""
-    p = argparse.ArgumentParser(prog="gan-compress-bench effort", description=__doc__)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``gan-compress-bench effort``."""
     p.add_argument("--data", nargs="+", required=True, help="images, videos or bags")
     p.add_argument("--weights", default=None, help="weights (default: the bundled model)")
-    p.add_argument("--efforts", nargs="+", type=int, default=[0, 1, 3, 5, 7, 9])
-    p.add_argument("--frame-stride", type=int, default=10)
+    p.add_argument("--efforts", nargs="+", type=int, default=[0, 1, 3, 5, 7, 9],
+                   help="effort levels to measure (0, the reference, is always included)")
+    p.add_argument("--frame-stride", type=int, default=10, help="every Nth video/bag frame")
     p.add_argument("--max-frames", type=int, default=48, help="frames, spread over the set")
     p.add_argument("--time-frames", type=int, default=8, help="frames the timing encodes")
-    p.add_argument("--out", help="Markdown file whose effort section is (re)written")
-    return p.parse_args(argv)
+    p.add_argument("--out", help="Markdown file whose 'effort' section is rewritten")
 
 
 def _frames(args: argparse.Namespace) -> np.ndarray:
@@ -81,8 +78,7 @@ def table(args: argparse.Namespace) -> str:
         timing[effort] = {b: _ms_per_frame(c, frames[:args.time_frames], effort)
                           for b, c in codecs.items()}
     base = curves[min(curves)]
-    lines = [SECTION, "",
-             f"Written by `gan-compress-bench effort` on {len(frames)} frames (multi-scale "
+    lines = [f"Written by `gan-compress-bench effort` on {len(frames)} frames (multi-scale "
              f"crops of {', '.join(str(d) for d in args.data)}, frame stride "
              f"{args.frame_stride}), qualities {', '.join(f'{q:g}' for q in QUALITIES)}; "
              f"payloads decoded by a fresh onnxruntime decoder; time: encoding "
@@ -99,34 +95,16 @@ def table(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_section(path: Path, section: str) -> None:
-    """Put ``section`` (starting with its heading) in ``path``, replacing an older one."""
-    text = path.read_text() if path.exists() else ""
-    heading = section.splitlines()[0]
-    start = text.find(heading + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + ("\n\n" if text else "") + section)
-        return
-    end = text.find("\n## ", start + len(heading))
-    rest = text[end + 1:] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """``gan-compress-bench effort``: the table, printed and optionally written to ``--out``."""
     bad = [e for e in args.efforts if not 0 <= e <= MAX_EFFORT]
-    if bad or 0 not in args.efforts:
-        print(f"gan-compress-bench effort: --efforts must lie in 0..{MAX_EFFORT} and include 0 "
-              "(the reference)", file=sys.stderr)
+    if bad:
+        print(f"gan-compress-bench effort: --efforts must lie in 0..{MAX_EFFORT}, got {bad}",
+              file=sys.stderr)
         return 2
-    args.efforts = sorted(set(args.efforts))
-    report = table(args)
+    args.efforts = sorted(set(args.efforts) | {0})
+    text = table(args)
     if args.out:
-        replace_section(Path(args.out), report)
-    print(report)
+        update_section(args.out, "effort", text)
+    print(text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
