@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if not len(frames):
         print("gan-compress-eval: no frames found in --data", file=sys.stderr)
         return 2
+    codecs = runnable_codecs(args.codecs)
     curves: dict[str, list[RDPoint]] = {}
     shown = np.linspace(0, len(frames) - 1, min(SAMPLES, len(frames))).astype(int)
     grid = [("original", frames[shown])]
@@ -145,11 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         for point, recon in shown_points:
             grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
                          f"{point.psnr:.1f} dB", recon[shown]))
-    if "WebP" in args.codecs:
+    if "WebP" in codecs:
         q = QUALITIES["WebP"][0]
         size, recon = classic_decoded("WebP", frames[shown], q)
         grid.append((f"WebP q{q} (lowest): {size:.0f} B/frame", recon))
-    codecs = runnable_codecs(args.codecs)
     for name in tqdm(codecs, desc="classic codecs", disable=None):
         curves[name] = classic_curve(name, frames)
     points = [p for pts in curves.values() for p in pts]
