@@ -46,6 +46,17 @@ def test_eval_cli_writes_table_csv_and_plot(tmp_path: Path, trained_weights: Pat
     assert report in capsys.readouterr().out
 
 
+def test_eval_cli_runs_the_default_anchors(tmp_path: Path, trained_weights: Path) -> None:
+    """No --codecs: every default anchor that can run here (AV1: libaom's where ffmpeg has it)."""
+    from gan_compress_ros.tools.eval import runnable_codecs
+
+    assert main(["--weights", str(trained_weights), "--data", str(DATA / "val"), "--out",
+                 str(tmp_path), "--max-frames", "2"]) == 0
+    rows = list(csv.DictReader((tmp_path / "rd.csv").open()))
+    assert {r["codec"] for r in rows} == {"gan_compress:compact", *runnable_codecs(None)}
+    assert (tmp_path / "samples.png").stat().st_size > 0
+
+
 def test_eval_reports_bad_weights(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"junk")

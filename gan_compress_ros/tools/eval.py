@@ -1,7 +1,9 @@
 """gan-compress-eval: rate-distortion of codec weights against classic codecs.
 
-Anchors: JPEG, WebP, AVIF, WebP without its container, and AV1 and HEVC intra as raw
-packets (PyAV). A variable-rate model is swept over its quality as one curve.
+Anchors: JPEG, WebP, AVIF, WebP without its container, AV1 intra as raw OBUs (libaom's
+all-intra mode through the system ffmpeg; SVT-AV1 through PyAV where that ffmpeg is missing)
+and HEVC intra as raw packets (PyAV). A variable-rate model is swept over its quality as one
+curve.
 
 Writes ``rd.csv`` (every point), ``rd.md`` (table, BD-rates, the bytes each codec needs at
 WebP's lowest-setting quality), ``rd.png`` (PSNR and MS-SSIM against bytes per frame) and
@@ -18,10 +20,13 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec.errors import WeightsError
-from ..training import classic_video
+from ..training import aom_intra, classic_video
 from ..training.data import CROP_MODES, eval_frames
 from ..training.plots import save_grid
 from ..training.rd_eval import (
+    AOM_RAW,
+    AV1_RAW,
+    DEFAULT_CODECS,
     PYAV_CODECS,
     QUALITIES,
     RDPoint,
@@ -45,13 +50,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="weights files or bundled names; files of one preset form one curve")
     p.add_argument("--data", nargs="+", required=True, help="evaluation images/videos/bags")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--codecs", nargs="*", default=list(QUALITIES), choices=list(QUALITIES))
+    p.add_argument("--codecs", nargs="*", default=None, choices=list(QUALITIES),
+                   help="classic anchors (default: " + ", ".join(DEFAULT_CODECS) + "; "
+                   f"{AV1_RAW} where ffmpeg with libaom is missing)")
     p.add_argument("--frame-stride", type=int, default=1, help="every Nth video/bag frame")
     p.add_argument("--max-frames", type=int, default=0, help="use at most this many frames")
     p.add_argument("--crops", choices=CROP_MODES, default="multiscale",
                    help="multiscale: each image's centre square at 1, 1/2 and 1/4 of its "
                    "shorter side (whole scenes and close views); centre: one centre crop")
     return p.parse_args(argv)
+
+
+def runnable_codecs(requested: list[str] | None) -> list[str]:
+    """The anchors to run: ``requested`` less those that cannot run here.
+
+    Each skip is said in one line on stderr. By default (``DEFAULT_CODECS``) the AV1 row is
+    libaom's; without ffmpeg's libaom it is SVT-AV1's (PyAV).
+    """
+    codecs = list(DEFAULT_CODECS if requested is None else requested)
+    if AOM_RAW in codecs and aom_intra.missing():
+        instead = requested is None and AV1_RAW not in codecs
+        print(f"gan-compress-eval: {aom_intra.missing()}: skipping {AOM_RAW}"
+              + (f" (the AV1 row is {AV1_RAW})" if instead else ""), file=sys.stderr)
+        codecs = [AV1_RAW if c == AOM_RAW and instead else c for c in codecs
+                  if c != AOM_RAW or instead]
+    if any(c in PYAV_CODECS for c in codecs) and not classic_video.available():
+        print("gan-compress-eval: PyAV with SVT-AV1 and x265 is not installed (pip install "
+              "'gan_compress_ros[eval]'): skipping " + ", ".join(PYAV_CODECS), file=sys.stderr)
+        codecs = [c for c in codecs if c not in PYAV_CODECS]
+    return codecs
 
 
 def markdown(curves: dict[str, list[RDPoint]], frames: int, crops: str = "centre") -> str:
@@ -102,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if not len(frames):
         print("gan-compress-eval: no frames found in --data", file=sys.stderr)
         return 2
+    codecs = runnable_codecs(args.codecs)
     curves: dict[str, list[RDPoint]] = {}
     shown = np.linspace(0, len(frames) - 1, min(SAMPLES, len(frames))).astype(int)
     grid = [("original", frames[shown])]
@@ -118,15 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         for point, recon in shown_points:
             grid.append((f"{point.codec} {point.setting}: {point.bytes_per_frame:.0f} B/frame, "
                          f"{point.psnr:.1f} dB", recon[shown]))
-    if "WebP" in args.codecs:
+    if "WebP" in codecs:
         q = QUALITIES["WebP"][0]
         size, recon = classic_decoded("WebP", frames[shown], q)
         grid.append((f"WebP q{q} (lowest): {size:.0f} B/frame", recon))
-    codecs = list(args.codecs)
-    if any(c in PYAV_CODECS for c in codecs) and not classic_video.available():
-        print("gan-compress-eval: PyAV with SVT-AV1 and x265 is not installed (pip install "
-              "'gan_compress_ros[eval]'): skipping " + ", ".join(PYAV_CODECS), file=sys.stderr)
-        codecs = [c for c in codecs if c not in PYAV_CODECS]
     for name in tqdm(codecs, desc="classic codecs", disable=None):
         curves[name] = classic_curve(name, frames)
     points = [p for pts in curves.values() for p in pts]

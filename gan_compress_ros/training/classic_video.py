@@ -43,7 +43,8 @@ def available() -> bool:
     return True
 
 
-def _leb128(data: bytes, pos: int) -> tuple[int, int]:
+def leb128(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, next position) of the unsigned LEB128 number at ``pos`` (AV1 OBU sizes)."""
     value, shift = 0, 0
     while True:
         byte = data[pos]
@@ -65,7 +66,7 @@ def av1_split(packet: bytes) -> tuple[int, int]:
         if not header & 0x02:  # no size field: the OBU runs to the end
             size, pos = len(packet) - pos, pos
         else:
-            size, pos = _leb128(packet, pos)
+            size, pos = leb128(packet, pos)
         pos += size
         if kind in _AV1_ONCE:
             shared += pos - start

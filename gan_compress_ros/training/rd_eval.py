@@ -2,11 +2,12 @@
 
 Classic codecs are swept over many quality settings: JPEG and WebP through OpenCV, AVIF
 through Pillow, WebP without its 20-byte RIFF container (what a link carrying WebP must
-carry), and AV1 and HEVC intra as raw packets through PyAV (``classic_video``). A
-fixed-rate weights file is one point; a variable-rate one is swept over its quality.
-BD-rate (Bjontegaard) compares two curves: the mean difference of log-rate over the
-quality range both cover, with log-rate linearly interpolated in quality (no curve
-fitting, so three points suffice), as a percentage.
+carry), AV1 intra as raw OBUs through libaom's all-intra mode (the system ffmpeg,
+``aom_intra``), and AV1 (SVT-AV1) and HEVC intra as raw packets through PyAV
+(``classic_video``). A fixed-rate weights file is one point; a variable-rate one is swept
+over its quality. BD-rate (Bjontegaard) compares two curves: the mean difference of
+log-rate over the quality range both cover, with log-rate linearly interpolated in quality
+(no curve fitting, so three points suffice), as a percentage.
 """
 
 from __future__ import annotations
@@ -22,24 +23,29 @@ import numpy as np
 from ..codec.api import Codec
 from ..codec.presets import PIXELS
 from ..extras import need, pyplot
-from . import classic_video
+from . import aom_intra, classic_video
 from .metrics import msssim_per_frame, psnr_per_frame
 
 #: The RIFF header (12 bytes) and the "VP8 " chunk header (8 bytes) of a simple WebP file.
 WEBP_CONTAINER_BYTES = 20
 WEBP_RAW = "WebP (no container)"
-AV1_RAW = "AV1 intra (raw)"
+AV1_RAW = "AV1 intra (SVT-AV1, raw)"
+AOM_RAW = "AV1 intra (libaom, raw)"
 HEVC_RAW = "HEVC intra (raw)"
 QUALITIES = {
     "JPEG": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
     "WebP": [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
     "AVIF": [0, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90],
     WEBP_RAW: [1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 60, 75, 90],
+    AOM_RAW: aom_intra.AOM_CRF,
     AV1_RAW: classic_video.AV1_CRF,
     HEVC_RAW: classic_video.HEVC_CRF,
 }
 #: Codecs that need PyAV (the ``eval`` extra); skipped with a note where it is missing.
 PYAV_CODECS = (AV1_RAW, HEVC_RAW)
+#: What gan-compress-eval runs by default: one AV1 row, libaom's where ffmpeg has it
+#: (``aom_intra.missing``), SVT-AV1's otherwise.
+DEFAULT_CODECS = ["JPEG", "WebP", "AVIF", WEBP_RAW, AOM_RAW, HEVC_RAW]
 #: Qualities a variable-rate model is swept over.
 MODEL_QUALITIES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
@@ -90,6 +96,7 @@ ROUNDTRIPS: dict[str, Callable[[np.ndarray, int], tuple[int, np.ndarray]]] = {
 }
 #: Codecs that code a whole frame set at once: per-frame bytes and reconstructions.
 BATCH_ROUNDTRIPS: dict[str, Callable[[np.ndarray, int], tuple[list[float], np.ndarray]]] = {
+    AOM_RAW: aom_intra.aom_intra,
     AV1_RAW: classic_video.av1_intra,
     HEVC_RAW: classic_video.hevc_intra,
 }
