@@ -48,10 +48,12 @@ def test_ros1_input_becomes_rosbag2(tmp_path: Path, frames: np.ndarray,
     assert main(["compress", str(src), str(tmp_path / "gan"),  # the only image topic
                  "--weights", str(trained_weights)]) == 0
     assert len(list(iter_topic(tmp_path / "gan", "/cam/image/gan"))) == len(frames)
-    infos = [m for _, m in iter_topic(tmp_path / "gan", "/cam/camera_info")]
-    assert len(infos) == len(frames)  # other topics carried over, in their ROS 2 form
-    assert (infos[0].width, infos[0].height) == (frames.shape[2], frames.shape[1])
-    assert infos[0].k[0] == 1.0 and infos[0].header.frame_id == "camera"
+    # the camera's CameraInfo, in its ROS 2 form, fitted to the 64x64 frame: written once,
+    # as it never changes
+    infos = [m for _, m in iter_topic(tmp_path / "gan", "/cam/image/gan/camera_info")]
+    assert len(infos) == 1 and (infos[0].width, infos[0].height) == (64, 64)
+    assert infos[0].k[0] == 64 / min(frames.shape[1:3]) and infos[0].header.frame_id == "camera"
+    assert list(iter_topic(tmp_path / "gan", "/cam/camera_info")) == []  # only with --keep
 
 
 def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
