@@ -216,11 +216,14 @@ class BagWriter:
     def __init__(self, dst: Path, storage: str = "mcap",
                  compression: tuple[str, str] | None = None) -> None:
         self.dst = Path(dst)
+        # a folder of its own beside the destination: the bag inside already has the
+        # destination's name, which rosbags also gives its storage file
         self.tmp = self.dst.with_name(f".{self.dst.name}.partial-{os.getpid()}")
         plugin = _rosbag2.StoragePlugin.SQLITE3 if storage == "sqlite3" else \
             _rosbag2.StoragePlugin.MCAP
         self.store = typestore()
-        self._writer = _rosbag2.Writer(self.tmp, version=9, storage_plugin=plugin)
+        self._writer = _rosbag2.Writer(self.tmp / self.dst.name, version=9,
+                                       storage_plugin=plugin)
         if compression:
             mode = {"file": _rosbag2.CompressionMode.FILE,
                     "message": _rosbag2.CompressionMode.MESSAGE}[compression[0]]
@@ -228,7 +231,12 @@ class BagWriter:
 
     def __enter__(self) -> BagWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
-        self._writer.open()
+        self.tmp.mkdir(parents=True)
+        try:
+            self._writer.open()
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
@@ -241,10 +249,9 @@ class BagWriter:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
         try:
-            os.rename(self.tmp, self.dst)
-        except OSError:
+            os.rename(self.tmp / self.dst.name, self.dst)
+        finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
-            raise
 
     def copy_topic(self, topic: Topic, name: str | None = None) -> Any:
         """A connection that keeps ``topic``'s type, definition, hash, format and QoS."""

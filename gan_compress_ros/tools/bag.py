@@ -152,7 +152,7 @@ def _fitted_info(bag: BagReader, raw: bytes, mode: str | None, writer: BagWriter
 
 
 def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
-            max_bytes: int | None = None, key_interval: int = 1) -> object:
+            max_bytes: int | None = None, key_interval: int = 1) -> Convert:
     stream = codec.stream_encoder(key_interval) if key_interval > 1 else None
 
     def convert(reader, raw, msgtype, header, store) -> object:
@@ -169,7 +169,7 @@ def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
     return convert
 
 
-def _decoder(codec: Codec) -> object:
+def _decoder(codec: Codec) -> Convert:
     stream = codec.stream_decoder()  # key and inter frames alike
 
     def convert(reader, raw, msgtype, header, store) -> object:
@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, bag: BagReader) -> int:
     try:
         topic = args.topic or _only_topic(bag, args.mode)
+        source = bag.topic(topic)
+        if source is not None and not source.count:
+            raise ValueError(f"{args.input}: no messages on {topic}")
         codec = Codec.load(args.weights or None)
         if args.mode == "compress":
             _cap_check(codec, args)
