@@ -39,6 +39,7 @@ from ..codec import ByteCapError, WeightsError
 from ..codec.bitstream import INTER_VERSION, quality_of
 from ..codec.temporal import StreamEncoder
 from ..rate_control import BitBudget
+from .camera_info import fitted_camera_info
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb
 from .diagnostics import Diagnostics
 from .heap import keep_frames_in_heap
@@ -102,6 +103,8 @@ class EncoderNode(Node):
                                          qos_profile_system_default,
                                          qos_overriding_options=QoSOverridingOptions
                                          .with_default_policies())
+        self.camera_info = fitted_camera_info(self, INPUT_TOPIC, self.output_topic(),
+                                              lambda: self.resize_mode)
         # every frame arrives in two new buffers of its size: from the heap (heap.py)
         if not keep_frames_in_heap():
             self.get_logger().debug("no glibc mallopt: large frames come from fresh pages")
@@ -237,6 +240,7 @@ class EncoderNode(Node):
 
     def _set_resize(self, value: str) -> None:
         self.resize_mode = value
+        self.camera_info.refresh()
 
     @staticmethod
     def _stream_for(codec: Any, key_interval: int) -> StreamEncoder | None:
