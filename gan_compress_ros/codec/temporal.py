@@ -43,6 +43,7 @@ import numpy as np
 from . import bitstream
 from .context_coding import MEAN_STEPS, SCALE_LEVELS, ContextCoder, _rows, _runs
 from .errors import BitstreamError, WeightsError
+from .export_dir import share
 from .rangecoder import TableCoder
 from .tables import CdfTables, quantize_pmf
 
@@ -139,6 +140,7 @@ class TemporalTables:
                    "temporal.pmf": self.tables.pmf.astype(np.int32),
                    "temporal.step": np.array([self.step], dtype=np.int32)}, str(path),
                   metadata={"temporal": json.dumps(meta, sort_keys=True)})
+        share(Path(path))
 
     @classmethod
     def load(cls, path: str | Path) -> TemporalTables:

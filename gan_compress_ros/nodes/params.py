@@ -73,7 +73,7 @@ def declare(node: Node, name: str) -> Any:
                            f"like its default {param.default!r} ({exc})") from None
     except InvalidParameterValueException as exc:  # outside the declared range
         reason = str(exc).split("Reason: ")[-1]
-        found = re.search(r"value: (\S+)$", reason)
+        found = re.search(r"value: ([-+0-9.eE]+)", reason)
         try:  # in the table's words, as a ros2 param set refusal says it
             checked(name, type(param.default)(found.group(1)) if found else None)
         except (TypeError, ValueError) as why:
