@@ -137,7 +137,17 @@ class BagReader:
 
     def messages(self, topics: Collection[str] | None = None) -> Iterator[tuple[Topic, int,
                                                                                bytes]]:
-        """(topic, timestamp ns, serialized bytes) of ``topics`` (None: all), file by file."""
+        """(topic, timestamp ns, serialized bytes) of ``topics`` (None: all), file by file.
+
+        A damaged storage file raises BagError (one line), whichever library found it.
+        """
+        damaged: tuple[type[BaseException], ...] = (*ReaderErrors, OSError, EOFError)
+        try:
+            yield from self._messages(topics)
+        except damaged as exc:
+            raise BagError(f"{self.path}: damaged bag ({exc})") from None
+
+    def _messages(self, topics: Collection[str] | None) -> Iterator[tuple[Topic, int, bytes]]:
         if self.ros1:
             conns = [c for c in self._reader.connections
                      if topics is None or c.topic in topics]

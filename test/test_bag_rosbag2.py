@@ -74,6 +74,25 @@ def test_rosbag2_written_bags_round_trip(name: str, tmp_path: Path, frames: np.n
     _round_trip(src, tmp_path, frames, capsys)
 
 
+def test_version_5_as_humble_writes_it(tmp_path: Path, frames: np.ndarray, capsys) -> None:
+    """rosbag2's version 4 talker relabelled 5 (per-file entries added), as Humble writes."""
+    from ruamel.yaml import YAML
+
+    src = tmp_path / "humble"
+    added = add_camera(shared_bag("sqlite3_talker"), src, frames)
+    yaml = YAML(typ="rt")
+    meta = yaml.load((src / "metadata.yaml").read_text())
+    info = meta["rosbag2_bagfile_information"]
+    info["version"] = 5
+    info["files"] = [{"path": "talker.db3", "starting_time": dict(info["starting_time"]),
+                      "duration": dict(info["duration"]),
+                      "message_count": info["message_count"]}]
+    with (src / "metadata.yaml").open("w") as f:
+        yaml.dump(meta, f)
+    assert len(added) == 2 * len(frames)
+    _round_trip(src, tmp_path, frames, capsys)
+
+
 def test_bare_db3_written_by_rosbag2(tmp_path: Path, frames: np.ndarray, capsys) -> None:
     """The storage file alone, without its metadata.yaml, is a bag too."""
     folder = tmp_path / "talker"

@@ -92,3 +92,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, frames: np.nda
                                                     "--max-bytes", "0")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "in", "notes.txt",
                                                           "silent", "strings"]
+
+
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
+def test_bag_damaged_storage_file(tmp_path: Path, frames: np.ndarray, capsys,
+                                  storage: str) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, storage, topic="/a/image")
+    data = next(p for p in src.iterdir() if p.suffix in (".mcap", ".db3"))
+    data.write_bytes(data.read_bytes()[:len(data.read_bytes()) // 2])
+    code = main(["compress", str(src), str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
