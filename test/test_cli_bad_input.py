@@ -104,3 +104,12 @@ def test_bag_damaged_storage_file(tmp_path: Path, frames: np.ndarray, capsys,
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_bag_option_errors_name_the_flag(tmp_path: Path, frames: np.ndarray, capsys) -> None:
+    src = write_rosbag2(tmp_path / "in", frames, "mcap", topic="/a/image")
+    code = main(["compress", str(src), str(tmp_path / "out"), "--quality", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("gan-compress-bag: --quality 2.0: ") and \
+        err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

@@ -222,6 +222,12 @@ def _cap_check(codec: Codec, args: argparse.Namespace) -> None:
     except ByteCapError as exc:  # a blank frame is the cheapest there is
         raise ValueError(f"--max-bytes {args.max_bytes} is below the smallest payload "
                          f"these weights make ({exc.smallest} bytes, a blank frame)") from None
+    except ValueError as exc:  # named by the flags the user typed
+        given = [f"{flag} {value}" for flag, value in (
+            ("--quality", args.quality), ("--max-bytes", args.max_bytes),
+            ("--key-interval", args.key_interval if args.key_interval > 1 else None))
+            if value is not None]
+        raise ValueError(f"{', '.join(given) or args.weights or 'weights'}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
