@@ -8,6 +8,7 @@ nodes use cv_bridge where installed).
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any, Protocol
 
 import cv2
@@ -219,3 +220,73 @@ def _shrink(rgb: np.ndarray, tw: int, th: int) -> np.ndarray:
 def center_crop(image: np.ndarray, size: int = SIZE) -> np.ndarray:
     """The largest centred square of ``image`` resized to ``size`` x ``size``."""
     return fit(image, "crop", size)
+
+
+def fit_camera_info(k: Any, p: Any, width: int, height: int, mode: str = "crop",
+                    size: int = SIZE) -> tuple[list[float], list[float], int, int]:
+    """K, P, width and height of a camera after ``fit(frame, mode, size)``.
+
+    The same crop, letterbox offset and scale as :func:`fit`, applied to the intrinsics
+    the way image_proc's crop and resize do (focal lengths and principal point scaled,
+    the crop's or bars' offset moved into the principal point; P's Tx and Ty scaled).
+    Distortion coefficients do not change under scaling and translation. The fast path's
+    few dropped border pixels (``fit(fast=True)``) are below a pixel of the 64x64 image.
+    """
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"unknown resize_mode {mode!r}: use one of {RESIZE_MODES}")
+    if width <= 0 or height <= 0:
+        raise ValueError(f"camera_info {width}x{height}: no image size to fit")
+    x0 = y0 = 0.0
+    sx, sy = size / width, size / height  # stretch
+    if mode == "crop":
+        side = min(width, height)
+        x0, y0 = (width - side) // 2, (height - side) // 2
+        sx = sy = size / side
+    elif mode == "letterbox":
+        side = max(width, height)
+        x0, y0 = -((side - width) // 2), -((side - height) // 2)
+        sx = sy = size / side
+    # a pixel (u, v) becomes ((u - x0) sx, (v - y0) sy): rows 0 and 1 of K and P become
+    # s (row - offset * row 2), row 2 unchanged
+    km = np.asarray(k, np.float64).reshape(3, 3).copy()
+    pm = np.asarray(p, np.float64).reshape(3, 4).copy()
+    for m in (km, pm):
+        m[0] = sx * (m[0] - x0 * m[2])
+        m[1] = sy * (m[1] - y0 * m[2])
+    return km.reshape(-1).tolist(), pm.reshape(-1).tolist(), size, size
+
+
+def fit_camera_info_msg(info: Any, mode: str = "crop", size: int = SIZE) -> Any:
+    """``info`` (CameraInfo of rclpy or rosbags) changed in place to match ``fit``.
+
+    K, P, width and height change as ``fit(frame, mode, size)`` changes the frame; D, R
+    and the rest stay.
+    """
+    k, p, w, h = fit_camera_info(info.k, info.p, int(info.width), int(info.height), mode, size)
+    info.k, info.p = np.asarray(k, np.float64), np.asarray(p, np.float64)
+    info.width, info.height = w, h
+    return info
+
+
+def camera_info_of(image_topic: str) -> str:
+    """The camera's CameraInfo topic for an image topic (image_transport: a sibling)."""
+    return posixpath.join(posixpath.dirname(image_topic), "camera_info")
+
+
+def info_beside(image_topic: str) -> str:
+    """Where this package puts the CameraInfo of an image or latent topic it makes.
+
+    Under the topic, not beside it: image_transport's sibling ``camera_info`` is the
+    camera's own topic when encoder and decoder run in the camera's namespace, and a
+    64x64 CameraInfo there would mislead every other subscriber (and the encoder).
+    """
+    return f"{image_topic.rstrip('/')}/camera_info"
+
+
+def camera_info_key(info: Any) -> tuple:
+    """What a CameraInfo says, without its stamp: equal keys mean nothing changed."""
+    roi = info.roi
+    return (info.header.frame_id, int(info.height), int(info.width), info.distortion_model,
+            *(tuple(float(v) for v in getattr(info, f)) for f in "dkrp"),
+            int(info.binning_x), int(info.binning_y), int(roi.x_offset), int(roi.y_offset),
+            int(roi.height), int(roi.width), bool(roi.do_rectify))

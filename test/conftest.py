@@ -26,11 +26,12 @@ from gan_compress_ros.training.trainer import TrainConfig, Trainer
 ROS_MODULES = {"test_nodes", "test_backend_nodes", "test_encoder_inputs", "test_link_faults",
                "test_node_fuzz", "test_replay", "test_soak", "test_demo", "test_launch",
                "test_camera_source", "test_convert", "test_node_params", "test_ros2_launch",
-               "test_link_nodes", "test_temporal_nodes", "test_dds", "test_publish_failures"}
+               "test_link_nodes", "test_temporal_nodes", "test_dds", "test_publish_failures",
+               "test_camera_info_nodes"}
 SLOW_MODULES = {"test_backends", "test_soak", "test_ddp", "test_colcon_build", "test_context",
                 "test_bag_tool", "test_determinism", "test_demo", "test_backend_nodes",
                 "test_bench", "test_tools_reports", "test_eval", "test_lint", "test_ros2_launch",
-                "test_link_nodes", "test_temporal_nodes", "test_dds"}
+                "test_link_nodes", "test_temporal_nodes", "test_dds", "test_bag_rosbag2"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

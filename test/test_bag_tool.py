@@ -48,10 +48,12 @@ def test_ros1_input_becomes_rosbag2(tmp_path: Path, frames: np.ndarray,
     assert main(["compress", str(src), str(tmp_path / "gan"),  # the only image topic
                  "--weights", str(trained_weights)]) == 0
     assert len(list(iter_topic(tmp_path / "gan", "/cam/image/gan"))) == len(frames)
-    infos = [m for _, m in iter_topic(tmp_path / "gan", "/cam/camera_info")]
-    assert len(infos) == len(frames)  # other topics carried over, in their ROS 2 form
-    assert (infos[0].width, infos[0].height) == (frames.shape[2], frames.shape[1])
-    assert infos[0].k[0] == 1.0 and infos[0].header.frame_id == "camera"
+    # the camera's CameraInfo, in its ROS 2 form, fitted to the 64x64 frame: written once,
+    # as it never changes
+    infos = [m for _, m in iter_topic(tmp_path / "gan", "/cam/image/gan/camera_info")]
+    assert len(infos) == 1 and (infos[0].width, infos[0].height) == (64, 64)
+    assert infos[0].k[0] == 64 / min(frames.shape[1:3]) and infos[0].header.frame_id == "camera"
+    assert list(iter_topic(tmp_path / "gan", "/cam/camera_info")) == []  # only with --keep
 
 
 def test_errors_are_reported(tmp_path: Path, frames: np.ndarray, trained_weights: Path,
@@ -139,3 +141,28 @@ def test_key_interval_compresses_an_ordered_clip(tmp_path: Path, trained_weights
                  "--weights", str(trained_weights)]) == 2
     assert "temporal mode needs a variable-rate model" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_interrupt_or_failure_leaves_nothing(tmp_path: Path, frames: np.ndarray, capsys,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or any error) in the middle of a bag: no output, not even a partial one."""
+    import gan_compress_ros.tools.bag as bag_tool
+
+    src = write_rosbag2(tmp_path / "in", frames, "sqlite3", topic="/a/image")
+    calls = []
+    real_fit = bag_tool.fit
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(bag_tool, "fit", interrupted)
+    assert main(["compress", str(src), str(tmp_path / "out")]) == 130
+    assert "interrupted" in capsys.readouterr().err and len(calls) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    # and a second run then succeeds where the first left off nothing in its way
+    monkeypatch.undo()
+    assert main(["compress", str(src), str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]

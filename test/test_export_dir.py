@@ -50,6 +50,12 @@ def _edit_manifest(directory: Path, change) -> None:
     (directory / MANIFEST).write_text(json.dumps(manifest))
 
 
+def test_export_is_readable_by_other_users(v1_export: Path) -> None:
+    assert v1_export.stat().st_mode & 0o777 == 0o755
+    assert {p.name: p.stat().st_mode & 0o777 for p in v1_export.iterdir()} == \
+        {p.name: 0o644 for p in v1_export.iterdir()}
+
+
 def test_copied_export_loads_by_directory_or_manifest(copy: Path) -> None:
     for weights in (copy, copy / MANIFEST):
         codec = Codec.load(str(weights))  # auto: an export directory runs on onnxruntime

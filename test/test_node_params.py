@@ -69,7 +69,9 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
                                     ("weights", "/nonexistent/w.safetensors", "cannot load"),
                                     ("backend", "onnxruntime", "read-only")]:
             ok, why = remote.set(name, value)
-            assert not ok and reason in why, (name, why)
+            # a declared range (quality's Min/Max in ros2 param describe) is refused by
+            # rclpy itself, in its words, before the table's check
+            assert not ok and (reason in why or "out of range" in why), (name, why)
         assert remote.get("resize_mode") == "crop"
 
         ok, why = remote.set("weights", "high")  # a preset: loads between frames

@@ -204,6 +204,7 @@ def test_fitting_counts_and_the_tables_work(onnx: Codec, tmp_path) -> None:
     tables = fit_tables(onnx, [str(folder)], key_interval=10, seed=0)
     assert tables.metadata["frames"] == 20 and tables.model_id == onnx.model_id
     tables.save(tmp_path / "t.temporal.safetensors")
+    assert (tmp_path / "t.temporal.safetensors").stat().st_mode & 0o777 == 0o644
     loaded = temporal.TemporalTables.load(tmp_path / "t.temporal.safetensors")
     assert loaded.crc == tables.crc
     with pytest.raises(ValueError, match="no clip"):

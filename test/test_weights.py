@@ -149,6 +149,8 @@ def test_paper_preset_saves_and_loads(tmp_path: Path) -> None:
     meta = save_weights(tmp_path / "paper.safetensors", model, model.freeze_tables())
     loaded = load_weights(tmp_path / "paper.safetensors")
     assert loaded.model_id == meta["model_id"] and loaded.model.preset == "paper"
+    # readable by a robot service running as another user (safetensors alone gives 0600)
+    assert (tmp_path / "paper.safetensors").stat().st_mode & 0o777 == 0o644
 
 
 def test_unknown_bundled_name(tmp_path: Path) -> None:

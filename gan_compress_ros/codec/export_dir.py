@@ -45,6 +45,23 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+#: Weights files and exports are read by other users (a robot service account): 0644, and
+#: 0755 for an export directory. safetensors writes 0600 whatever the umask.
+FILE_MODE, DIR_MODE = 0o644, 0o755
+
+
+def share(path: Path) -> Path:
+    """``path`` (a weights file, or an export directory and its files) readable by all."""
+    path = Path(path)
+    if path.is_dir():
+        path.chmod(DIR_MODE)
+        for child in path.iterdir():
+            share(child)
+    else:
+        path.chmod(FILE_MODE)
+    return path
+
+
 def manifest_digest(manifest: dict[str, Any]) -> str:
     """SHA-256 of the manifest without its ``digest`` field, in canonical JSON."""
     body = {k: v for k, v in manifest.items() if k != "digest"}

@@ -42,6 +42,7 @@ import numpy as np
 from .bitstream import INTER_VERSION
 from .bundled import BUNDLED_DIR, EXPORT_TABLES, TABLES_SUFFIX, WeightsRef
 from .errors import BitstreamError, WeightsError
+from .export_dir import share
 from .inter import (
     FLAG_TABLE,
     HEADER_BYTES,
@@ -136,6 +137,7 @@ class TemporalTables:
                    "temporal.pmf": self.tables.pmf.astype(np.int32),
                    "temporal.step": np.array([self.step], dtype=np.int32)}, str(path),
                   metadata={"temporal": json.dumps(meta, sort_keys=True)})
+        share(Path(path))
 
     @classmethod
     def load(cls, path: str | Path) -> TemporalTables:

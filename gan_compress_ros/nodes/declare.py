@@ -9,10 +9,12 @@ reason. Parameters that need a restart are read-only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from rcl_interfaces.msg import (
+    FloatingPointRange,
     IntegerRange,
     ParameterDescriptor,
     SetParametersResult,
@@ -38,13 +40,13 @@ def _descriptor(param: Param) -> ParameterDescriptor:
           and param.unset is None and param.low is not None and param.high is not None):
         desc.integer_range = [IntegerRange(from_value=int(param.low),
                                            to_value=int(param.high), step=0)]
-    if isinstance(param.default, float) and param.unset is None and param.low is not None:
-        desc.additional_constraints = (f">= {param.low:g}" if param.high is None else
-                                       f"{param.low:g} to {param.high:g}")
-    elif param.unset is not None:
-        desc.additional_constraints = f"{param.low:g} to {param.high:g}, or {param.unset:g}"
-    elif param.choices:
-        desc.additional_constraints = f"one of {', '.join(param.choices)}"
+    if isinstance(param.default, float) and param.low is not None and param.high is not None:
+        # Min and Max in ``ros2 param describe``; an "unset" value below the range widens it
+        # (quality: -1 to 1), the gap between is refused by ``check``
+        low = param.low if param.unset is None else min(param.low, param.unset)
+        desc.floating_point_range = [FloatingPointRange(from_value=float(low),
+                                                        to_value=float(param.high), step=0.0)]
+    desc.additional_constraints = param.range_text()
     return desc
 
 
@@ -69,8 +71,15 @@ def declare(node: Node, name: str) -> Any:
     except InvalidParameterTypeException as exc:
         raise StartupError(f"bad parameter {name}: expects {_KINDS[type(param.default)]} "
                            f"like its default {param.default!r} ({exc})") from None
-    except InvalidParameterValueException as exc:  # outside the declared integer range
-        raise StartupError(f"bad parameter {name}: {str(exc).split('Reason: ')[-1]}") from None
+    except InvalidParameterValueException as exc:  # outside the declared range
+        reason = str(exc).split("Reason: ")[-1]
+        found = re.search(r"value: ([-+0-9.eE]+)", reason)
+        try:  # in the table's words, as a ros2 param set refusal says it
+            checked(name, type(param.default)(found.group(1)) if found else None)
+        except (TypeError, ValueError) as why:
+            if found:
+                raise StartupError(str(why)) from None
+        raise StartupError(f"bad parameter {name}: {reason}") from None
     raw = node.get_parameter(name).value
     try:
         value = checked(name, raw)

@@ -1,5 +1,8 @@
 """decoder_node: latent CompressedImage on ``image_raw/gan`` -> 64x64 rgb8 on ``image_decoded``.
 
+The encoder's CameraInfo, fitted to the 64x64 frame, is republished beside the images on
+``image_decoded/camera_info`` (``camera_info.py``).
+
 Every intra payload decodes alone, so the node may join a stream (or a bag) at any point,
 and a lost, repeated or reordered message affects that frame only: repeats and late frames
 are still decoded and published, and counted (``duplicates``, ``out_of_order`` in
@@ -21,6 +24,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import BitstreamError
+from .camera_info import decoded_camera_info
 from .convert import LATENT_FORMAT, rgb_to_image, stamp_ns
 from .declare import declare, load_codec, on_change, open_codec
 from .diagnostics import Diagnostics
@@ -46,6 +50,8 @@ class DecoderNode(Node):
         overrides = QoSOverridingOptions.with_default_policies()
         self.pub = self.create_publisher(Image, OUTPUT_TOPIC, qos_profile_system_default,
                                          qos_overriding_options=overrides)
+        self.camera_info = decoded_camera_info(self, INPUT_TOPIC, OUTPUT_TOPIC,
+                                               lambda: self.output_size)
         # Sensor-data QoS (REP 2003) matches reliable and best-effort publishers alike; a
         # queue of 10 lets a burst after a link stall be decoded, not collapsed to one.
         sub_qos = QoSProfile(history=qos_profile_sensor_data.history, depth=10,
@@ -56,6 +62,7 @@ class DecoderNode(Node):
 
     def _set_size(self, value: int) -> None:
         self.output_size = value
+        self.camera_info.refresh()
 
     def _set_weights(self, value: str) -> None:
         self.codec = open_codec(self, value)  # ValueError refuses it, old codec kept

@@ -35,6 +35,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import Codec
 from ..rate_encoder import SKIP_CAP, RateEncoder
+from .camera_info import fitted_camera_info
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb, latent_overhead
 from .declare import declare, load_codec, on_change, open_codec
 from .diagnostics import Diagnostics
@@ -82,7 +83,7 @@ class EncoderNode(Node):
                          "max_bitrate_window": rate.set_window,
                          "max_bitrate_overhead": lambda v: setattr(self, "budget_overhead", v),
                          "max_rate_hz": lambda v: setattr(rate, "max_rate_hz", v),
-                         "resize_mode": lambda v: setattr(self, "resize_mode", v),
+                         "resize_mode": self._set_resize,
                          "key_interval": rate.set_key_interval, "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
         self.diag.stats.extra = self._rate_figures
@@ -90,6 +91,8 @@ class EncoderNode(Node):
                                          qos_profile_system_default,
                                          qos_overriding_options=QoSOverridingOptions
                                          .with_default_policies())
+        self.camera_info = fitted_camera_info(self, INPUT_TOPIC, self.output_topic(),
+                                              lambda: self.resize_mode)
         # every frame arrives in two new buffers of its size: from the heap (heap.py)
         if not keep_frames_in_heap():
             self.get_logger().debug("no glibc mallopt: large frames come from fresh pages")
@@ -157,6 +160,10 @@ class EncoderNode(Node):
     def _rate_figures(self) -> dict[str, float]:
         """Input and rate-control figures for /diagnostics and the summary line."""
         return {"input_lost": float(self.input_lost), **self.rate.figures(time.monotonic())}
+
+    def _set_resize(self, value: str) -> None:
+        self.resize_mode = value
+        self.camera_info.refresh()
 
     def _set_weights(self, value: str) -> None:
         self.rate.set_codec(open_codec(self, value))  # ValueError: the old codec is kept

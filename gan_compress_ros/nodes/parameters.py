@@ -15,6 +15,15 @@ from ..image import RESIZE_MODES
 from .frames import SOURCES
 
 
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+#: Largest decoder output_size: a 1024x1024 rgb8 image is 3 MB; 4096 would be 50 MB a frame
+#: for anyone on the graph to ask for.
+MAX_OUTPUT_SIZE = 1024
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter: its default fixes its type; ``choices`` or ``low``/``high`` bound it."""
@@ -40,6 +49,16 @@ class Param:
             raise TypeError(f"expects {names[kind]}, got {type(value).__name__} {value!r}")
         return value
 
+    def range_text(self) -> str:
+        """The allowed values in words ("" when any value of the type is fine)."""
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if self.low is None:
+            return ""
+        span = f">= {_num(self.low)}" if self.high is None else \
+            f"{_num(self.low)} to {_num(self.high)}"
+        return span if self.unset is None else f"{span}, or {_num(self.unset)}"
+
     def check(self, value: Any) -> str | None:
         """Why ``value`` is not allowed, or None."""
         if self.choices and value not in self.choices:
@@ -60,8 +79,10 @@ CODEC = (
           "empty: mid. Changes at run time (the new weights load between frames)",
           dynamic=True),
     Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "
-          "onnxruntime for an export directory, else torch if installed, else onnxruntime. "
-          "Payloads decode across backends"),
+          "onnxruntime for the bundled model on cpu (weights empty or a preset name) and "
+          "for an export directory, torch for a .safetensors file or cuda if torch is "
+          "installed, else onnxruntime. Payloads decode across backends",
+          choices=BACKENDS),
     Param("device", "cpu", "cpu, cuda or auto (onnxruntime: TensorRT, then CUDA, then CPU, as "
           "installed)"),
     Param("precision", "fp32", f"{', '.join(PRECISIONS)}; fp16 needs torch on cuda, or "
@@ -110,7 +131,8 @@ ENCODER = (
 DECODER = (
     *CODEC,
     Param("output_size", 0, "side of the published image in pixels (0: 64, the codec's "
-          "size; larger values upscale for display)", low=0, high=4096, dynamic=True),
+          "size; larger values upscale for display, at most 1024: 3 MB per image)", low=0,
+          high=MAX_OUTPUT_SIZE, dynamic=True),
     DIAGNOSTICS,
 )
 CAMERA_SOURCE = (
@@ -143,3 +165,70 @@ NODES: dict[str, tuple[Param, ...]] = {"encoder": ENCODER, "decoder": DECODER,
                                        "camera_source": CAMERA_SOURCE,
                                        "link_send": LINK_SEND, "link_receive": LINK_RECEIVE}
 BY_NAME: dict[str, Param] = {p.name: p for params in NODES.values() for p in params}
+
+
+def _default_text(param: Param) -> str:
+    if param.default == "" and isinstance(param.default, str):
+        return "(empty)"
+    return str(param.default).lower() if isinstance(param.default, bool) else \
+        str(param.default)
+
+
+def markdown_table(node: str) -> str:
+    """The README's table of ``node``'s parameters, written from this table."""
+    lines = ["| parameter | default | allowed | run time | what it does |",
+             "| --- | --- | --- | --- | --- |"]
+    for p in NODES[node]:
+        description = p.description.replace("|", "\\|")  # not a column
+        lines.append(f"| `{p.name}` | {_default_text(p)} | {p.range_text() or 'any'} | "
+                     f"{'yes' if p.dynamic else 'no'} | {description} |")
+    return "\n".join(lines)
+
+
+def help_text(node: str, width: int = 88) -> str:
+    """``node``'s parameters as ``--help`` prints them (``-p name:=value`` after --ros-args)."""
+    import textwrap
+
+    out = ["parameters (set with --ros-args -p NAME:=VALUE; at run time: ros2 param set):"]
+    for p in NODES[node]:
+        facts = [f"default {_default_text(p)}"]
+        if p.range_text():
+            facts.append(p.range_text())
+        if p.dynamic:
+            facts.append("changes at run time")
+        out.append(f"  {p.name} ({'; '.join(facts)})")
+        out.extend(textwrap.wrap(p.description, width, initial_indent=" " * 6,
+                                 subsequent_indent=" " * 6))
+    return "\n".join(out)
+
+
+#: The README's generated section lies between these two lines.
+README_MARKS = ("<!-- parameters: written by python -m gan_compress_ros.nodes.parameters -->",
+                "<!-- parameters: end -->")
+
+
+def readme_section() -> str:
+    """Every node's table, as the README shows them between :data:`README_MARKS`."""
+    parts = [README_MARKS[0]]
+    for node in NODES:
+        parts += [f"`{node}`:", "", markdown_table(node), ""]
+    return "\n".join([*parts, README_MARKS[1]])
+
+
+def rewrite_readme(path: str) -> bool:
+    """Write the tables into the README at ``path``; whether anything changed."""
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text()
+    start, end = text.index(README_MARKS[0]), text.index(README_MARKS[1])
+    new = text[:start] + readme_section() + text[end + len(README_MARKS[1]):]
+    readme.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":  # rewrite the README's parameter tables from this one
+    import sys
+
+    print("README.md " + ("rewritten" if rewrite_readme(sys.argv[1] if len(sys.argv) > 1
+                                                         else "README.md") else "unchanged"))

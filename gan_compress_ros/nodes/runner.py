@@ -61,8 +61,37 @@ def run_nodes(factories: list[Callable[[], Node]], args: list[str] | None = None
         rclpy.try_shutdown()
 
 
+def usage(factory: Callable[[], Node], name: str) -> str:
+    """What ``NAME --help`` prints: what the node does and its parameters table."""
+    from .parameters import NODES, help_text
+
+    doc = (sys.modules[factory.__module__].__doc__ or "").strip().split("\n\n")[0]
+    node = name.removesuffix("_node")
+    table = help_text(node) if node in NODES else ""
+    return (f"usage: {name} [--ros-args -r FROM:=TO -p NAME:=VALUE ...]\n\n{doc}\n\n"
+            f"{table}").rstrip()
+
+
+def _own_args(argv: list[str], factory: Callable[[], Node], name: str) -> int | None:
+    """Handle the arguments before ``--ros-args``: --help (0), anything else (2), none."""
+    own = argv[1:argv.index("--ros-args")] if "--ros-args" in argv else argv[1:]
+    if "-h" in own or "--help" in own:
+        print(usage(factory, name))
+        return 0
+    if own:
+        flag = own[0]
+        hint = f" -p {flag.lstrip('-').replace('-', '_')}:=VALUE" if flag.startswith("-") \
+            else " -p NAME:=VALUE"
+        print(f"{name}: unknown argument {flag!r}: parameters go after --ros-args, as"
+              f"{hint} (see {name} --help)", file=sys.stderr)
+        return 2
+    return None
+
+
 def main_for(factory: Callable[[], Node], name: str) -> Callable[..., None]:
-    """A console-script ``main`` that runs one node."""
+    """A console-script ``main`` that runs one node (``--help``: its parameters)."""
     def main(args: list[str] | None = None) -> None:
-        sys.exit(run_nodes([factory], args if args is not None else sys.argv, name))
+        argv = args if args is not None else sys.argv
+        code = _own_args(argv, factory, name)
+        sys.exit(code if code is not None else run_nodes([factory], argv, name))
     return main

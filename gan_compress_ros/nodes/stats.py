@@ -84,15 +84,29 @@ class NodeStats:
                 **(self.extra() if self.extra is not None else {})}
 
     def summary(self) -> str:
-        """One log line."""
+        """One log line, with only the figures this node measures.
+
+        Repeats and late frames are counted where a stream is received (the decoder, the
+        link receiver), so only a node that has observed one prints them. In temporal
+        mode every frame reports its key frame's quality, coded above the requested one,
+        and the line says so.
+        """
         s = self.snapshot()
         errors = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"
+        order = (f", duplicates {s['duplicates']}, out of order {s['out_of_order']}"
+                 if self.order.newest is not None else "")
+        quality = ""
+        if "mean_quality" in s:
+            quality = f", mean quality {s['mean_quality']:.2f}"
+            if "inter_frame_share" in s:
+                quality += (" (temporal mode: the key frames', which are coded above the "
+                            "requested quality; inter frames show the key's picture where "
+                            "nothing moved)")
         return (f"{s['frames']} frames, {s['fps']:.1f} fps, {s['bytes_per_frame']:.0f} B/frame, "
                 f"{s['bitrate_kbps']:.1f} kbit/s, {s['ms_p50']:.1f} ms p50 "
-                f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}, duplicates {s['duplicates']}, "
-                f"out of order {s['out_of_order']}, errors: {errors}"
+                f"({s['ms_p99']:.1f} p99), dropped {s['dropped']}{order}, errors: {errors}"
                 + (f", input lost {s['input_lost']:.0f}" if s.get("input_lost") else "")
-                + (f", mean quality {s['mean_quality']:.2f}" if "mean_quality" in s else "")
+                + quality
                 + (f", budget {s['budget_bps']:.0f} bit/s, {s['achieved_bps']:.0f} sent over "
                    f"the last window, skipped for the budget {s['skipped_for_budget']:.0f}"
                    if "budget_bps" in s else ""))

@@ -16,17 +16,23 @@ from pathlib import Path
 
 import torch
 
+from ..codec.errors import WeightsError
 from ..codec.nn.weights import load_weights
 from ..training.ablation import VARIANTS, run, summary
 from ..training.data import eval_frames, load_frames
 from ..training.rd_eval import RDPoint, bd_rate, classic_curve
+from .command import recorded
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="gan-compress-ablation", description=__doc__)
     p.add_argument("--weights", nargs="+", required=True,
-                   help="fixed-rate weights whose transforms are kept (e.g. low mid high)")
+                   help="weights files (.safetensors) without a context model, one rate point "
+                   "each, whose transforms are kept (e.g. fixed-rate runs of "
+                   "gan-compress-train --out runs/NAME); not the bundled model, whose low, "
+                   "mid and high are quality presets of one variable-rate model that "
+                   "already has a context model")
     p.add_argument("--data", nargs="+", required=True, help="training images/videos/bags")
     p.add_argument("--val", nargs="+", required=True, help="validation images/videos")
     p.add_argument("--out", required=True, help="output folder")
@@ -76,16 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     bases = {}
     for w in args.weights:
-        loaded = load_weights(Path(w) if Path(w).exists() else
-                              Path(__file__).resolve().parent.parent / "weights" /
-                              f"{w}.safetensors")
+        try:
+            loaded = load_weights(Path(w))
+        except WeightsError as exc:
+            print(f"gan-compress-ablation: {exc}", file=sys.stderr)
+            return 2
         if loaded.model.context:
             print(f"gan-compress-ablation: {w} already has a context model", file=sys.stderr)
             return 2
         bases[Path(w).stem] = loaded.model
+    out.mkdir(parents=True, exist_ok=True)
     train_images = load_frames(args.data, 10)
     frames = eval_frames(args.val)
     variants = {k: v for k, v in VARIANTS.items() if not args.variants or k in args.variants
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     points = run(bases, train_images, frames, args.latents, args.steps, args.batch, args.lr,
                  args.seed, variants)
     webp = classic_curve("WebP", frames)
-    command = "gan-compress-ablation " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = recorded("gan-compress-ablation", sys.argv[1:] if argv is None else argv)
     text = report(points, webp, len(frames), command)
     (out / "ablation.md").write_text(text)
     (out / "ablation.json").write_text(json.dumps(

@@ -1,58 +1,59 @@
 """gan-compress-bag: rewrite a rosbag's image topic as latent messages, and back.
 
 ``compress IN OUT --topic T``: every sensor_msgs/Image or CompressedImage on ``T`` becomes a
-latent CompressedImage on ``T/gan`` (header and timestamps kept); ``--keep`` also keeps ``T``.
-``decompress IN OUT --topic T/gan``: latents become 64x64 rgb8 Images on ``T/decoded``.
-Without ``--topic`` the bag's only image (compress) or latent (decompress) topic is taken.
-rosbag2 input (``.mcap``, ``.db3`` or the bag folder) is written in the same storage format
-with every other topic copied unchanged; a ROS 1 ``.bag`` becomes an mcap rosbag2 with every
-topic whose type ROS 2 knows (camera_info, tf, ...) converted, the others named and left
-out. Both print sizes before and after.
+latent CompressedImage on ``T/gan`` (header and timestamps kept), and the camera's
+CameraInfo (``camera_info`` beside ``T``) becomes one fitted to the 64x64 frame on
+``T/gan/camera_info``, written when it changes. ``decompress IN OUT --topic T/gan``: latents
+become 64x64 rgb8 Images on ``T/decoded`` and their CameraInfo ``T/decoded/camera_info``.
+``--keep`` also keeps the input topic and its CameraInfo. Without ``--topic`` the bag's
+only image (compress) or latent (decompress) topic is taken. rosbag2 input (metadata
+versions 4 to 9; ``.mcap``, ``.db3`` or the bag folder; split or zstd-compressed) is
+written in the same storage format and compression with every other topic copied
+unchanged (type, definition, QoS, every message); a ROS 1 ``.bag`` becomes an mcap
+rosbag2 with every topic whose type ROS 2 knows (camera_info, tf, ...) converted, the
+others named and left out. The output appears only when complete: a failure or Ctrl-C
+leaves nothing. Both modes print sizes before and after.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from ..bagio import BagError, BagReader, BagWriter, open_bag, size_of
 from ..codec import BitstreamError, ByteCapError, Codec
 from ..codec.bitstream import MESSAGE_FORMAT
 from ..codec.errors import WeightsError
-from ..extras import need
-from ..image import RESIZE_MODES, compressed_to_rgb, fit, image_msg_to_rgb
+from ..image import (
+    RESIZE_MODES,
+    camera_info_key,
+    camera_info_of,
+    compressed_to_rgb,
+    fit,
+    fit_camera_info_msg,
+    image_msg_to_rgb,
+    info_beside,
+)
 from ..training.sources import IMAGE_TYPES
 
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED = "sensor_msgs/msg/CompressedImage"
+CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 LATENT_FORMAT = MESSAGE_FORMAT
-# rosbags reads and writes the bags: the `bags` extra, with a clear error where it is missing
-_highlevel, _rosbag2 = need("rosbags.highlevel"), need("rosbags.rosbag2")
-AnyReader, StoragePlugin, Writer = _highlevel.AnyReader, _rosbag2.StoragePlugin, _rosbag2.Writer
-Stores, get_typestore = need("rosbags.typesys").Stores, need("rosbags.typesys").get_typestore
-#: What rosbags raises for a file that is not a bag, or a damaged one.
-ReaderErrors: tuple[type[Exception], ...] = (
-    _highlevel.AnyReaderError, need("rosbags.rosbag1").ReaderError, _rosbag2.ReaderError)
+Convert = Callable[[BagReader, bytes, str, Any, Any], Any]
 
 
-def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else \
-        path.stat().st_size
+class NothingWritten(Exception):
+    """No frame could be converted: the output is dropped, not reported as done."""
 
 
-def _storage(path: Path) -> Any:
-    files = [path] if path.is_file() else list(path.iterdir())
-    return StoragePlugin.SQLITE3 if any(p.suffix == ".db3" for p in files) else \
-        StoragePlugin.MCAP
-
-
-def _rgb(reader: Any, raw: bytes, msgtype: str) -> np.ndarray:
+def _rgb(reader: BagReader, raw: bytes, msgtype: str) -> np.ndarray:
     """RGB of a bag's Image (through the image module: row padding, NV12...) or JPEG/PNG."""
     msg = reader.deserialize(raw, msgtype)
     if msgtype.endswith("CompressedImage"):
@@ -60,7 +61,7 @@ def _rgb(reader: Any, raw: bytes, msgtype: str) -> np.ndarray:
     return image_msg_to_rgb(msg)
 
 
-def _header(store, msg) -> object:
+def _header(store: Any, msg: Any) -> Any:
     header = msg.header
     return store.types["std_msgs/msg/Header"](
         stamp=store.types["builtin_interfaces/msg/Time"](sec=header.stamp.sec,
@@ -68,89 +69,90 @@ def _header(store, msg) -> object:
         frame_id=header.frame_id)
 
 
-def _rewrite(src: Path, dst: Path, topic: str, out_topic: str, out_type: str, keep: bool,
-             convert) -> tuple[int, int]:
-    """Copy ``src`` to ``dst`` with ``topic`` converted by ``convert`` onto ``out_topic``."""
-    store = get_typestore(Stores.ROS2_HUMBLE)
+def _rewrite(bag: BagReader, dst: Path, topic: str, out_topic: str, out_type: str,
+             keep: bool, convert: Convert, info: tuple[str, str, str | None]
+             ) -> tuple[int, int]:
+    """Copy ``bag`` to ``dst`` with ``topic`` converted by ``convert`` onto ``out_topic``.
+
+    ``info``: (camera_info topic in, camera_info topic out, resize mode or None for a copy
+    that is already fitted); the output's is written when its content changes.
+    """
+    info_in, info_out, info_mode = info
+    source = bag.topic(topic)
+    if source is None:
+        raise ValueError(f"{bag.path}: no topic {topic!r}; topics: "
+                         f"{sorted({t.name for t in bag.topics})}")
+    info_topic = bag.topic(info_in)
+    if info_topic is not None and info_topic.msgtype != CAMERA_INFO:
+        info_topic = None
     done = errors = 0
-    with AnyReader([src]) as reader:
-        ros2 = not src.suffix == ".bag"
-        sources = [c for c in reader.connections if c.topic == topic]
-        if not sources:
-            raise ValueError(f"{src}: no topic {topic!r}; topics: "
-                             f"{sorted({c.topic for c in reader.connections})}")
-        with Writer(dst, version=9, storage_plugin=_storage(src) if ros2 else
-                    StoragePlugin.MCAP) as writer:
-            out_conn = writer.add_connection(out_topic, out_type, typestore=store)
-            copies = {}
-            for conn in reader.connections:
-                if conn.topic == topic and not keep:
-                    continue
-                if ros2:
-                    copies[conn.id] = writer.add_connection(
-                        conn.topic, conn.msgtype, msgdef=conn.msgdef.data, rihs01=conn.digest,
-                        serialization_format=conn.ext.serialization_format,
-                        offered_qos_profiles=conn.ext.offered_qos_profiles)
-                elif _convertible(conn, store):
-                    copies[conn.id] = writer.add_connection(conn.topic, conn.msgtype,
-                                                            typestore=store)
-            skipped = sorted({f"{c.topic} ({c.msgtype})" for c in reader.connections
-                              if c.id not in copies and c.topic != topic})
-            if skipped:
-                print(f"ROS 1 input: topics of types ROS 2 does not know, not carried over: "
-                      f"{', '.join(skipped)}", file=sys.stderr)
-            for conn, stamp, raw in tqdm(reader.messages(), total=reader.message_count,
-                                         desc="messages", disable=None, mininterval=1.0):
-                if conn.topic == topic:
-                    msg = reader.deserialize(raw, conn.msgtype)
-                    try:
-                        out = convert(reader, raw, conn.msgtype, _header(store, msg), store)
-                    except (ValueError, BitstreamError) as exc:
-                        errors += 1
-                        print(f"skipped message at {stamp}: {exc}", file=sys.stderr)
-                        continue
-                    writer.write(out_conn, stamp, store.serialize_cdr(out, out_type))
+    with BagWriter(dst, "mcap" if bag.ros1 else bag.storage, bag.compression) as writer:
+        store = writer.store
+        out_conn = writer.add_topic(out_topic, out_type, source.qos)
+        info_conn = writer.add_topic(info_out, CAMERA_INFO, info_topic.qos) \
+            if info_topic else None
+        copies = {}
+        replaced = {topic, info_in} if info_topic is not None else {topic}
+        for t in bag.topics:
+            if t.name in replaced and not keep:
+                continue
+            if not bag.ros1:
+                copies[t] = writer.copy_topic(t)
+            elif bag.knows(t.msgtype):
+                copies[t] = writer.add_topic(t.name, t.msgtype)
+        skipped = sorted({f"{t.name} ({t.msgtype})" for t in bag.topics
+                          if t not in copies and t.name not in replaced})
+        if skipped:
+            print(f"ROS 1 input: topics of types ROS 2 does not know, not carried over: "
+                  f"{', '.join(skipped)}", file=sys.stderr)
+        last_info = None
+        total = sum(t.count for t in bag.topics) or None
+        for t, stamp, raw in tqdm(bag.messages(), total=total, desc="messages",
+                                  disable=None, mininterval=1.0):
+            if t.name == topic:
+                msg = bag.deserialize(raw, t.msgtype)
+                try:
+                    out = convert(bag, raw, t.msgtype, _header(store, msg), store)
+                except (ValueError, BitstreamError) as exc:
+                    errors += 1
+                    print(f"skipped message at {stamp}: {exc}", file=sys.stderr)
+                else:
+                    writer.write(out_conn, stamp, writer.serialize(out, out_type))
                     done += 1
-                if conn.id in copies:
-                    try:
-                        data = raw if ros2 else store.serialize_cdr(
-                            _to_ros2(reader, raw, conn.msgtype, store), conn.msgtype)
-                    except (AttributeError, TypeError, ValueError) as exc:  # a ROS 1 type
-                        errors += 1  # whose fields differ from its ROS 2 namesake
-                        print(f"skipped {conn.topic} message at {stamp}: {exc}",
-                              file=sys.stderr)
-                        continue
-                    writer.write(copies[conn.id], stamp, data)
+            elif info_conn is not None and t.name == info_in and t.msgtype == CAMERA_INFO:
+                fitted = _fitted_info(bag, raw, info_mode, writer)
+                if fitted is not None and camera_info_key(fitted) != last_info:
+                    writer.write(info_conn, stamp, writer.serialize(fitted, CAMERA_INFO))
+                    last_info = camera_info_key(fitted)
+            if t in copies:
+                try:
+                    data = raw if not bag.ros1 else bag.to_ros2(raw, t.msgtype)
+                except (AttributeError, TypeError, ValueError) as exc:  # a ROS 1 type
+                    errors += 1  # whose fields differ from its ROS 2 namesake
+                    print(f"skipped {t.name} message at {stamp}: {exc}", file=sys.stderr)
+                    continue
+                writer.write(copies[t], stamp, data)
+        if done == 0:
+            raise NothingWritten(f"none of the {errors} messages on {topic} could be "
+                                 "converted; nothing written")
     return done, errors
 
 
-def _to_ros2(reader: Any, raw: bytes, msgtype: str, store) -> object:
-    """A ROS 1 message rebuilt as its ROS 2 form (headers lose ``seq``)."""
-    return _ros2_form(reader.deserialize(raw, msgtype), msgtype, store)
-
-
-def _ros2_form(msg: Any, msgtype: str, store: Any) -> Any:
-    """``msg`` (ROS 1, deserialized) with the fields of ROS 2's ``msgtype``, recursively."""
-    fields = {}
-    for name in store.types[msgtype].__dataclass_fields__:
-        # ROS 2 lower-cased ROS 1's upper-case fields (CameraInfo's D, K, R, P)
-        value = getattr(msg, name) if hasattr(msg, name) else getattr(msg, name.upper())
-        sub = getattr(value, "__msgtype__", None)
-        if sub is not None:
-            value = _ros2_form(value, sub, store)
-        elif isinstance(value, list) and value and hasattr(value[0], "__msgtype__"):
-            value = [_ros2_form(v, v.__msgtype__, store) for v in value]
-        fields[name] = value
-    return store.types[msgtype](**fields)
-
-
-def _convertible(conn: Any, store: Any) -> bool:
-    """Whether a ROS 1 connection's type exists in ROS 2 with a compatible form."""
-    return conn.msgtype in store.types
+def _fitted_info(bag: BagReader, raw: bytes, mode: str | None, writer: BagWriter) -> Any:
+    """A CameraInfo fitted as ``fit`` fits the frame (``mode`` None: as it is)."""
+    msg = bag.deserialize(raw, CAMERA_INFO) if not bag.ros1 else \
+        writer.store.deserialize_cdr(bag.to_ros2(raw, CAMERA_INFO), CAMERA_INFO)
+    if mode is not None:
+        try:
+            fit_camera_info_msg(msg, mode)
+        except ValueError as exc:
+            print(f"camera_info not fitted: {exc}", file=sys.stderr)
+            return None
+    return msg
 
 
 def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
-            max_bytes: int | None = None, key_interval: int = 1) -> object:
+            max_bytes: int | None = None, key_interval: int = 1) -> Convert:
     stream = codec.stream_encoder(key_interval) if key_interval > 1 else None
 
     def convert(reader, raw, msgtype, header, store) -> object:
@@ -167,7 +169,7 @@ def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
     return convert
 
 
-def _decoder(codec: Codec) -> object:
+def _decoder(codec: Codec) -> Convert:
     stream = codec.stream_decoder()  # key and inter frames alike
 
     def convert(reader, raw, msgtype, header, store) -> object:
@@ -206,84 +208,103 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _fail(message: object) -> int:
+    print(f"gan-compress-bag: {message}", file=sys.stderr)
+    return 2
+
+
+def _cap_check(codec: Codec, args: argparse.Namespace) -> None:
+    """ValueError for options these weights cannot take, or a cap no frame can meet."""
+    try:
+        codec.stream_encoder(args.key_interval).encode(
+            np.zeros((64, 64, 3), np.uint8), quality=args.quality,
+            max_bytes=args.max_bytes or None)
+    except ByteCapError as exc:  # a blank frame is the cheapest there is
+        raise ValueError(f"--max-bytes {args.max_bytes} is below the smallest payload "
+                         f"these weights make ({exc.smallest} bytes, a blank frame)") from None
+    except ValueError as exc:  # named by the flags the user typed
+        given = [f"{flag} {value}" for flag, value in (
+            ("--quality", args.quality), ("--max-bytes", args.max_bytes),
+            ("--key-interval", args.key_interval if args.key_interval > 1 else None))
+            if value is not None]
+        raise ValueError(f"{', '.join(given) or args.weights or 'weights'}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
     if args.output.exists():
-        print(f"gan-compress-bag: {args.output} exists; choose a new output", file=sys.stderr)
-        return 2
-    if not args.input.exists():
-        print(f"gan-compress-bag: {args.input} not found", file=sys.stderr)
-        return 2
+        return _fail(f"{args.output} exists; choose a new output")
+    if args.max_bytes is not None and args.max_bytes <= 0:
+        return _fail(f"--max-bytes {args.max_bytes}: give a positive number of bytes")
+    if args.key_interval < 1:
+        return _fail(f"--key-interval {args.key_interval}: give 1 or more")
     try:
+        with open_bag(args.input) as bag:
+            return _run(args, bag)
+    except BagError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print(f"gan-compress-bag: interrupted; {args.output} not written", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, bag: BagReader) -> int:
+    try:
+        topic = args.topic or _only_topic(bag, args.mode)
+        source = bag.topic(topic)
+        if source is not None and not source.count:
+            raise ValueError(f"{args.input}: no messages on {topic}")
         codec = Codec.load(args.weights or None)
-    except WeightsError as exc:
-        print(f"gan-compress-bag: {exc}", file=sys.stderr)
-        return 2
-    try:
-        args.topic = args.topic or _only_topic(args.input, args.mode)
-    except ValueError as exc:
-        print(f"gan-compress-bag: {exc}", file=sys.stderr)
-        return 2
+        if args.mode == "compress":
+            _cap_check(codec, args)
+    except (ValueError, WeightsError) as exc:  # options these weights cannot take
+        return _fail(exc)
     if args.mode == "compress":
-        out_topic, out_type = f"{args.topic.rstrip('/')}/gan", COMPRESSED
-        try:
-            codec.stream_encoder(args.key_interval).encode(
-                np.zeros((64, 64, 3), np.uint8), quality=args.quality,
-                max_bytes=args.max_bytes or None)
-        except ByteCapError:
-            pass  # a blank frame over the cap says nothing about the options
-        except (ValueError, WeightsError) as exc:  # options these weights cannot take
-            print(f"gan-compress-bag: {exc}", file=sys.stderr)
-            return 2
+        out_topic, out_type = f"{topic.rstrip('/')}/gan", COMPRESSED
         convert = _frames(codec, args.resize_mode, args.quality, args.max_bytes or None,
                           args.key_interval)
+        info = (camera_info_of(topic), info_beside(out_topic), args.resize_mode)
     else:
-        base = args.topic[:-4] if args.topic.endswith("/gan") else args.topic
+        base = topic[:-4] if topic.endswith("/gan") else topic
         out_topic, out_type, convert = f"{base}/decoded", IMAGE, _decoder(codec)
+        info = (info_beside(topic), info_beside(out_topic), None)
     try:
-        done, errors = _rewrite(args.input, args.output, args.topic, out_topic, out_type,
-                                args.keep, convert)
-    except (ValueError, KeyError, *ReaderErrors) as exc:  # type: ignore[misc]
-        shutil.rmtree(args.output, ignore_errors=True)
+        done, errors = _rewrite(bag, args.output, topic, out_topic, out_type, args.keep,
+                                convert, info)
+    except NothingWritten as exc:
         print(f"gan-compress-bag: {exc}", file=sys.stderr)
-        return 2
-    before, after = _size(args.input), _size(args.output)
-    print(f"{args.mode}: {done} messages on {args.topic} -> {out_topic} ({errors} skipped); "
+        return 1
+    except (ValueError, KeyError, BagError) as exc:
+        return _fail(exc)
+    before, after = size_of(args.input), size_of(args.output)
+    print(f"{args.mode}: {done} messages on {topic} -> {out_topic} ({errors} skipped); "
           f"{args.input}: {before} bytes -> {args.output}: {after} bytes "
           f"({after / max(before, 1):.3f}x)")
     return 0
 
 
-def _only_topic(path: Path, mode: str) -> str:
+def _only_topic(bag: BagReader, mode: str) -> str:
     """The bag's one image topic (compress) or latent topic (decompress); ValueError if not one."""
-    try:
-        with AnyReader([path]) as reader:
-            conns = [(c.topic, c.msgtype) for c in reader.connections]  # gone once closed
-    except ReaderErrors as exc:
-        raise ValueError(f"{path}: not a readable rosbag ({exc})") from None
     if mode == "compress":
-        found = sorted({topic for topic, msgtype in conns if msgtype in IMAGE_TYPES
-                        and not topic.endswith("/gan")})
+        found = sorted({t.name for t in bag.topics if t.msgtype in IMAGE_TYPES
+                        and not t.name.endswith("/gan")})
         kind = "image"
     else:
-        found = sorted({topic for topic, msgtype in conns if msgtype == COMPRESSED
-                        and topic.endswith("/gan")})
+        found = sorted({t.name for t in bag.topics if t.msgtype == COMPRESSED
+                        and t.name.endswith("/gan")})
         kind = "latent (*/gan)"
     if len(found) != 1:
-        raise ValueError(f"{path}: {len(found)} {kind} topics ({', '.join(found) or 'none'}); "
-                         "choose one with --topic")
+        raise ValueError(f"{bag.path}: {len(found)} {kind} topics "
+                         f"({', '.join(found) or 'none'}); choose one with --topic")
     return found[0]
 
 
-def iter_topic(path: Path, topic: str) -> Iterator[tuple[int, object]]:
+def iter_topic(path: Path, topic: str) -> Iterator[tuple[int, Any]]:
     """(timestamp, message) pairs of ``topic`` in a bag (for tests and inspection)."""
-    with AnyReader([path]) as reader:
-        conns = [c for c in reader.connections if c.topic == topic]
-        if not conns:  # an empty selection would mean "every topic" to rosbags
-            return
-        for conn, stamp, raw in reader.messages(connections=conns):
-            yield stamp, reader.deserialize(raw, conn.msgtype)
+    with open_bag(path) as bag:
+        for t, stamp, raw in bag.messages([topic]):
+            yield stamp, bag.deserialize(raw, t.msgtype)
 
 
 if __name__ == "__main__":

@@ -117,18 +117,32 @@ def markdown(curves: dict[str, list[RDPoint]], frames: int, crops: str = "centre
     return "\n".join(lines) + "\n"
 
 
+def _fail(message: object) -> int:
+    print(f"gan-compress-eval: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
+    """Entry point: bad input is one line and exit 2, with nothing written."""
     args = parse_args(argv)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    frames = eval_frames(args.data, args.frame_stride, args.crops)
+    if out.exists() and not out.is_dir():
+        return _fail(f"--out {out}: a file, not a folder")
+    if args.frame_stride < 1 or args.max_frames < 0:
+        return _fail("--frame-stride must be 1 or more and --max-frames 0 or more")
+    missing = [d for d in args.data if not Path(d).exists()]
+    if missing:
+        return _fail(f"--data {missing[0]}: no such file or folder")
+    try:
+        frames = eval_frames(args.data, args.frame_stride, args.crops)
+    except (OSError, ValueError) as exc:  # not an image, video or bag (BagError included)
+        return _fail(f"--data: {exc}")
     if args.max_frames:
         frames = frames[np.linspace(0, len(frames) - 1, args.max_frames).astype(int)] \
             if len(frames) > args.max_frames else frames
     if not len(frames):
-        print("gan-compress-eval: no frames found in --data", file=sys.stderr)
-        return 2
+        return _fail(f"no frames found in --data {' '.join(args.data)} (images, videos "
+                     "or bags with an image topic)")
     codecs = runnable_codecs(args.codecs)
     curves: dict[str, list[RDPoint]] = {}
     shown = np.linspace(0, len(frames) - 1, min(SAMPLES, len(frames))).astype(int)
@@ -137,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             measured = weights_curve(w, frames)
         except WeightsError as exc:
-            print(f"gan-compress-eval: {exc}", file=sys.stderr)
-            return 2
+            return _fail(exc)
         for point, _ in measured:
             curves.setdefault(point.codec, []).append(point)
         shown_points = measured if len(measured) == 1 else \
@@ -153,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in tqdm(codecs, desc="classic codecs", disable=None):
         curves[name] = classic_curve(name, frames)
     points = [p for pts in curves.values() for p in pts]
+    out.mkdir(parents=True, exist_ok=True)  # only now: a refused run leaves no folder
     write_csv(points, out / "rd.csv")
     report = markdown(curves, len(frames), args.crops)
     (out / "rd.md").write_text(report)

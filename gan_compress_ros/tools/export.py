@@ -10,7 +10,6 @@ the package (``weights/onnx/codec``).
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from ..codec.bundled import MODEL, ONNX_DIR
 from ..codec.errors import WeightsError
 from ..codec.export_dir import DEFAULT_OPSET, MIN_OPSET
+from .command import recorded
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gan-compress-export needs torch and onnx ({exc}); install the package's "
               "[export] extra", file=sys.stderr)
         return 1
-    command = shlex.join(["gan-compress-export", *(sys.argv[1:] if argv is None else argv)])
+    command = recorded("gan-compress-export", sys.argv[1:] if argv is None else argv)
     jobs = ([(None, ONNX_DIR / MODEL)] if args.bundled else [(args.weights, Path(args.out))])
     for weights, out in jobs:
         try:

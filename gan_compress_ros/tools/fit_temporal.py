@@ -10,7 +10,6 @@ would send are counted. Needs no torch where onnxruntime runs the codec.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from ..codec.temporal import (
     tables_from_counts,
 )
 from ..image import IMAGE_SUFFIXES, fit
+from .command import recorded
 
 
 def clips(paths: list[str | Path], stride: int, limit: int) -> Iterator[tuple[str, np.ndarray]]:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         out = default_out(Path(codec.path))
     else:
         parser.error("--out is needed for a codec without a weights file")
-    command = "gan-compress-fit-temporal " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = recorded("gan-compress-fit-temporal", sys.argv[1:] if argv is None else argv)
     try:
         settings = Settings(args.step, args.deadzone, args.skip_sum, args.key_boost,
                             args.rd_lambda)

@@ -33,6 +33,7 @@ from ..codec.bitstream import (
     check_byte,
 )
 from ..training.data import eval_frames
+from .command import recorded
 from .common import SAMPLE_CLIP
 from .report import machine_line, update_section
 
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_atheris(args.weights, args.cases, args.seed, args.data)
     else:
         result = fuzz(codec, seed_payloads(codec, args.data), args.cases, args.seed)
-    command = "gan-compress-fuzz " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = recorded("gan-compress-fuzz", sys.argv[1:] if argv is None else argv)
     text = report_markdown(result, command.strip())
     print(text)
     if args.out:

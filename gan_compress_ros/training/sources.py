@@ -14,7 +14,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..extras import need
 from ..image import IMAGE_SUFFIXES, bytes_per_pixel, compressed_to_rgb, image_msg_to_rgb  # noqa: F401
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"}
@@ -67,28 +66,30 @@ def _video_frames(path: Path, stride: int) -> Iterator[tuple[str, np.ndarray]]:
 
 def _bag_frames(path: Path, stride: int, topics: list[str] | None) -> Iterator[
         tuple[str, np.ndarray]]:
-    AnyReader = need("rosbags.highlevel").AnyReader
+    from ..bagio import open_bag  # rosbags: the `bags` extra, named where missing
 
-    with AnyReader([path]) as reader:
-        connections = [c for c in reader.connections if c.msgtype in IMAGE_TYPES
-                       and (not topics or c.topic in topics)]
-        if not connections:
+    with open_bag(path) as bag:
+        wanted = [t.name for t in bag.topics if t.msgtype in IMAGE_TYPES
+                  and (not topics or t.name in topics)]
+        if not wanted:
             return
         counts: dict[str, int] = {}
-        for conn, _, raw in reader.messages(connections=connections):
-            index = counts.get(conn.topic, 0)
-            counts[conn.topic] = index + 1
+        for topic, _, raw in bag.messages(wanted):
+            if topic.msgtype not in IMAGE_TYPES:
+                continue
+            index = counts.get(topic.name, 0)
+            counts[topic.name] = index + 1
             if index % stride:
                 continue
-            msg = reader.deserialize(raw, conn.msgtype)
             try:
-                if conn.msgtype.endswith("CompressedImage"):
+                msg = bag.deserialize(raw, topic.msgtype)
+                if topic.msgtype.endswith("CompressedImage"):
                     rgb = compressed_to_rgb(msg.data)
                 else:
                     rgb = image_msg_to_rgb(msg)
             except Exception:  # one undecodable frame must not end the run
                 continue
-            yield f"{path.name}:{conn.topic}#{index}", np.ascontiguousarray(rgb[..., :3])
+            yield f"{path.name}:{topic.name}#{index}", np.ascontiguousarray(rgb[..., :3])
 
 
 def iter_frames(path: Path, stride: int = 1,

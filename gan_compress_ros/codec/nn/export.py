@@ -41,6 +41,7 @@ from ..export_dir import (
     ROLES,
     file_sha256,
     model_filename,
+    share,
     write_manifest,
 )
 from ..presets import FRAME_SIZE
@@ -158,7 +159,7 @@ def export(weights: str | Path | None, out: str | Path, half: bool = False,
         raise
     if out.exists():
         shutil.rmtree(out)
-    tmp.replace(out)
+    share(tmp).replace(out)
     return written
 
 

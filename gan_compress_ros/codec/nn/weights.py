@@ -22,6 +22,7 @@ from safetensors.torch import save_file
 from .. import context_coding
 from ..context_coding import ContextModel
 from ..errors import WeightsError
+from ..export_dir import share
 from ..metadata import FILE_FORMAT, METADATA_KEY, WEIGHTS_VERSION, read_metadata
 from ..tables import CdfTables
 from .model import CodecModel
@@ -103,7 +104,7 @@ def save_weights(path: str | Path, model: CodecModel, tables: Frozen,
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(metadata, sort_keys=True)})
-    tmp.replace(path)
+    share(tmp).replace(path)
     return metadata
 
 

@@ -1,0 +1,56 @@
+"""Docs that went stale once, checked against what they describe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _texts() -> list[Path]:
+    docs = [p for p in (ROOT / "docs").rglob("*") if p.suffix in (".md", ".json")]
+    return [ROOT / "README.md", *docs]
+
+
+def test_no_machine_paths_in_docs() -> None:
+    """Commands in docs use paths relative to the project root (../shared/..., runs/...)."""
+    for path in _texts():
+        found = re.findall(r"(?<![\w.])/(?:work|home|root)/[\w./-]*", path.read_text())
+        assert not found, (path.relative_to(ROOT), found[:3])
+
+
+def test_targets_table_quotes_the_latest_pipeline_run() -> None:
+    """docs/benchmarks.md's Targets row gives the 640x480 figures its own run table gives."""
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    target = next(line for line in text.splitlines()
+                  if line.startswith("| pipeline latency at 30 fps"))
+    latest = re.search(r"^\| 640x480 \| \d+ of \d+ \| ([\d.]+) / ([\d.]+) / [\d.]+ \|", text,
+                       re.MULTILINE)
+    assert latest, "no 640x480 run table with p50 / p99 / max"
+    assert f"{latest[1]} / {latest[2]} ms" in target, target
+    readme = (ROOT / "README.md").read_text()
+    assert f"({latest[1]} ms p50, {latest[2]} ms p99" in readme
+
+
+def test_ablation_help_matches_the_bundled_model() -> None:
+    """The bundled model is one variable-rate model: low/mid/high are its quality presets."""
+    import contextlib
+    import io
+
+    from gan_compress_ros.tools.ablation import parse_args
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(out.getvalue().split())
+    assert "e.g. low mid high" not in text and "quality presets" in text
+
+
+def test_recorded_commands_are_relative(tmp_path: Path) -> None:
+    from gan_compress_ros.tools.command import recorded
+
+    root = tmp_path / "project"
+    line = recorded("gan-compress-fuzz", ["--data", str(tmp_path / "shared" / "d"),
+                                          f"--out={root / 'docs'}", "/dev/ttyUSB0"], root)
+    assert line == "gan-compress-fuzz --data ../shared/d --out=docs /dev/ttyUSB0"
