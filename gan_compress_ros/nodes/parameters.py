@@ -79,7 +79,7 @@ CODEC = (
           "empty: mid. Changes at run time (the new weights load between frames)",
           dynamic=True),
     Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "
-          "onnxruntime for the bundled model on cpu (weights empty or a preset name) and "
+          "onnxruntime for the bundled model on cpu (weights empty or a rate point name) and "
           "for an export directory, torch for a .safetensors file or cuda if torch is "
           "installed, else onnxruntime. Payloads decode across backends",
           choices=BACKENDS),
