@@ -68,6 +68,8 @@ class RateEncoder:
         self.set_bitrate(max_bitrate)
         self.key_interval = key_interval
         self.stream = self._stream_for(codec, key_interval)
+        #: Encoder search effort (``Codec.encode``): 0 single pass .. 9.
+        self.effort = 0
         self._last = -np.inf
         self._qualities: deque[int] = deque(maxlen=RECENT_FRAMES)
         self._kinds: deque[tuple[bool, int]] = deque(maxlen=RECENT_FRAMES)  # (inter, bytes)
@@ -130,9 +132,14 @@ class RateEncoder:
             raise ValueError(str(exc)) from None
         self.key_interval = key_interval
 
+    def set_effort(self, effort: int) -> None:
+        """The encoder's search effort; ValueError where these weights cannot search."""
+        self.effort = self.codec.check_effort(effort)
+
     def set_codec(self, codec: Codec) -> None:
         """Other weights, checked against the settings before they take over."""
         self.check(codec, self.quality, self.max_bytes, self.max_bitrate)
+        codec.check_effort(self.effort)
         try:
             stream = self._stream_for(codec, self.key_interval)
         except WeightsError as exc:
@@ -162,7 +169,8 @@ class RateEncoder:
         try:
             if cap is not None and cap < 1:
                 raise ByteCapError("no bytes left in the budget", 0, 0)
-            coded = self.stream.encode_frame(frame, quality=quality, max_bytes=cap)
+            coded = self.stream.encode_frame(frame, quality=quality, max_bytes=cap,
+                                             effort=self.effort)
         except ByteCapError as exc:
             if self.budget is not None and cap != self.max_bytes:
                 # counted as skipped for the budget, not as an error

@@ -124,3 +124,17 @@ def test_effort_bench_refuses_bad_levels(capsys: pytest.CaptureFixture[str]) -> 
 
     assert main(["effort", "--data", str(DATA), "--efforts", "12"]) == 2
     assert "0..9" in capsys.readouterr().err
+
+
+def test_bag_effort_option(tmp_path: Path, frames: np.ndarray,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    from gan_compress_ros.tools.bag import main
+    from testkit.bags import write_rosbag2
+
+    src = write_rosbag2(tmp_path / "in", frames[:2], "mcap", topic="/cam/image")
+    assert main(["compress", str(src), str(tmp_path / "bad"), "--effort", "12"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gan-compress-bag: --effort 12: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "bad").exists()
+    assert main(["compress", str(src), str(tmp_path / "out"), "--effort", "1"]) == 0
+    assert (tmp_path / "out").is_dir()

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from gan_compress_ros.nodes.declare import _descriptor, checked
 
+from gan_compress_ros.nodes.declare import _descriptor, checked
 from gan_compress_ros.nodes.parameters import (
     BY_NAME,
     MAX_OUTPUT_SIZE,

@@ -349,9 +349,7 @@ class Codec:
     def encode_frames(self, frames: np.ndarray, quality: float | None = None,
                       max_bytes: int | None = None, effort: int = 0) -> list[CodedFrame]:
         """``encode``, keeping each frame's latent and entropy tables (``CodedFrame``)."""
-        effort = check_effort(effort)
-        if effort and not self.variable_rate:
-            raise ValueError("effort needs a variable-rate model (preset compact2)")
+        effort = self.check_effort(effort)
         if max_bytes is not None:
             arr = self.check_frames(frames)
             self.check_cap(max_bytes)
@@ -370,6 +368,19 @@ class Codec:
         if effort and out:
             out = self.search(arr, y, out, effort, max_bytes)
         return out
+
+    def check_effort(self, effort: object) -> int:
+        """``effort`` checked for these weights: in 0..9, and > 0 only where it can search.
+
+        ValueError (one line) for a fixed-rate model, or where PyTorch or the torch weights
+        are missing.
+        """
+        effort = check_effort(effort)
+        if effort and not self.variable_rate:
+            raise ValueError("effort needs a variable-rate model (preset compact2)")
+        if effort:
+            self._torch_model()
+        return effort
 
     def search(self, frames: np.ndarray, y: np.ndarray, coded: list[CodedFrame], effort: int,
                max_bytes: int | None = None) -> list[CodedFrame]:

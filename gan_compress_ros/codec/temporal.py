@@ -265,8 +265,12 @@ class StreamEncoder:
         return self.encode_frame(frame, quality, max_bytes).payload
 
     def encode_frame(self, frame: np.ndarray, quality: float | None = None,
-                     max_bytes: int | None = None) -> CodedFrame:
-        """``encode``, keeping the frame's kind, quality and latent (``CodedFrame``)."""
+                     max_bytes: int | None = None, effort: int = 0) -> CodedFrame:
+        """``encode``, keeping the frame's kind, quality and latent (``CodedFrame``).
+
+        ``effort`` (``Codec.encode``) applies to intra streams (key interval 1); key frames
+        of temporal mode are coded in a single pass, as inter frames are.
+        """
         codec = self.codec
         arr = codec.check_frames(frame)
         if len(arr) != 1:
@@ -277,7 +281,8 @@ class StreamEncoder:
                 codec.check_cap(max_bytes)
         if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
             self.keys += 1
-            return codec.encode_frames(arr, quality=quality, max_bytes=max_bytes)[0]
+            return codec.encode_frames(arr, quality=quality, max_bytes=max_bytes,
+                                       effort=effort)[0]
         y = codec.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
             inter = self._inter_frame(y, self.key, max_bytes)

@@ -1,20 +1,15 @@
 """encoder_node: sensor_msgs/Image on ``image_raw`` -> latent CompressedImage on ``image_raw/gan``.
 
-The output lies beside the input, as image_transport puts it: with ``image_raw`` remapped to
-``/usb_cam/image_raw`` the latents go to ``/usb_cam/image_raw/gan``. ``quality``,
-``max_bytes_per_frame``, ``max_bitrate``, ``max_rate_hz``, ``resize_mode``, ``key_interval``
-and ``weights`` change at run time. ``key_interval`` above 1 turns on temporal mode
-(``codec/temporal.py``): key frames and inter frames, the byte cap and budget applying to
-both. ``max_bitrate`` is held on the serialized messages (``rate_control``).
+The output lies beside the input, as image_transport puts it (``image_raw`` remapped to
+``/usb_cam/image_raw``: latents on ``/usb_cam/image_raw/gan``). Rate policy (quality, effort,
+key interval, byte cap, bit budget, frame rate) is ``RateEncoder``'s; the dynamic parameters
+are the table's (``parameters.py``).
 
-QoS: the subscription keeps a history of one, so when encoding falls behind the newest
-frame is kept and older ones are dropped. Its reliability follows the camera
-(``input_reliability`` auto): reliable when every publisher offers it, so that a large
-frame is not lost whole for one lost UDP fragment, best effort otherwise (REP 2003's
-sensor-data QoS, which matches any publisher). The publisher uses system-default
-(reliable). Both are overridable through ``qos_overrides.<topic>.subscription/publisher.*``.
-Large frames are taken into heap memory, not fresh pages (``heap.py``); the camera's side
-of moving them is the camera process's (``dds.py``).
+QoS: the subscription keeps a history of one (the newest frame); its reliability follows the
+camera (``input_reliability`` auto): reliable when every publisher offers it, so a large
+frame is not lost whole for one lost UDP fragment, else best effort (REP 2003's sensor-data
+QoS). The publisher uses system-default (reliable). Both take ``qos_overrides``. Large frames
+are taken into heap memory, not fresh pages (``heap.py``).
 """
 
 from __future__ import annotations
@@ -72,11 +67,13 @@ class EncoderNode(Node):
                                     max_rate_hz=float(declare(self, "max_rate_hz")))
         except ValueError as exc:
             raise StartupError(str(exc)) from None
-        key_interval = int(declare(self, "key_interval"))
-        try:
-            self.rate.set_key_interval(key_interval)
-        except ValueError as exc:
-            raise StartupError(f"bad parameter key_interval={key_interval}: {exc}") from None
+        for name, setter in (("key_interval", self.rate.set_key_interval),
+                             ("effort", self.rate.set_effort)):
+            value = int(declare(self, name))
+            try:
+                setter(value)
+            except ValueError as exc:
+                raise StartupError(f"bad parameter {name}={value}: {exc}") from None
         rate = self.rate
         on_change(self, {"quality": lambda v: rate.set_quality(None if v < 0 else v),
                          "max_bytes_per_frame": rate.set_cap, "max_bitrate": rate.set_bitrate,
@@ -84,7 +81,8 @@ class EncoderNode(Node):
                          "max_bitrate_overhead": lambda v: setattr(self, "budget_overhead", v),
                          "max_rate_hz": lambda v: setattr(rate, "max_rate_hz", v),
                          "resize_mode": self._set_resize,
-                         "key_interval": rate.set_key_interval, "weights": self._set_weights})
+                         "key_interval": rate.set_key_interval, "effort": rate.set_effort,
+                         "weights": self._set_weights})
         self.diag = Diagnostics(self, STATUS_NAME)
         self.diag.stats.extra = self._rate_figures
         self.pub = self.create_publisher(CompressedImage, self.output_topic(),
@@ -129,12 +127,7 @@ class EncoderNode(Node):
             f", keeping the newest frame (input_reliability {self.input_reliability})")
 
     def _on_input_lost(self, info: Any) -> None:
-        """Camera frames DDS reports lost on the way (``input_lost`` in /diagnostics).
-
-        A gap in the writer's sequence numbers that will not be filled (e.g. a frame the
-        camera's writer replaced before this reader had it); not a frame replaced in this
-        reader's own history of one.
-        """
+        """Camera frames DDS reports lost: sequence gaps, not our history of one replacing."""
         self.input_lost += int(info.total_count_change)
 
     def _follow_publishers(self) -> None:

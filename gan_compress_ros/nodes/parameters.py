@@ -111,6 +111,11 @@ ENCODER = (
           "next; a receiver joining waits at most this long). 1: every frame intra. Needs "
           "the weights' temporal tables (gan-compress-fit-temporal)", low=1, high=100_000,
           dynamic=True),
+    Param("effort", 0, "encoder search effort: 0 codes each frame in one pass (real time); 1..9 "
+          "search longer for a latent that costs fewer bytes at the same distortion (tens of "
+          "ms to seconds per frame: for slow links such as LoRa or satellite). Decoders need "
+          "nothing new. Needs PyTorch and the .safetensors weights; applies to intra frames "
+          "(key_interval 1)", low=0, high=9, dynamic=True),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
           "frame)", low=0.0, dynamic=True),
     Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "

@@ -152,7 +152,7 @@ def _fitted_info(bag: BagReader, raw: bytes, mode: str | None, writer: BagWriter
 
 
 def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
-            max_bytes: int | None = None, key_interval: int = 1) -> Convert:
+            max_bytes: int | None = None, key_interval: int = 1, effort: int = 0) -> Convert:
     stream = codec.stream_encoder(key_interval) if key_interval > 1 else None
 
     def convert(reader, raw, msgtype, header, store) -> object:
@@ -163,7 +163,8 @@ def _frames(codec: Codec, resize_mode: str, quality: float | None = None,
         if stream is not None:  # bags are in time order: temporal mode's best case
             payload = stream.encode(frame, quality=quality, max_bytes=max_bytes)
         else:
-            payload = codec.encode(frame, quality=quality, max_bytes=max_bytes)[0]
+            payload = codec.encode(frame, quality=quality, max_bytes=max_bytes,
+                                   effort=effort)[0]
         return store.types[COMPRESSED](header=header, format=LATENT_FORMAT,
                                        data=np.frombuffer(payload, np.uint8))
     return convert
@@ -205,6 +206,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--key-interval", type=int, default=1, help="compress: temporal mode, a "
                    "key frame every this many frames and inter frames between (1: every "
                    "frame intra)")
+    p.add_argument("--effort", type=int, default=0, help="compress: 0..9, how long the "
+                   "encoder searches for cheaper latents (0: one pass; 9: about a second a "
+                   "frame; needs PyTorch); intra frames only (--key-interval 1)")
     return p.parse_args(argv)
 
 
@@ -215,6 +219,10 @@ def _fail(message: object) -> int:
 
 def _cap_check(codec: Codec, args: argparse.Namespace) -> None:
     """ValueError for options these weights cannot take, or a cap no frame can meet."""
+    try:
+        codec.check_effort(args.effort)
+    except ValueError as exc:
+        raise ValueError(f"--effort {args.effort}: {exc}") from None
     try:
         codec.stream_encoder(args.key_interval).encode(
             np.zeros((64, 64, 3), np.uint8), quality=args.quality,
@@ -263,7 +271,7 @@ def _run(args: argparse.Namespace, bag: BagReader) -> int:
     if args.mode == "compress":
         out_topic, out_type = f"{topic.rstrip('/')}/gan", COMPRESSED
         convert = _frames(codec, args.resize_mode, args.quality, args.max_bytes or None,
-                          args.key_interval)
+                          args.key_interval, args.effort)
         info = (camera_info_of(topic), info_beside(out_topic), args.resize_mode)
     else:
         base = topic[:-4] if topic.endswith("/gan") else topic
