@@ -102,6 +102,15 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
             ok, why = remote.set(name, value)
             assert ok, why
 
+        ok, why = remote.set("effort", 10)
+        assert not ok and "out of range" in why, why
+        ok, why = remote.set("effort", 1)  # the encoder searches; payloads still intra
+        assert ok, why
+        _payloads(ros, pub, got, frames[:2], 90)
+        assert [p[0] for p in got[-2:]] == [2, 2]
+        ok, why = remote.set("effort", 0)
+        assert ok, why
+
         ok, why = remote.set("max_rate_hz", 1)  # at most one frame a second from now
         assert ok, why
         time.sleep(1.1)
