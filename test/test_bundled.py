@@ -1,6 +1,6 @@
-"""The bundled variable-rate model: one file, three named presets, as good as its card says.
+"""The bundled variable-rate model: one file, three rate points, as good as its card says.
 
-Floors sit about 1 dB under what the presets measured on test/data/val when the model was
+Floors sit about 1 dB under what the rate points measured on test/data/val when the model was
 bundled, so a broken file or a codec regression fails.
 """
 
@@ -61,3 +61,26 @@ def test_model_card_matches_weights() -> None:
     card = codec.path.with_suffix(".md").read_text()
     assert f"model id {codec.model_id}" in card and "gan-compress-train" in card
     assert f"{codec.metadata['evaluation']['bytes_per_frame']:.1f} bytes/frame" in card
+
+
+def test_a_weights_value_is_parsed_once(tmp_path) -> None:
+    """``WeightsRef``: rate points, export directories and files, errors only when used."""
+    from gan_compress_ros.codec import WeightsError, WeightsRef
+    from gan_compress_ros.codec.bundled import DEFAULT_NAME, ONNX_DIR, RATE_POINTS
+
+    for value in (None, "", "low"):
+        ref = WeightsRef.parse(value)
+        assert ref.bundled and ref.name == (value or DEFAULT_NAME)
+        assert ref.quality == RATE_POINTS[ref.name] and ref.export().parent == ONNX_DIR
+        assert WeightsRef.parse(ref) is ref
+    export = WeightsRef.parse(str(ONNX_DIR / "codec"))
+    assert export.kind == "export" and export.export() == ONNX_DIR / "codec"
+    assert Codec.load(export).weights is export
+    bogus = WeightsRef.parse("loww")  # a typo: parsed, refused when loaded
+    assert bogus.kind == "file" and bogus.quality is None
+    with pytest.raises(WeightsError, match="neither a bundled name"):
+        bogus.safetensors()
+    plain = tmp_path / "w.safetensors"
+    plain.write_bytes(b"x")
+    with pytest.raises(WeightsError, match="not a .safetensors file"):
+        WeightsRef.parse(plain).export()

@@ -6,9 +6,11 @@ installed.
 """
 
 from .api import Codec
+from .bundled import WeightsRef
 from .choices import BACKENDS, PRECISIONS
 from .errors import BitstreamError, ByteCapError, WeightsError
+from .latent import CodedFrame
 from .presets import DEFAULT_PRESET, PRESET_DEFAULTS
 
-__all__ = ["Codec", "BitstreamError", "ByteCapError", "WeightsError", "DEFAULT_PRESET",
-           "PRESET_DEFAULTS", "BACKENDS", "PRECISIONS"]
+__all__ = ["Codec", "CodedFrame", "WeightsRef", "BitstreamError", "ByteCapError",
+           "WeightsError", "DEFAULT_PRESET", "PRESET_DEFAULTS", "BACKENDS", "PRECISIONS"]

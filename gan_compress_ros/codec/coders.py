@@ -11,6 +11,7 @@ from .bitstream import CONTEXT_VERSION, FORMAT_VERSION, INTER_VERSION, KINDS
 from .context_coding import ContextModel
 from .inter import InterCoder
 from .intra import ContextCoderV2, FixedRateCoder
+from .latent import IntraCoder
 from .tables import CdfTables
 
 #: The kinds that decode alone, by version.
@@ -24,7 +25,7 @@ assert set(CODERS) == set(KINDS)
 
 
 def intra_coder(tables: CdfTables | ContextModel, latent_shape: tuple[int, int, int],
-                model_id: str) -> FixedRateCoder | ContextCoderV2:
+                model_id: str) -> IntraCoder:
     """The intra coder of a model's entropy tables: a context model writes version 2."""
     version = CONTEXT_VERSION if isinstance(tables, ContextModel) else FORMAT_VERSION
     return INTRA_CODERS[version](tables, latent_shape, model_id)  # type: ignore[arg-type]
