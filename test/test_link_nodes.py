@@ -77,7 +77,8 @@ def test_serial_link_at_9600_baud_with_bit_errors(ros) -> None:
     assert int(decoder["errors"]) == 0  # nothing damaged was published
     assert relay.flipped == 0 or float(receiver["crc_errors"]) + float(
         receiver["skipped_bytes"]) > 0
-    assert "set " in logs[1] and "max_bitrate to 7680 bit/s" in logs[1]
+    assert "max_bitrate 7680 bit/s with 8 bytes of framing per frame (the encoder accepted)" \
+        in logs[1]
 
 
 def test_udp_link_with_loss_and_reordering(ros) -> None:

@@ -126,7 +126,8 @@ class Deframer:
 
     def frames(self, limit: int = 1 << 30) -> list[Received]:
         """Up to ``limit`` latent frames from the buffered bytes (the rest stay buffered)."""
-        buf, pos, out = self.buffer, 0, []
+        buf, pos = self.buffer, 0
+        out: list[Received] = []
         heads = _headers(buf)
         i = 0
         while len(out) < limit and i < len(heads):
@@ -191,7 +192,7 @@ class Deframer:
             self.stats.bad_datagrams += 1
             self.stats.skipped_bytes += len(data)
             return []
-        out = []
+        out: list[Received] = []
         for head, frame in parts:
             try:
                 got = self._frame(frame, head)
@@ -252,7 +253,8 @@ class Deframer:
             return None
         payload = frame[HEADER:HEADER + head.length]
         if head.kind == KIND_TABLE:
-            return self._table(frame, head, payload, now)
+            self._table(frame, head, payload, now)
+            return None
         if not head.keyed and crc16(frame[:-2]) != int.from_bytes(frame[-2:], "little"):
             self.stats.crc_errors += 1
             raise _Corrupt
@@ -290,12 +292,11 @@ class Deframer:
             table = Table.unpack(payload)
         except ValueError:
             self.stats.tables_rejected += 1
-            return None
+            return
         self.stats.tables += 1
         before = self.stamps.rejected
         self.stamps.offer_table(table, now)
         self.stats.tables_rejected += self.stamps.rejected - before
-        return None
 
     def _replay_of_another_minute(self, frame: bytes, head: Header, stamp: int,
                                   frame_id: str) -> bool:

@@ -144,17 +144,6 @@ def load_codec(node: Node) -> Codec:
     return codec
 
 
-def open_link_from_params(node: Node, receive: bool) -> Any:
-    """Declare the link parameters and open the link they name; StartupError if it fails."""
-    from ..link.transports import open_link
-
-    port, baud, udp = (declare(node, name) for name in ("serial_port", "baud", "udp"))
-    try:
-        return open_link(port, int(baud), udp, receive)
-    except (ValueError, ImportError) as exc:
-        raise StartupError(str(exc)) from None
-
-
 def reliable_input(topic: str, depth: int) -> list[str]:
     """ROS args making a node's (sensor-data) subscription on ``topic`` reliable, ``depth`` deep.
 
