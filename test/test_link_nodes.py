@@ -471,3 +471,48 @@ def test_link_send_confirms_and_keeps_the_encoders_budget(ros) -> None:
         logs = [stop_node(p) for p in (sender, refused, absent)]
     for code, log in logs:
         assert code == 0 and "Traceback" not in log, log
+
+
+def test_udp_peer_takes_one_host_only() -> None:
+    from gan_compress_ros.link.transports import UdpLink
+
+    port = _free_port()
+    link = UdpLink(f"127.0.0.1:{port}", receive=True, peer="127.0.0.2")
+    senders = {}
+    for host in ("127.0.0.1", "127.0.0.2"):  # both loopback addresses
+        senders[host] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        senders[host].bind((host, 0))
+    try:
+        senders["127.0.0.1"].sendto(b"from elsewhere", ("127.0.0.1", port))
+        senders["127.0.0.2"].sendto(b"from the peer", ("127.0.0.1", port))
+        got: list[bytes] = []
+        end = time.monotonic() + 5
+        while not got and time.monotonic() < end:
+            got += link.read(16)
+            time.sleep(0.01)
+        assert got == [b"from the peer"] and link.foreign == 1
+    finally:
+        link.close()
+        for s in senders.values():
+            s.close()
+
+
+def test_link_status_warns_on_refusals_and_errors_on_silence() -> None:
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from gan_compress_ros.nodes.link_common import SILENT_ERROR_S, WARN_WINDOW_S, LinkNodeStats
+
+    counts = {"auth_failed": 0.0}
+    stats = LinkNodeStats("link", lambda: dict(counts), receiver=True)
+    t0 = stats._start
+    assert stats.level(stats.snapshot(), t0 + 1)[0] == DiagnosticStatus.OK
+    counts["auth_failed"] = 3.0
+    level, text = stats.level(stats.snapshot(), t0 + 2)
+    assert level == DiagnosticStatus.WARN and "auth_failed +3" in text
+    assert stats.level(stats.snapshot(), t0 + 3 + WARN_WINDOW_S)[0] == DiagnosticStatus.OK
+    stats.bytes_in_t = t0 + SILENT_ERROR_S + 5  # bytes, and never a valid frame
+    level, text = stats.level(stats.snapshot(), t0 + SILENT_ERROR_S + 5)
+    assert level == DiagnosticStatus.ERROR and "no valid frame" in text
+    stats.frame_t = t0 + SILENT_ERROR_S + 6
+    assert stats.level(stats.snapshot(), t0 + SILENT_ERROR_S + 7)[0] == DiagnosticStatus.OK
+    assert "duplicates" not in stats.summary() and "out of order" not in stats.summary()
