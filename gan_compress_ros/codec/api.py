@@ -302,7 +302,10 @@ class Codec:
         ``max_bytes``: every payload at most this long, each at the highest quality that
         fits (at most ``quality``, if given, else 1). The analysis runs once; only the
         entropy coding is repeated, in a binary search over the quality byte. A frame that
-        does not fit even at quality 0 raises ``ByteCapError`` naming its smallest size.
+        does not fit at quality 0 gets a thinner latent (``below_zero.py``): every cap of at
+        least 40 bytes is met. Below that, a frame that cannot fit raises ``ByteCapError``
+        naming its smallest size, with every frame's payload (None where none fits) in its
+        ``payloads``.
         """
         if max_bytes is not None:
             return self._encode_capped(frames, quality, max_bytes)
@@ -323,13 +326,18 @@ class Codec:
         if not len(arr):
             return []
         y = self.transforms.analyse(arr)
-        out = []
+        out: list[bytes | None] = []
+        failed: ByteCapError | None = None
         for n in range(len(arr)):
             try:
                 out.append(self._encode_capped_analysis(y[n:n + 1], quality, max_bytes))
-            except ByteCapError as exc:
-                raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
-        return out
+            except ByteCapError as exc:  # the other frames are still coded
+                out.append(None)
+                failed = failed or ByteCapError(f"frame {n} {exc}", n, exc.smallest)
+        if failed is not None:
+            failed.payloads = out
+            raise failed
+        return [p for p in out if p is not None]
 
     def _check_cap(self, max_bytes: object) -> None:
         if self._context is None:
@@ -351,9 +359,9 @@ class Codec:
         self._check_cap(max_bytes)
         ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
         best = self._intra_from_analysis(y, 0)
-        if len(best) > max_bytes:
-            raise ByteCapError(f"needs at least {len(best)} bytes even at quality 0, over "
-                               f"the cap of {max_bytes}", 0, len(best))
+        if len(best) > max_bytes:  # below quality 0: a thinner latent (below_zero.py)
+            from .below_zero import thinned_payload
+            return thinned_payload(self, y, max_bytes)
         low, high = 1, ceiling  # invariant: quality low - 1 fits
         while low <= high:
             mid = (low + high) // 2
