@@ -516,3 +516,29 @@ def test_link_status_warns_on_refusals_and_errors_on_silence() -> None:
     stats.frame_t = t0 + SILENT_ERROR_S + 6
     assert stats.level(stats.snapshot(), t0 + SILENT_ERROR_S + 7)[0] == DiagnosticStatus.OK
     assert "duplicates" not in stats.summary() and "out of order" not in stats.summary()
+
+
+def test_encoder_meets_a_40_byte_cap_on_every_frame(ros) -> None:
+    """A link's small packets: the encoder publishes every frame within the cap, none skipped."""
+    photos = read_photos(SAMPLE)[:12]
+    proc = start_node("encoder_node", "-r", "__ns:=/cap40", "-p", "max_bytes_per_frame:=40",
+                      "-p", "diagnostics_period:=0.5", "-p", "input_reliability:=reliable")
+    got: list[CompressedImage] = []
+    sub = ros.create_subscription(CompressedImage, "/cap40/image_raw/gan", got.append, 50)
+    pub = ros.create_publisher(Image, "/cap40/image_raw", 50)
+    watch = DiagnosticsWatch(ros)
+    try:
+        assert spin_until(ros, lambda: pub.get_subscription_count() > 0, 60.0)
+        spin_until(ros, lambda: False, 1.0)
+        for i, photo in enumerate(photos):
+            pub.publish(image_msg(photo, 10**9 * (i + 1)))
+            assert spin_until(ros, lambda n=i: len(got) > n, 20.0), (i, watch.latest)
+        assert [stamp_ns(m) for m in got] == [10**9 * (i + 1) for i in range(len(photos))]
+        assert max(len(m.data) for m in got) <= 40
+        assert watch.wait("gan_compress encoder", {"errors": 0, "frames": len(photos)})
+    finally:
+        ros.destroy_subscription(sub)
+        ros.destroy_publisher(pub)
+        watch.close()
+        code, log = stop_node(proc)
+    assert code == 0 and "Traceback" not in log, log
