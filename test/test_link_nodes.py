@@ -350,6 +350,7 @@ def test_keyed_serial_resyncs_after_garbage_and_refuses_forgeries(ros, tmp_path)
         assert len(got) == len(set(got))  # the replayed bytes published nothing twice
         assert set(got) - set(sent) <= {s for s in got if s < sent[0]}  # nothing forged
         assert len([s for s in got if s in set(sent)]) >= 0.8 * len(sent), (len(got), delays)
+        print(f"serial resync after garbage, s: {', '.join(f'{d:.2f}' for d in delays)}")
         assert max(delays) <= 1.0, delays  # back in sync within a second at 9600 baud
         values = base.values[f"{base_ns}/link_receive"]
         assert int(float(values["replayed"])) + int(float(values["auth_failed"])) > 0
@@ -416,6 +417,15 @@ def test_link_nodes_refuse_bad_start_parameters(tmp_path) -> None:
                           "--udp", "127.0.0.1:9", "--encoder", "/encoder"],
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 2 and "--encoder needs --rate on udp" in cli.stderr
+    for args, text in ((["receive", "--udp", "127.0.0.1:9", "--key", str(bad_key)],
+                        "holds 5 bytes"),
+                       (["send", "--udp", "nowhere", "--key", str(bad_key)], "holds 5 bytes"),
+                       (["send", "--udp", "127.0.0.1:99999"], "use HOST:PORT"),
+                       (["receive", "--serial", "/dev/null", "--peer", "x"], "--peer applies")):
+        cli = subprocess.run([sys.executable, "-m", "gan_compress_ros.tools.link", *args],
+                             capture_output=True, text=True, timeout=60)
+        assert cli.returncode == 2 and text in cli.stderr, (args, cli.stderr)
+        assert len(cli.stderr.strip().splitlines()) <= 2 and "Traceback" not in cli.stderr
     again = subprocess.run([*KEYGEN, str(bad_key)], capture_output=True, text=True)
     assert again.returncode == 2 and "exists" in again.stderr and bad_key.read_bytes() == b"12345"
 

@@ -18,6 +18,7 @@ import argparse
 import sys
 
 from ..link import auth
+from ..link.transports import parse_endpoint
 from ..nodes.link_send import TOPIC
 
 
@@ -71,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote a new link key to {path} (mode 0600); copy it to the other end, "
               "e.g. with scp, and pass --key (or key_file:=) on both")
         return 0
+    try:  # bad input: one line and exit 2 before any node starts
+        if args.key:
+            auth.load_key(args.key)
+        if args.udp:
+            parse_endpoint(args.udp)
+    except ValueError as exc:
+        print(f"gan-compress-link {args.mode}: {exc}", file=sys.stderr)
+        return 2
     from rclpy.parameter import Parameter
 
     from ..nodes.link_receive import LinkReceiver
