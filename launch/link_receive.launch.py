@@ -3,7 +3,7 @@
 ``start_decoder:=false`` starts the bridge alone.
 
 Example: ``ros2 launch gan_compress_ros link_receive.launch.py serial_port:=/dev/ttyUSB1
-baud:=9600``.
+baud:=9600 key_file:=link.key``.
 """
 
 from launch.actions import DeclareLaunchArgument, GroupAction, Shutdown
@@ -14,7 +14,7 @@ from launch_ros.actions import Node, PushRosNamespace
 from gan_compress_ros.nodes.parameters import LINK_RECEIVE
 from launch import LaunchDescription
 
-ARGUMENTS = ("serial_port", "baud", "udp")
+ARGUMENTS = ("serial_port", "baud", "udp", "key_file", "peer", "max_payload")
 
 
 def generate_launch_description() -> LaunchDescription:

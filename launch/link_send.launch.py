@@ -1,7 +1,8 @@
 """The robot's end of a link: link_send carries image_raw/gan over a serial radio or UDP.
 
 Example: ``ros2 launch gan_compress_ros link_send.launch.py serial_port:=/dev/ttyUSB0
-baud:=9600 encoder:=/encoder`` beside ``pipeline.launch.py`` (or an encoder alone).
+baud:=9600 encoder:=/encoder key_file:=link.key`` beside ``pipeline.launch.py`` (or an
+encoder alone).
 """
 
 from launch.actions import DeclareLaunchArgument, GroupAction, Shutdown
@@ -12,7 +13,7 @@ from gan_compress_ros.nodes.parameters import LINK_SEND
 from launch import LaunchDescription
 
 #: Parameters passed through as launch arguments (defaults and descriptions from the table).
-ARGUMENTS = ("serial_port", "baud", "udp", "rate_bytes_per_s", "encoder")
+ARGUMENTS = ("serial_port", "baud", "udp", "key_file", "rate_bytes_per_s", "encoder")
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -128,8 +128,9 @@ def test_effort_bench_refuses_bad_levels(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_bag_effort_option(tmp_path: Path, frames: np.ndarray,
                            capsys: pytest.CaptureFixture[str]) -> None:
-    from gan_compress_ros.tools.bag import main
     from testkit.bags import write_rosbag2
+
+    from gan_compress_ros.tools.bag import main
 
     src = write_rosbag2(tmp_path / "in", frames[:2], "mcap", topic="/cam/image")
     assert main(["compress", str(src), str(tmp_path / "bad"), "--effort", "12"]) == 2

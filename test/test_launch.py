@@ -108,7 +108,8 @@ def test_parameter_table_is_what_the_nodes_declare(declared: dict[str, set[str]]
             assert value != defaults[name], f"{node}.{name} restates its default"
     readme = (ROOT / "README.md").read_text()
     for node, executable in (("encoder", "encoder_node"), ("decoder", "decoder_node"),
-                             ("camera_source", "camera_source")):
+                             ("camera_source", "camera_source"), ("link_send", "link_send"),
+                             ("link_receive", "link_receive")):
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{executable}`"))
         listed = set(re.findall(r"`(\w+)`", row.split("|")[4]))
         assert listed == {p.name for p in NODES[node]}, (node, listed)

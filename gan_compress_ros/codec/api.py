@@ -333,9 +333,10 @@ class Codec:
         self.check_cap(max_bytes)
         ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
         best = self.code_analysis(y, 0)[0]
-        if len(best.payload) > max_bytes:
-            raise ByteCapError(f"needs at least {len(best.payload)} bytes even at quality 0, "
-                               f"over the cap of {max_bytes}", 0, len(best.payload))
+        if len(best.payload) > max_bytes:  # below quality 0: a thinner latent
+            from .below_zero import thinned
+
+            return thinned(self, y, max_bytes)
         low, high = 1, ceiling  # invariant: quality low - 1 fits
         while low <= high:
             mid = (low + high) // 2
@@ -354,12 +355,18 @@ class Codec:
             arr = self.check_frames(frames)
             self.check_cap(max_bytes)
             y = self.analyse(arr)
-            out = []
+            found: list[CodedFrame | None] = []
+            failed: ByteCapError | None = None
             for n in range(len(arr)):
                 try:
-                    out.append(self.code_to_cap(y[n:n + 1], quality, max_bytes))
-                except ByteCapError as exc:
-                    raise ByteCapError(f"frame {n} {exc}", n, exc.smallest) from None
+                    found.append(self.code_to_cap(y[n:n + 1], quality, max_bytes))
+                except ByteCapError as exc:  # the other frames are still coded
+                    found.append(None)
+                    failed = failed or ByteCapError(f"frame {n} {exc}", n, exc.smallest)
+            if failed is not None:
+                failed.payloads = [None if f is None else f.payload for f in found]
+                raise failed
+            out = [f for f in found if f is not None]
         else:
             qbyte = self.quality_byte(quality)  # refuses a quality on a fixed-rate model
             arr = self.check_frames(frames)
@@ -444,12 +451,16 @@ class Codec:
 
         ``max_bytes``: every payload at most this long, each at the highest quality that
         fits (at most ``quality``, if given, else 1). The analysis runs once; only the
-        entropy coding is repeated, in a binary search over the quality byte. A frame that
-        does not fit even at quality 0 raises ``ByteCapError`` naming its smallest size.
+        entropy coding is repeated, in a binary search over the quality byte.
 
         ``effort`` 0..9 (variable-rate models): 0 is the single pass; higher values search
         longer (``nn/effort.py``, with PyTorch) for a latent that costs fewer bytes at the
         same distortion. The payloads decode with any decoder of these weights.
+
+        A frame that does not fit at quality 0 gets a thinner latent (``below_zero.py``):
+        every cap of at least 40 bytes is met. Below that, a frame that cannot fit raises
+        ``ByteCapError`` naming its smallest size, with every frame's payload (None where
+        none fits) in its ``payloads``.
         """
         return [f.payload for f in self.encode_frames(frames, quality, max_bytes, effort)]
 

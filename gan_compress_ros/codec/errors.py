@@ -21,6 +21,8 @@ class ByteCapError(ValueError):
         super().__init__(message)
         self.frame = frame
         self.smallest = smallest
+        #: ``Codec.encode`` of a batch: every frame's payload, None where none fits.
+        self.payloads: list[bytes | None] = []
 
 
 @contextlib.contextmanager

@@ -27,9 +27,17 @@ class SerialRelay:
         self.ber = bit_error_rate
         self.rng = random.Random(seed)
         self.carried = self.flipped = 0
+        #: Every byte the sender wrote, as sent (for replay tests).
+        self.recorded = bytearray()
+        self._lock = threading.Lock()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    def inject(self, data: bytes) -> None:
+        """Put ``data`` on the receiver's line between the sender's writes (another radio)."""
+        with self._lock:
+            os.write(self.b_master, data)
 
     def _run(self) -> None:
         while not self.stop.is_set():
@@ -37,12 +45,14 @@ class SerialRelay:
             if not ready:
                 continue
             data = bytearray(os.read(self.a_master, 4096))
+            self.recorded += data
             for i in range(len(data) * 8):
                 if self.rng.random() < self.ber:
                     data[i // 8] ^= 1 << (i % 8)
                     self.flipped += 1
             time.sleep(len(data) / self.bytes_per_s)  # the line's speed
-            os.write(self.b_master, bytes(data))
+            with self._lock:
+                os.write(self.b_master, bytes(data))
             self.carried += len(data)
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ from ..extras import need
 #: Bits on the wire per byte on a serial line: start bit, 8 data bits, stop bit (8N1).
 SERIAL_BITS_PER_BYTE = 10
 UDP_MAX = 65507
+#: The most bytes a serial read takes at once (the rest wait for the next read).
+SERIAL_READ_MAX = 4096
 
 
 class Link(Protocol):
@@ -21,8 +23,8 @@ class Link(Protocol):
     def write(self, data: bytes) -> None:
         """Send ``data`` (one or more frames)."""
 
-    def read(self) -> list[bytes]:
-        """What has arrived since the last call (never blocks)."""
+    def read(self, limit: int) -> list[bytes]:
+        """What has arrived since the last call, at most ``limit`` chunks (never blocks)."""
 
     def describe(self) -> str:
         """One line for logs: the port and its rate, or the UDP address."""
@@ -50,9 +52,9 @@ class SerialLink:
         """Queue ``data`` on the port."""
         self.port.write(data)
 
-    def read(self) -> list[bytes]:
-        """The bytes waiting on the port."""
-        waiting = self.port.in_waiting
+    def read(self, limit: int = 1) -> list[bytes]:
+        """The bytes waiting on the port (up to SERIAL_READ_MAX)."""
+        waiting = min(self.port.in_waiting, SERIAL_READ_MAX)
         return [self.port.read(waiting)] if waiting else []
 
     def describe(self) -> str:
@@ -72,13 +74,27 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     return host or "0.0.0.0", int(port)
 
 
+def resolve_peer(host: str) -> str:
+    """The IPv4 address of ``host`` (a name or an address); ValueError if it has none."""
+    try:
+        return socket.gethostbyname(host)
+    except OSError as exc:
+        raise ValueError(f"peer {host!r}: no such host ({exc})") from None
+
+
 class UdpLink:
-    """UDP: the sender sends each write as one datagram to HOST:PORT; the receiver binds it."""
+    """UDP: the sender sends each write as one datagram to HOST:PORT; the receiver binds it.
+
+    ``peer``: the receiver takes datagrams from this host only (others are counted in
+    ``foreign`` and dropped).
+    """
 
     datagrams = True
 
-    def __init__(self, endpoint: str, receive: bool) -> None:
+    def __init__(self, endpoint: str, receive: bool, peer: str = "") -> None:
         self.address = parse_endpoint(endpoint)
+        self.peer = resolve_peer(peer) if peer else ""
+        self.foreign = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         if receive:
@@ -95,29 +111,41 @@ class UdpLink:
         except OSError:  # no route, refused: UDP is best effort
             pass
 
-    def read(self) -> list[bytes]:
-        """Every datagram waiting on the socket."""
-        out = []
-        while True:
+    def read(self, limit: int = 64) -> list[bytes]:
+        """Datagrams waiting on the socket, at most ``limit`` (from the peer, if one is set)."""
+        out: list[bytes] = []
+        for _ in range(4 * limit):  # foreign datagrams count towards the work too
+            if len(out) >= limit:
+                break
             try:
-                out.append(self.sock.recv(UDP_MAX))
+                data, source = self.sock.recvfrom(UDP_MAX)
             except (BlockingIOError, InterruptedError):
-                return out
+                break
             except OSError:  # e.g. an ICMP error queued from an earlier send
                 continue
+            if self.peer and source[0] != self.peer:
+                self.foreign += 1
+                continue
+            out.append(data)
+        return out
 
     def describe(self) -> str:
         """The UDP address (the receiver's, or the one listened on)."""
-        return f"udp {self.address[0]}:{self.address[1]}"
+        peer = f" (from {self.peer} only)" if self.peer else ""
+        return f"udp {self.address[0]}:{self.address[1]}{peer}"
 
     def close(self) -> None:
         """Close the socket."""
         self.sock.close()
 
 
-def open_link(serial_port: str, baud: int, udp: str, receive: bool) -> SerialLink | UdpLink:
+def open_link(serial_port: str, baud: int, udp: str, receive: bool,
+              peer: str = "") -> SerialLink | UdpLink:
     """The link the parameters name: exactly one of a serial port and a UDP endpoint."""
     if bool(serial_port) == bool(udp):
-        raise ValueError("name exactly one link: a serial port (--serial /dev/ttyUSB0) or a "
-                         "udp endpoint (--udp HOST:PORT)")
-    return SerialLink(serial_port, baud) if serial_port else UdpLink(udp, receive)
+        raise ValueError("name exactly one link: -p serial_port:=/dev/ttyUSB0 or -p "
+                         "udp:=HOST:PORT (the node takes ROS parameters; gan-compress-link "
+                         "takes --serial or --udp)")
+    if peer and not udp:
+        raise ValueError("peer applies to udp only")
+    return SerialLink(serial_port, baud) if serial_port else UdpLink(udp, receive, peer)

@@ -1,9 +1,10 @@
 """link_send: latent messages on ``image_raw/gan`` out over a serial radio or UDP, no DDS.
 
-Each payload becomes one link frame (``link/framing.py``: 8 bytes of framing; stamp and
-frame_id restored on the other side), paced to the link's rate: a message that cannot go in
-time is replaced by the newer one and counted. With ``encoder`` set, the encoder's
-``max_bitrate`` is set to the link's rate, so it makes only what the link can carry.
+Each payload becomes one link frame (``link/framing.py``: 8 bytes of framing, 12 with a
+``key_file``; stamp and frame_id restored on the other side), paced to the link's rate: a
+message that cannot go in time is replaced by the newer one and counted. With ``encoder``
+set, the encoder's ``max_bitrate`` is kept at the link's rate (``link_budget.py``), so it
+makes only what the link can carry.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ import time
 from typing import Any
 
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage
 
 from ..codec.bitstream import MESSAGE_FORMAT
-from ..link.framing import OVERHEAD, Framer
+from ..link.framing import Framer
 from ..link.pacer import Pacer
 from .convert import stamp_ns
 from .declare import declare
 from .diagnostics import Diagnostics
-from .link_params import open_link_from_params
-from .runner import main_for
+from .link_budget import BudgetHandover
+from .link_common import LinkNodeStats, load_link_key, open_link_from_params
+from .runner import StartupError, main_for
 
 TOPIC = "image_raw/gan"
 #: How often the link is serviced (seconds).
@@ -36,16 +37,22 @@ class LinkSender(Node):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("link_send", **kwargs)
         self.link = open_link_from_params(self, receive=False)
+        key = load_link_key(self)
         rate = float(declare(self, "rate_bytes_per_s")) or self.link.bytes_per_s
-        self.framer = Framer(float(declare(self, "table_every")))
+        self.framer = Framer(float(declare(self, "table_every")), key, rate)
         self.pacer = Pacer(rate)
         self.diag = Diagnostics(self, "gan_compress link_send")
-        self.diag.stats.extra = lambda: {"link_bytes_per_s": rate,
-                                         "dropped_for_link": self.pacer.dropped,
-                                         "link_bytes_sent": self.pacer.bytes_sent}
+        self.diag.stats = LinkNodeStats(
+            self.diag.stats.name, lambda: {"link_bytes_per_s": rate,
+                                           "dropped_for_link": self.pacer.dropped,
+                                           "link_bytes_sent": self.pacer.bytes_sent},
+            receiver=False)
         encoder = declare(self, "encoder")
-        if encoder and rate:
-            self._hand_budget(encoder, rate)
+        if encoder and not rate:
+            raise StartupError(f"encoder {encoder}: no link rate to hand over; set "
+                               "rate_bytes_per_s (udp has no rate of its own)")
+        self.budget = (BudgetHandover(self, encoder, int(rate * 8), self.framer.overhead)
+                       if encoder else None)
         self.sub = self.create_subscription(CompressedImage, TOPIC, self.on_latent,
                                             QoSProfile(depth=10,
                                                        reliability=qos_profile_sensor_data
@@ -53,24 +60,8 @@ class LinkSender(Node):
         self.timer = self.create_timer(POLL_S, self.pump)
         self.get_logger().info(
             f"sending {self.resolve_topic_name(TOPIC)} on {self.link.describe()} "
-            f"({f'{rate:.0f} bytes/s' if rate else 'no rate limit'}, {OVERHEAD} bytes of "
-            "framing per frame)")
-
-    def _hand_budget(self, encoder: str, rate: float) -> None:
-        """Set the encoder's budget to the link's, so it makes only what the link carries."""
-        from rclpy.parameter_client import AsyncParameterClient
-
-        client = AsyncParameterClient(self, encoder)
-        values = [Parameter("max_bitrate", value=int(rate * 8)),
-                  Parameter("max_bitrate_overhead", value=OVERHEAD)]
-
-        def send() -> None:
-            if client.services_are_ready():
-                client.set_parameters(values)
-                self.get_logger().info(f"set {encoder} max_bitrate to {int(rate * 8)} bit/s "
-                                       f"with {OVERHEAD} bytes of framing per frame")
-                self._budget_timer.cancel()
-        self._budget_timer = self.create_timer(1.0, send)
+            f"({f'{rate:.0f} bytes/s' if rate else 'no rate limit'}, {self.framer.overhead} "
+            f"bytes of framing per frame{', authenticated' if key else ''})")
 
     def on_latent(self, msg: CompressedImage) -> None:
         """Frame one payload and hand it to the pacer (newest wins)."""

@@ -152,6 +152,10 @@ _LINK = (
     Param("serial_port", "", "serial device of the radio (e.g. /dev/ttyUSB0); or set udp"),
     Param("baud", 9600, "serial baud rate (8N1)", low=50, high=4_000_000),
     Param("udp", "", "HOST:PORT: the receiver's address (send) or where to listen (receive)"),
+    Param("key_file", "", "32-byte link key (gan-compress-link keygen PATH), the same file on "
+          "both ends: every frame then carries a 6-byte tag, and forged, altered and replayed "
+          "frames are refused; empty: no authentication (anyone who can reach the link can "
+          "inject images)"),
 )
 LINK_SEND = (
     *_LINK,
@@ -159,12 +163,20 @@ LINK_SEND = (
           "serial port, no limit on udp); frames that cannot go in time are dropped, the "
           "newest kept", low=0.0),
     Param("encoder", "", "encoder node to hand the link's budget to (max_bitrate and "
-          "max_bitrate_overhead), e.g. /encoder; empty: leave it as it is"),
-    Param("table_every", 10.0, "seconds between frame_id/stamp table frames (a late "
-          "receiver waits at most this long)", low=0.1, high=3600.0),
+          "max_bitrate_overhead), e.g. /encoder; needs a link rate; empty: leave it as it is"),
+    Param("table_every", 10.0, "seconds between frame_id/stamp table frames at least (a late "
+          "receiver waits this long; longer on slow links, where tables take at most 0.5% "
+          "of the rate)", low=0.1, high=3600.0),
     DIAGNOSTICS,
 )
-LINK_RECEIVE = (*_LINK, DIAGNOSTICS)
+LINK_RECEIVE = (
+    *_LINK,
+    Param("peer", "", "udp: take datagrams from this host only (a name or address); empty: "
+          "from any"),
+    Param("max_payload", 4095, "longest payload accepted (bytes); lower it to the encoder's "
+          "byte cap so a damaged length on a serial line costs less", low=1, high=4095),
+    DIAGNOSTICS,
+)
 #: Node name (as launched) -> its parameters.
 NODES: dict[str, tuple[Param, ...]] = {"encoder": ENCODER, "decoder": DECODER,
                                        "camera_source": CAMERA_SOURCE,

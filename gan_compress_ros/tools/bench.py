@@ -422,12 +422,22 @@ def link_arguments(p: argparse.ArgumentParser) -> None:
     p.description = link_bench.__doc__
     p.add_argument("--seconds", type=float, default=30.0, help="per configuration")
     p.add_argument("--out", help="markdown file whose 'link' section is rewritten")
+    p.add_argument("--costs", action="store_true", help="only the receiver's cost of hostile "
+                   "input and the framing share on a 300 bit/s link (no nodes; section "
+                   "'link costs')")
 
 
 def link_run(args: argparse.Namespace) -> int:
     """``gan-compress-bench link``: the demo clip over simulated serial and UDP links."""
     from . import link_bench
 
+    if args.costs:
+        text = link_bench.costs_markdown(link_bench.parse_costs(), args.command_line,
+                                         machine_line())
+        print(text)
+        if args.out:
+            update_section(args.out, "link costs", text)
+        return 0
     pipeline_bench.local_ros_env()
     configs = [dict(link="serial", baud=9600, max_bytes=150),
                dict(link="serial", baud=9600, max_bytes=150, bit_error_rate=1e-4),

@@ -1,0 +1,58 @@
+"""Byte caps below quality 0: every cap of 40 bytes or more is met, the decoder unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from testkit.files import DATA, read_photos
+
+from gan_compress_ros.codec import ByteCapError, Codec
+from gan_compress_ros.codec.below_zero import MIN_CAP
+from gan_compress_ros.codec.bitstream import quality_of
+from gan_compress_ros.training.data import CropSampler
+from gan_compress_ros.training.metrics import psnr_per_frame
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Codec:
+    """The bundled default model."""
+    return Codec.load()
+
+
+@pytest.fixture(scope="module")
+def detailed(bundled: Codec) -> np.ndarray:
+    """Held-out crops that need the most bytes at quality 0."""
+    crops = CropSampler(read_photos(DATA / "val"), seed=3).batch(48)
+    sizes = [len(p) for p in bundled.encode(crops, quality=0.0)]
+    return crops[np.argsort(sizes)[-12:]]
+
+
+def test_every_cap_from_40_bytes_is_met(bundled: Codec, detailed: np.ndarray) -> None:
+    at_zero = [len(p) for p in bundled.encode(detailed, quality=0.0)]
+    assert max(at_zero) > MIN_CAP  # these crops do not fit at quality 0
+    for cap in (MIN_CAP, 50, 70):
+        payloads = bundled.encode(detailed, max_bytes=cap)
+        assert len(payloads) == len(detailed)
+        assert all(len(p) <= cap for p in payloads), cap
+        thinned = [p for p, z in zip(payloads, at_zero, strict=True) if z > cap]
+        assert thinned and all(quality_of(p) == 0 for p in thinned)
+        decoded = bundled.decode(payloads)  # the unchanged decoder takes them
+        assert decoded.shape == detailed.shape
+
+
+def test_thinning_keeps_the_most_picture_for_the_bytes(bundled: Codec,
+                                                       detailed: np.ndarray) -> None:
+    zeros = bundled.decode(bundled.encode(detailed, max_bytes=25))  # all but nothing kept
+    at_40 = bundled.decode(bundled.encode(detailed, max_bytes=40))
+    at_70 = bundled.decode(bundled.encode(detailed, max_bytes=70))
+    p0, p40, p70 = (float(np.mean(psnr_per_frame(detailed, d))) for d in (zeros, at_40, at_70))
+    assert p0 < p40 < p70, (p0, p40, p70)
+
+
+def test_a_cap_nothing_fits_names_the_smallest_and_keeps_the_batch(bundled: Codec,
+                                                                   detailed: np.ndarray) -> None:
+    with pytest.raises(ByteCapError) as info:
+        bundled.encode(detailed[:3], max_bytes=10)
+    assert "even at quality 0 with a latent of zeros" in str(info.value)
+    assert info.value.smallest > 10
+    assert info.value.payloads == [None, None, None]
