@@ -398,7 +398,7 @@ def test_link_nodes_refuse_bad_start_parameters(tmp_path) -> None:
     bad_key.write_bytes(b"12345")
     listen = ["-p", f"udp:=127.0.0.1:{_free_port()}"]
     cases = [
-        ("link_send", ["--udp", "127.0.0.1:9999"], "-p udp:=HOST:PORT"),
+        ("link_send", ["--udp", "127.0.0.1:9999"], "-p udp:=VALUE"),
         ("link_receive", [*listen, "-p", f"key_file:={bad_key}"], "holds 5 bytes, not 32"),
         ("link_receive", [*listen, "-p", f"key_file:={tmp_path}/none"],
          "cannot read link key"),
@@ -410,8 +410,9 @@ def test_link_nodes_refuse_bad_start_parameters(tmp_path) -> None:
             proc = subprocess.run([sys.executable, "-m", f"gan_compress_ros.nodes.{exe}",
                                    *args], capture_output=True, text=True, timeout=60)
             code, log = proc.returncode, proc.stdout + proc.stderr
-        else:
-            code, log = wait_exit(start_node(exe, *args), 60)
+            assert code == 2 and text in log and log.count("\n") == 1, (exe, args, log)
+            continue
+        code, log = wait_exit(start_node(exe, *args), 60)
         assert code == 1 and text in log and "Traceback" not in log, (exe, args, log)
     cli = subprocess.run([sys.executable, "-m", "gan_compress_ros.tools.link", "send",
                           "--udp", "127.0.0.1:9", "--encoder", "/encoder"],
