@@ -398,7 +398,11 @@ class Codec:
 
         assert self._context is not None
         qbyte = bitstream.quality_of(payload)
-        _, latent = self._context.symbols(self._gained(y, qbyte), np.array([qbyte]))
+        if qbyte == 0:  # perhaps thinned below quality 0 (below_zero.py): what it decodes to
+            body = bitstream.unpack_quality(payload, self.model_id)[1]
+            latent = self._context.decode([body], np.array([0]))
+        else:
+            _, latent = self._context.symbols(self._gained(y, qbyte), np.array([qbyte]))
         flat = latent.reshape(-1)
         return Key(flat, qbyte, key_bins(self._context, flat, qbyte), zlib.crc32(payload))
 
