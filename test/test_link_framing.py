@@ -257,3 +257,16 @@ def test_pacer_keeps_the_newest_and_holds_the_rate() -> None:
     assert pacer.dropped > 0
     assert sent_bytes <= 960 * t + 960 * 0.5 + 150
     assert sent_bytes >= 0.85 * 960 * t
+
+
+def test_without_a_key_stamps_that_stand_still_still_pass() -> None:
+    """A camera that leaves its stamps at 0: every frame goes through, as before keys."""
+    framer = Framer()
+    clock = Clock()
+    d = Deframer(clock=clock)
+    got = 0
+    for _ in range(300):  # a minute at 5 fps, all stamped 0
+        clock.t += 0.2
+        for f in framer.frames(b"x" * 50, 0, "cam"):
+            got += len(d.feed(f, datagram=True))
+    assert got == 300

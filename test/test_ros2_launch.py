@@ -133,30 +133,38 @@ def test_a_bad_parameter_fails_the_launch(workspace, tmp_path: Path) -> None:
     assert "bad codec parameters" in out or "bad parameter backend" in out, out[-3000:]
 
 
-def test_link_launch_files_carry_latents_over_udp(ros, workspace) -> None:
-    """link_send.launch.py and link_receive.launch.py over UDP on localhost, decoder included."""
+def test_link_launch_files_carry_latents_over_udp(ros, workspace, tmp_path: Path) -> None:
+    """link_send.launch.py and link_receive.launch.py over UDP on localhost, decoder included.
+
+    Authenticated with one key file (``key_file:=``), the receiver taking its peer only.
+    """
     import socket
 
     import numpy as np
 
     from gan_compress_ros.codec import Codec
+    from gan_compress_ros.link.auth import keygen
 
     _, env = workspace
+    key = keygen(tmp_path / "link.key")
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    receive = Launch(env, "namespace:=/lbase", f"udp:=127.0.0.1:{port}",
-                     file="link_receive.launch.py")
-    send = Launch(env, "namespace:=/lrobot", f"udp:=127.0.0.1:{port}",
+    receive = Launch(env, "namespace:=/lbase", f"udp:=127.0.0.1:{port}", f"key_file:={key}",
+                     "peer:=127.0.0.1", file="link_receive.launch.py")
+    send = Launch(env, "namespace:=/lrobot", f"udp:=127.0.0.1:{port}", f"key_file:={key}",
                   file="link_send.launch.py")
     payload = Codec.load().encode(np.full((64, 64, 3), 90, np.uint8))[0]
     pub = ros.create_publisher(CompressedImage, "/lrobot/image_raw/gan", 10)
     decoded: list[Image] = []
     sub = ros.create_subscription(Image, "/lbase/image_decoded", decoded.append, 10)
     try:
-        def once() -> bool:
+        stamps = iter(range(1_800_000_000, 1_900_000_000))
+
+        def once() -> bool:  # with a key, each frame needs a newer stamp
             msg = CompressedImage(format="gan_compress", data=payload)
+            msg.header.stamp.sec = next(stamps)
             msg.header.frame_id = "cam_link"
             pub.publish(msg)
             return spin_until(ros, lambda: bool(decoded), 0.5)
@@ -167,3 +175,5 @@ def test_link_launch_files_carry_latents_over_udp(ros, workspace) -> None:
         ros.destroy_subscription(sub)
         codes = [launch.interrupt() for launch in (send, receive)]
     assert all(code == 0 for code, _ in codes), [out[-2000:] for _, out in codes]
+    assert all("not authenticated" not in out for _, out in codes)
+    assert "authenticated" in codes[0][1] and "(authenticated)" in codes[1][1]

@@ -86,9 +86,9 @@ def verify(key: bytes, header: bytes, kind: int, stamp_ms: int, frame_id: str,
 class ReplayWindow:
     """Accepts each (stamp, frame_id) once, and nothing older than newest - ``window_ms``.
 
-    ``strict`` False (a link without a key, where anyone can forge a newer stamp): only
-    repeats of a recently accepted (stamp, frame_id) are refused, so that one forged frame
-    cannot push the window past the real ones.
+    ``strict`` False (a link without a key, where anyone can forge a newer stamp): nothing is
+    refused, as before keys existed (a repeated stamp, e.g. a camera that leaves stamps at
+    0, still goes through), and one forged frame cannot push a window past the real ones.
     """
 
     def __init__(self, window_ms: int = REORDER_MS, strict: bool = True) -> None:
@@ -102,7 +102,7 @@ class ReplayWindow:
     def fresh(self, stamp_ms: int, frame_id: str) -> bool:
         """Whether the frame is new (it is not recorded; call ``accept``)."""
         if not self.strict:
-            return (stamp_ms, frame_id) not in self._seen
+            return True
         if stamp_ms <= self.floor:
             return False
         if self.newest is not None and stamp_ms < self.newest - self.window_ms:
@@ -111,6 +111,8 @@ class ReplayWindow:
 
     def accept(self, stamp_ms: int, frame_id: str) -> None:
         """Record an accepted frame."""
+        if not self.strict:
+            return
         self._seen.add((stamp_ms, frame_id))
         self._order.append((stamp_ms, frame_id))
         self.newest = stamp_ms if self.newest is None else max(self.newest, stamp_ms)

@@ -12,8 +12,8 @@ UDP (``datagram``): a datagram holds exactly one frame, or a table then a latent
 anything else is dropped whole and counted (``bad_datagrams``) without scanning it.
 
 With a key (``auth.py``) only frames whose tag verifies, and whose stamp is new, come out
-(``auth_failed``, ``replayed``); without one, a repeat of a frame just accepted is still
-dropped. Stamps are restored by ``stamps.StampClock``.
+(``auth_failed``, ``replayed``); without one, every intact frame that can be placed
+does. Stamps are restored by ``stamps.StampClock``.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class StampClock:
         """A frame with this stamp was accepted: the anchor follows the newest."""
         self.confirmed = True
         self.last_accept_t = now
-        if stamp_ms > self.anchor_ms:
+        if stamp_ms >= self.anchor_ms:  # the newest again: stamps that stand still follow too
             self.anchor_ms, self.anchor_t = stamp_ms, now
 
     def _adopt(self, table: Table, now: float, reset: bool = False) -> bool:

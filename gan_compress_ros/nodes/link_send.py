@@ -40,6 +40,7 @@ class LinkSender(Node):
         key = load_link_key(self)
         rate = float(declare(self, "rate_bytes_per_s")) or self.link.bytes_per_s
         self.framer = Framer(float(declare(self, "table_every")), key, rate)
+        self._last_stamp: dict[str, int] = {}
         self.pacer = Pacer(rate)
         self.diag = Diagnostics(self, "gan_compress link_send")
         self.diag.stats = LinkNodeStats(
@@ -68,8 +69,17 @@ class LinkSender(Node):
         if not msg.format.startswith(MESSAGE_FORMAT):
             self.diag.bad_input("format", f"format {msg.format[:40]!r} is not {MESSAGE_FORMAT}")
             return
+        stamp = stamp_ns(msg)
+        if self.framer.key is not None:  # the receiver takes each stamp once, newest first
+            last = self._last_stamp.get(msg.header.frame_id)
+            if last is not None and stamp // 1_000_000 <= last // 1_000_000:
+                self.diag.bad_input("stamp", f"stamp {stamp} ns is not newer than the last "
+                                    f"sent ({last} ns): with a key the receiver refuses it as "
+                                    "a replay (does the camera set header.stamp?)")
+                return
+            self._last_stamp[msg.header.frame_id] = stamp
         try:
-            frames = self.framer.frames(bytes(msg.data), stamp_ns(msg), msg.header.frame_id)
+            frames = self.framer.frames(bytes(msg.data), stamp, msg.header.frame_id)
         except ValueError as exc:
             self.diag.bad_input("payload", str(exc))
             return
