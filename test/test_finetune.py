@@ -55,7 +55,7 @@ def test_finetune_writes_weights_that_work_and_refuse_other_models(
         tmp_path: Path, tiny_init: Path, clip: np.ndarray, capsys) -> None:
     bag = write_rosbag1(tmp_path / "cam.bag", clip)  # also holds a camera_info topic
     out = tmp_path / "tuned"
-    assert _run(["--data", str(bag), "--steps", "3", "--val", str(DATA / "val")],
+    assert _run(["--data", str(bag), "--steps", "3", "--val", str(DATA / "val"), "--export"],
                 tiny_init, out) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])
@@ -71,6 +71,9 @@ def test_finetune_writes_weights_that_work_and_refuse_other_models(
         start.decode(payloads)
     message = str(refused.value)
     assert tuned.model_id in message and start.model_id in message and "\n" not in message
+    exported = Codec.load(out / "onnx", backend="onnxruntime")
+    assert exported.model_id == tuned.model_id
+    assert exported.decode(payloads).shape == frames.shape
     card = (out / "model_card.md").read_text()
     assert f"model id {tuned.model_id}" in card and "same file" in card
     assert "held out" in card and "BD-rate" in card

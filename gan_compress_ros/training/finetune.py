@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -300,6 +301,9 @@ def write_run(tuner: Finetuner, out: Path, measure: bool = True,
             from ..codec.nn.export import export as onnx_export
 
             onnx_export(path, tmp / "onnx", command=tuner.config.command)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp's folder is private; OUT is an ordinary one
         if out.exists():
             out.rmdir()  # empty (checked before training)
         tmp.replace(out)
