@@ -33,6 +33,10 @@ VARIANTS = {
     "bias_mix": {"adapt": "bias", "general": GENERAL},
     "mix_anchor": {"general": GENERAL, "anchor": 1.0},
     "mix25": {"general": GENERAL, "general_share": 0.25},
+    "mix_lr1e-4": {"general": GENERAL, "lr": 1e-4},
+    "mix_lr3e-5": {"general": GENERAL, "lr": 3e-5},
+    "all_lr1e-4": {"lr": 1e-4},
+    "decoder_mix_lr1e-4": {"general": GENERAL, "adapt": "decoder", "lr": 1e-4},
 }
 
 

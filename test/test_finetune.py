@@ -138,3 +138,12 @@ def test_out_that_holds_files_is_refused(tmp_path: Path, tiny_init: Path, capsys
     assert _run(["--data", str(DATA / "val"), "--steps", "1"], tiny_init, out) == 2
     assert "not an empty folder" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_minutes_stop_the_run_by_wall_clock(tmp_path: Path, tiny_init: Path) -> None:
+    out = tmp_path / "tuned"
+    assert _run(["--data", str(DATA / "val"), "--minutes", "0.02", "--no-measure"],
+                tiny_init, out) == 0
+    meta = Codec.load(out / "weights.safetensors").metadata["training"]
+    assert meta["steps_done"] >= 1 and meta["wall_time_s"] >= 1.2
+    assert meta["train_frames"] == 6 and meta["held_out_frames"] == 2  # 8 photos, by name

@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(f"{tuner.train_frames} frames to train on, {tuner.held_count} later frames held "
           f"out; starting from model {tuner.start_id}", file=sys.stderr)
+    if not args.general:
+        print("note: without --general photos mixed in, the new weights forget other scenes "
+              "faster (docs/finetune.md)", file=sys.stderr)
     tuner.train()
     if tuner.interrupted:
         print(f"interrupted at step {tuner.step}: saving", file=sys.stderr)

@@ -59,8 +59,8 @@ class FinetuneConfig:
     adapt: str = "all"
     #: Weight of the summed squared distance of the adapted weights from the starting ones.
     anchor: float = 0.0
-    lr: float = 3e-4
-    batch: int = 16
+    lr: float = 1e-4
+    batch: int = 8
     resize_mode: str = "crop"
     frame_stride: int = 1
     holdout: float = camera.HOLDOUT
