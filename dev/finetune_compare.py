@@ -40,10 +40,24 @@ VARIANTS = {
 }
 
 
+def table(logs: list[str]) -> str:
+    """The measurements in ``logs`` (JSON lines) as a markdown table."""
+    lines = ["| camera | variant | steps | CPU s (wall s) | camera BD-rate PSNR (MS-SSIM) | "
+             "general BD-rate PSNR (MS-SSIM) |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = [json.loads(line) for log in logs for line in open(log) if line.strip()]
+    for r in sorted(rows, key=lambda r: (r["camera"], r["variant"], r["steps"])):
+        lines.append(f"| {r['camera']} | {r['variant']} | {r['steps']} | {r['train_cpu_s']:.0f} "
+                     f"({r['train_s']:.0f}) | {r['camera_bd_psnr']:+.1f}% "
+                     f"({r['camera_bd_msssim']:+.1f}%) | {r['general_bd_psnr']:+.1f}% "
+                     f"({r['general_bd_msssim']:+.1f}%) |")
+    return "\n".join(lines)
+
+
 def main() -> None:
-    """Run the variants one after the other."""
+    """Run the variants one after the other (or, with --table, print the logs as a table)."""
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--camera", required=True)
+    p.add_argument("--table", nargs="+", help="only print these logs as a markdown table")
+    p.add_argument("--camera")
     p.add_argument("--variants", nargs="+", default=list(VARIANTS))
     p.add_argument("--checkpoints", nargs="+", type=float, default=[5.0, 10.0],
                    help="minutes of training after which to measure")
@@ -53,8 +67,13 @@ def main() -> None:
     p.add_argument("--eval-frames", type=int, default=40)
     p.add_argument("--frame-stride", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--log", required=True)
+    p.add_argument("--log")
     args = p.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
+    if not args.camera or not args.log:
+        p.error("--camera and --log are needed to run")
     for name in args.variants:
         config = FinetuneConfig(data=[args.camera], out="", val=VAL,
                                 frame_stride=args.frame_stride, threads=args.threads,
