@@ -4,12 +4,15 @@ import csv
 import json
 from pathlib import Path
 
-from testkit.files import DATA
+import numpy as np
+import pytest
+from testkit.files import DATA, read_photos
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.tools.train import main
 
-TINY = '{"channels": 8, "latent_channels": 4}'
+#: The default architecture (the bundled model's) at a width that trains in seconds.
+TINY = '{"channels": 8, "latent_channels": 4, "context_hidden": 8}'
 
 
 def _args(out: Path, steps: int) -> list[str]:
@@ -48,6 +51,40 @@ def test_bad_preset_config_is_reported(tmp_path: Path, capsys) -> None:
 def test_resume_with_other_settings_is_reported(tmp_path: Path, capsys) -> None:
     assert main(_args(tmp_path, 5)) == 0
     other = _args(tmp_path, 10) + ["--resume"]
-    other[other.index(TINY)] = '{"channels": 12, "latent_channels": 4}'
+    other[other.index(TINY)] = '{"channels": 12, "latent_channels": 4, "context_hidden": 8}'
     assert main(other) == 2
     assert "cannot resume" in capsys.readouterr().err
+
+
+def test_plain_run_trains_what_codec_load_loads(tmp_path: Path) -> None:
+    """No architecture option: the bundled model's preset, config and rate range."""
+    assert main(["--data", str(DATA / "train"), "--steps", "20", "--out", str(tmp_path),
+                 "--batch", "2", "--threads", "1"]) == 0
+    bundled = Codec.load()
+    codec = Codec.load(tmp_path / "weights.safetensors")
+    assert (codec.metadata["preset"], codec.metadata["config"]) == (
+        bundled.metadata["preset"], bundled.metadata["config"])
+    assert codec.variable_rate
+    training = codec.metadata["training"]
+    assert (training["lmbda"], training["lmbda_q0"]) == (
+        bundled.metadata["training"]["lmbda"], bundled.metadata["training"]["lmbda_q0"])
+    frames = np.stack(read_photos(DATA / "val", size=(64, 64))[:2])
+    low, high = codec.encode(frames, quality=0.0), codec.encode(frames, quality=1.0)
+    assert codec.decode(high).shape == frames.shape
+    assert sum(map(len, low)) < sum(map(len, high))
+
+
+def test_legacy_preset_only_when_named(tmp_path: Path) -> None:
+    args = _args(tmp_path, 2) + ["--preset", "compact", "--lmbda", "50"]
+    args[args.index(TINY)] = '{"channels": 8, "latent_channels": 4}'
+    assert main(args) == 0
+    codec = Codec.load(tmp_path / "weights.safetensors")
+    assert codec.metadata["preset"] == "compact" and not codec.variable_rate
+
+
+def test_help_says_what_the_default_trains(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "what Codec.load() loads" in text and "--finetune" in text
+    assert "product codec (``compact``" not in text

@@ -1,9 +1,15 @@
 """gan-compress-train: train a codec from image folders, videos or rosbags; write its weights.
 
-The default trains the product codec (``compact`` preset): a rate-distortion warm-up, then the
-adversarial term. ``--paper`` reproduces the paper's setting (Table 1 architecture, batch 8,
-lr 0.0004 / 0.004, noise level 100 as decoder noise channels, BCE GAN losses).
-Runs under ``torchrun --nproc_per_node=N`` with DistributedDataParallel.
+With no --preset, it trains what Codec.load() loads: the bundled model's architecture
+(preset and config) and rate range (lambda at quality 1 and 0), read from the bundled
+weights' metadata, so the result takes quality=, max_bytes= and temporal mode. A
+rate-distortion warm-up, then the adversarial term. --preset names another architecture
+(compact, paper: the legacy fixed-rate ones); --paper reproduces the paper's setting
+(Table 1 architecture, batch 8, lr 0.0004 / 0.004, noise level 100 as decoder noise channels,
+BCE GAN losses). Runs under torchrun --nproc_per_node=N with DistributedDataParallel.
+
+gan-compress-train --finetune ... adapts the bundled weights to one camera's footage:
+see gan-compress-train --finetune --help.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import json
 import shlex
 import sys
 
-from ..codec.presets import PRESET_DEFAULTS
-from ..training.trainer import PAPER_SETTINGS, TrainConfig, Trainer
+from ..codec.errors import WeightsError
+from ..codec.presets import PRESET_DEFAULTS, preset_config
+from ..training.trainer import PAPER_SETTINGS, TrainConfig, Trainer, bundled_settings
 
 #: Defaults of the command line where they differ from TrainConfig's (which tests use).
 CLI_DEFAULTS = {"beta": 4.0, "gan_start": 5000, "precision": "auto"}
@@ -31,13 +38,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--val", nargs="*", help="validation data (default: a deterministic "
                    "hold-out of --data)")
     p.add_argument("--out", required=True, help="output folder (weights, logs, checkpoint)")
+    p.add_argument("--finetune", action="store_true", help="adapt the bundled weights (or "
+                   "--init) to one camera's footage instead: its own options, see "
+                   "gan-compress-train --finetune --help")
     p.add_argument("--paper", action="store_true", help="the paper's preset and settings")
-    p.add_argument("--preset", choices=sorted(PRESET_DEFAULTS))
-    p.add_argument("--preset-config", help='JSON overrides, e.g. \'{"channels": 64}\'')
-    p.add_argument("--lmbda", type=float, help="rate weight: larger, fewer bytes (100); for a "
-                   "variable-rate preset (compact2), the weight at quality 1")
-    p.add_argument("--lmbda-q0", type=float, help="variable-rate presets: the rate weight at "
-                   "quality 0 (the fewest bytes), e.g. 2500 with --lmbda 15")
+    p.add_argument("--preset", choices=sorted(PRESET_DEFAULTS),
+                   help="architecture (default: the bundled model's preset and config; "
+                   "compact and paper are the legacy fixed-rate ones)")
+    p.add_argument("--preset-config", help='JSON overrides of the architecture\'s config, '
+                   'e.g. \'{"channels": 64}\'')
+    p.add_argument("--lmbda", type=float, help="rate weight: larger, fewer bytes; for a "
+                   "variable-rate architecture (the default), the weight at quality 1 "
+                   "(default: the bundled model's); fixed-rate presets: 100")
+    p.add_argument("--lmbda-q0", type=float, help="variable-rate architectures: the rate "
+                   "weight at quality 0, the fewest bytes (default: the bundled model's)")
     p.add_argument("--steps", type=int, help="total steps (10000)")
     p.add_argument("--batch", type=int, help="batch per process (16)")
     p.add_argument("--lr", type=float, help="generator learning rate (3e-4)")
@@ -48,7 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "0 trains rate-distortion only)")
     p.add_argument("--gan-start", type=int, help="warm-up steps before the adversarial term "
                    f"({CLI_DEFAULTS['gan_start']})")
-    p.add_argument("--discriminator", choices=["latent", "paper"])
+    p.add_argument("--discriminator", choices=["latent", "paper"],
+                   help="adversarial critic (latent; --paper: paper)")
     p.add_argument("--instance-noise", type=float, help="N_sp: std of the noise added to the "
                    "discriminator's inputs (0.1)")
     p.add_argument("--msssim-weight", type=float, help="weight of (1 - MS-SSIM) (0)")
@@ -61,11 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"],
                    help="training arithmetic: auto uses bf16 autocast where the CPU/GPU "
                    "supports it (about 2.5x faster on AMX CPUs); inference is always fp32")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=int, help="random seed (0)")
     p.add_argument("--threads", type=int, help="torch CPU threads (0: torch's default)")
     p.add_argument("--time-limit", type=float, help="stop this invocation after this many "
                    "seconds (a resumed run gets the limit anew)")
-    p.add_argument("--checkpoint-every", type=int)
+    p.add_argument("--checkpoint-every", type=int, help="write OUT/checkpoint.pt every this "
+                   "many steps (500; 0: only at the end)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     return p.parse_args(argv)
 
@@ -75,25 +91,40 @@ def build_config(args: argparse.Namespace, command: str) -> TrainConfig:
     values: dict = dict(CLI_DEFAULTS)
     if args.paper:
         values.update(PAPER_SETTINGS)
+    elif args.preset is None:  # what Codec.load() loads: its architecture and rate range
+        values.update(bundled_settings())
+    elif preset_config(args.preset).get("rate_levels"):  # another variable-rate config
+        rates = bundled_settings()
+        values.update(lmbda=rates["lmbda"], lmbda_q0=rates["lmbda_q0"])
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     for key, value in vars(args).items():
         if key in names and value is not None:
             values[key] = value
     if args.preset_config:
-        values["preset_overrides"] = json.loads(args.preset_config)
+        overrides = json.loads(args.preset_config)
+        if not isinstance(overrides, dict):
+            raise json.JSONDecodeError("not a JSON object", args.preset_config, 0)
+        values["preset_overrides"] = {**values.get("preset_overrides", {}), **overrides}
     values["command"] = command
     return TrainConfig(**values)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
+    """Entry point (``--finetune`` hands over to ``tools.finetune``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--finetune" in argv:
+        from .finetune import main as finetune_main
+
+        return finetune_main([a for a in argv if a != "--finetune"])
     args = parse_args(argv)
-    command = "gan-compress-train " + " ".join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    command = "gan-compress-train " + " ".join(shlex.quote(a) for a in argv)
     try:
         config = build_config(args, command)
     except json.JSONDecodeError as exc:
         print(f"gan-compress-train: --preset-config is not JSON: {exc}", file=sys.stderr)
+        return 2
+    except WeightsError as exc:
+        print(f"gan-compress-train: no architecture given and {exc}", file=sys.stderr)
         return 2
     try:
         trainer = Trainer(config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -165,6 +166,14 @@ class CropSampler:
         return np.stack([self.crop() for _ in range(n)])
 
 
+class BatchSource(Protocol):
+    """Anything that makes uint8 (n, 64, 64, 3) batches (``CropSampler``, fine-tuning's)."""
+
+    def batch(self, n: int) -> np.ndarray:
+        """``n`` samples."""
+        ...
+
+
 class Prefetcher:
     """Makes batches in a background thread, overlapping sampling with the training step.
 
@@ -172,7 +181,7 @@ class Prefetcher:
     run stays reproducible.
     """
 
-    def __init__(self, sampler: CropSampler, batch: int, depth: int = 4) -> None:
+    def __init__(self, sampler: BatchSource, batch: int, depth: int = 4) -> None:
         import queue
         import threading
 
@@ -181,7 +190,7 @@ class Prefetcher:
         self._thread = threading.Thread(target=self._run, args=(sampler, batch), daemon=True)
         self._thread.start()
 
-    def _run(self, sampler: CropSampler, batch: int) -> None:
+    def _run(self, sampler: BatchSource, batch: int) -> None:
         import queue
 
         while not self._stop.is_set():

@@ -28,7 +28,10 @@ from torch import nn
 from tqdm import tqdm
 
 from ..codec.api import Codec
+from ..codec.bundled import resolve
+from ..codec.metadata import read_metadata
 from ..codec.nn.model import CodecModel
+from ..codec.nn.objective import lmbda_of
 from ..codec.nn.weights import load_weights, save_weights
 from ..codec.presets import PIXELS
 from . import losses
@@ -92,6 +95,18 @@ PAPER_SETTINGS: dict[str, Any] = {"preset": "paper", "batch": 8, "lr": 4e-4, "lr
                                   "discriminator": "paper", "fresh_decoder_noise": True}
 
 
+def bundled_settings() -> dict[str, Any]:
+    """Architecture and rate range of the model ``Codec.load()`` loads, from its metadata.
+
+    The trainer's default, so a plain run trains what the product decodes (WeightsError if
+    no bundled weights are installed).
+    """
+    meta = read_metadata(resolve(None))
+    training = meta.get("training", {})
+    return {"preset": meta["preset"], "preset_overrides": dict(meta["config"]),
+            "lmbda": float(training["lmbda"]), "lmbda_q0": float(training["lmbda_q0"])}
+
+
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -125,10 +140,19 @@ def params_digest(module: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def lmbda_of(qbytes: torch.Tensor, lmbda_q1: float, lmbda_q0: float) -> torch.Tensor:
-    """Lambda of each quality byte: log-linear from ``lmbda_q0`` (byte 0) to ``lmbda_q1``."""
-    t = qbytes.float() / 255.0
-    return torch.exp(math.log(lmbda_q0) * (1 - t) + math.log(lmbda_q1) * t)
+def rd_loss(out: dict[str, torch.Tensor], x: torch.Tensor, qbytes: torch.Tensor,
+            lmbda: float, lmbda_q0: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Variable-rate loss of a forward pass: per-sample ``mse + lambda(q) * bpp``; loss, mse, bpp.
+
+    Each sample's loss is scaled to a common magnitude (divided by the square root of its
+    lambda over the geometric mean), so low and high qualities pull alike.
+    """
+    n = x.shape[0]
+    lam = lmbda_of(qbytes, lmbda, lmbda_q0)
+    bpp_i = -torch.log2(out["likelihoods"]).reshape(n, -1).sum(1) / PIXELS
+    mse_i = ((out["x_hat"].float() - x) ** 2).reshape(n, -1).mean(1) * 255.0 ** 2
+    norm = torch.sqrt(lam / math.sqrt(lmbda * lmbda_q0))
+    return ((mse_i + lam * bpp_i) / norm).mean(), mse_i.mean(), bpp_i.mean()
 
 
 def evaluate(model: CodecModel, frames: np.ndarray,
@@ -326,13 +350,8 @@ class Trainer:
             bpp = losses.rate_bpp(out["likelihoods"], n)
             mse = losses.mse_255(x_hat, x)
             loss = mse + cfg.lmbda * bpp
-        else:  # per-sample lambda; each sample's loss scaled to a common magnitude
-            lam = lmbda_of(qbytes, cfg.lmbda, cfg.lmbda_q0)
-            bpp_i = -torch.log2(out["likelihoods"]).reshape(n, -1).sum(1) / PIXELS
-            mse_i = ((x_hat - x) ** 2).reshape(n, -1).mean(1) * 255.0 ** 2
-            norm = torch.sqrt(lam / math.sqrt(cfg.lmbda * cfg.lmbda_q0))
-            loss = ((mse_i + lam * bpp_i) / norm).mean()
-            bpp, mse = bpp_i.mean(), mse_i.mean()
+        else:
+            loss, mse, bpp = rd_loss(out, x, qbytes, cfg.lmbda, cfg.lmbda_q0)
         if cfg.msssim_weight:
             loss = loss + cfg.msssim_weight * (1 - losses.msssim(x_hat.clamp(0, 1), x))
         terms = {"mse": mse.item(), "bpp": bpp.item()}
