@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--balance", action="store_true", default=None,
                    help="give each --data path an equal share of the training crops")
     p.add_argument("--topics", nargs="*", help="bag image topics (default: all image topics)")
+    p.add_argument("--warmup", type=int, help="steps over which the learning rate ramps up "
+                   "when the optimizer starts without its state (--init from weights alone, "
+                   "e.g. resuming from the bundled weights on a new machine); 0: none")
     p.add_argument("--init", help="start from these weights or a checkpoint.pt (same "
                    "preset), e.g. to train another rate point from a converged one")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"],

@@ -66,6 +66,10 @@ class TrainConfig:
     lr: float = 3e-4
     lr_d: float = 1e-4
     lr_drop: int = 0
+    #: Steps over which the generator's lr ramps up from zero when the optimizer starts
+    #: without its state (``init`` from weights alone, e.g. the bundled ones on a new
+    #: machine): Adam's first steps on a converged model otherwise undo some of it.
+    warmup: int = 0
     beta: float = 0.0
     gan_start: int = 0
     discriminator: str = "latent"
@@ -243,6 +247,8 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.history: list[str] = []  # commands of earlier invocations when resumed
+        self.optimizer_fresh = True  # no Adam state loaded (resume clears it)
+        self.first_step = 0
         self.checkpoint_path = self.out / "checkpoint.pt"
         self.tb = self._tensorboard()
 
@@ -294,6 +300,7 @@ class Trainer:
         state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
         self.opt_g.load_state_dict(state["optimizer"])
+        self.optimizer_fresh = False
         if "disc" in state:  # a warm-up checkpoint has no discriminator yet
             self.disc.load_state_dict(state["disc"])
             self.opt_d.load_state_dict(state["optimizer_d"])
@@ -364,8 +371,11 @@ class Trainer:
             loss = loss + cfg.beta * g_adv
             self.disc.requires_grad_(True)
             terms["g_adv"] = g_adv.item()
+        lr = cfg.lr * (0.1 if cfg.lr_drop and self.step >= cfg.lr_drop else 1.0)
+        if cfg.warmup and self.optimizer_fresh:  # Adam without its moments: ramp up
+            lr *= min(1.0, (self.step - self.first_step + 1) / cfg.warmup)
         for group in self.opt_g.param_groups:  # one 10x drop near the end of long runs
-            group["lr"] = cfg.lr * (0.1 if cfg.lr_drop and self.step >= cfg.lr_drop else 1.0)
+            group["lr"] = lr
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -399,6 +409,7 @@ class Trainer:
         self.model.train()
         self.disc.train()
         started = time.monotonic()
+        self.first_step = self.step
         start = started - self.elapsed  # wall time of the whole run, over resumes
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.preset}",
                    unit="step", dynamic_ncols=True, mininterval=2.0,

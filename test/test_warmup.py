@@ -1,0 +1,37 @@
+"""Resuming from weights alone (optimizer state lost, as on a new machine) ramps the lr up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from testkit.files import DATA
+
+from gan_compress_ros.training.trainer import TrainConfig, Trainer
+
+TINY = {"channels": 8, "latent_channels": 8, "context_hidden": 8, "slices": 2}
+
+
+def _config(out: Path, **kw: object) -> TrainConfig:
+    return TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
+                       preset="compact2", preset_overrides=TINY, lmbda=12.0, lmbda_q0=3000.0,
+                       batch=2, threads=1, checkpoint_every=0, max_val=2, **kw)  # type: ignore
+
+
+def test_warmup_ramps_the_lr_from_init_and_not_after_a_resume(tmp_path: Path) -> None:
+    Trainer(_config(tmp_path / "a", steps=2)).train()
+    weights = tmp_path / "a" / "weights.safetensors"
+    trainer = Trainer(_config(tmp_path / "b", steps=3, warmup=4, init=str(weights)))
+    seen: list[float] = []
+    step = trainer.opt_g.step
+
+    def record(*args: object, **kwargs: object) -> object:
+        seen.append(trainer.opt_g.param_groups[0]["lr"])
+        return step(*args, **kwargs)
+
+    trainer.opt_g.step = record  # type: ignore[method-assign]
+    trainer.train()
+    assert seen == [trainer.config.lr * k / 4 for k in (1, 2, 3)]
+    assert trainer.optimizer_fresh
+    trainer.save_checkpoint()
+    resumed = Trainer(_config(tmp_path / "b", steps=4, warmup=4, init=str(weights)))
+    assert resumed.resume() and not resumed.optimizer_fresh  # Adam's state came back
