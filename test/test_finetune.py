@@ -147,3 +147,17 @@ def test_minutes_stop_the_run_by_wall_clock(tmp_path: Path, tiny_init: Path) -> 
     meta = Codec.load(out / "weights.safetensors").metadata["training"]
     assert meta["steps_done"] >= 1 and meta["wall_time_s"] >= 1.2
     assert meta["train_frames"] == 6 and meta["held_out_frames"] == 2  # 8 photos, by name
+
+
+def test_ctrl_c_while_measuring_keeps_the_weights(tmp_path: Path, tiny_init: Path,
+                                                  monkeypatch) -> None:
+    from gan_compress_ros.training.finetune import Finetuner
+
+    def interrupted(self: Finetuner, weights: Path) -> dict:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Finetuner, "measure", interrupted)
+    out = tmp_path / "tuned"
+    assert _run(["--data", str(DATA / "val"), "--steps", "2"], tiny_init, out) == 0
+    assert Codec.load(out / "weights.safetensors").metadata["training"]["steps_done"] == 2
+    assert "Not measured" in (out / "model_card.md").read_text()

@@ -294,8 +294,11 @@ def write_run(tuner: Finetuner, out: Path, measure: bool = True,
         path = tmp / "weights.safetensors"
         written = save_weights(path, model, model.freeze_tables(), meta)
         if measure:
-            meta["evaluation"] = {"finetune": tuner.measure(path)}
-            written = save_weights(path, model, model.freeze_tables(), meta)
+            try:
+                meta["evaluation"] = {"finetune": tuner.measure(path)}
+                written = save_weights(path, model, model.freeze_tables(), meta)
+            except KeyboardInterrupt:  # Ctrl-C while measuring: keep the weights, unmeasured
+                pass
         (tmp / "model_card.md").write_text(model_card(written))
         if export:
             from ..codec.nn.export import export as onnx_export
