@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -19,8 +20,6 @@ from ..codec import Codec
 from ..codec.choices import MAX_EFFORT
 from ..codec.presets import PIXELS
 from ..training.data import crops_of, load_frames
-from ..training.metrics import msssim_per_frame, psnr_per_frame
-from ..training.rd_eval import RDPoint, bd_rate
 from .report import update_section
 
 #: Qualities each effort is swept over.
@@ -46,7 +45,10 @@ def _frames(args: argparse.Namespace) -> np.ndarray:
     return frames
 
 
-def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> list[RDPoint]:
+def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> list[Any]:
+    from ..training.metrics import msssim_per_frame, psnr_per_frame  # torch: effort needs it
+    from ..training.rd_eval import RDPoint
+
     points = []
     for q in QUALITIES:
         payloads = codec.encode(frames, quality=q, effort=effort)
@@ -68,6 +70,7 @@ def _ms_per_frame(codec: Codec, frames: np.ndarray, effort: int) -> float:
 def table(args: argparse.Namespace) -> str:
     """The Markdown table: effort, steps, BD-rates against effort 0, ms per frame."""
     from ..codec.nn.effort import EFFORT_STEPS
+    from ..training.rd_eval import bd_rate
 
     frames = _frames(args)
     codecs = {b: Codec.load(args.weights, backend=b) for b in ("torch", "onnxruntime")}

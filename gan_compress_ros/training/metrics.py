@@ -1,11 +1,17 @@
-"""Quality measurements shared by training, evaluation and tests (uint8 RGB batches)."""
+"""Quality measurements shared by training, evaluation and tests (uint8 RGB batches).
+
+PSNR is NumPy; MS-SSIM imports torch when called, so tools that report PSNR run on an
+onnxruntime-only install.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from .losses import msssim
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -27,16 +33,22 @@ def mean_psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _tensor(x: np.ndarray) -> torch.Tensor:
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float() / 255.0
 
 
-@torch.no_grad()
 def msssim_per_frame(a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
     """MS-SSIM of each frame pair (3x3 window, five scales; see ``losses.msssim``)."""
+    import torch
+
+    from .losses import msssim
+
     out: list[float] = []
-    for i in range(0, len(a), chunk):
-        ta, tb = _tensor(a[i:i + chunk]), _tensor(b[i:i + chunk])
-        out.extend(float(msssim(ta[j:j + 1], tb[j:j + 1])) for j in range(len(ta)))
+    with torch.no_grad():
+        for i in range(0, len(a), chunk):
+            ta, tb = _tensor(a[i:i + chunk]), _tensor(b[i:i + chunk])
+            out.extend(float(msssim(ta[j:j + 1], tb[j:j + 1])) for j in range(len(ta)))
     return np.array(out)
 
 
