@@ -261,6 +261,7 @@ def test_keyed_udp_refuses_foreign_replayed_and_flipped_datagrams(ros, tmp_path)
     base = _Base(ros, robot, base_ns)
     try:
         first = _up(ros, base)
+        spin_until(ros, lambda: False, 1.0)  # the warm-up's last frames arrive first
         base.got.clear()
         sent = _stream(ros, base, first, 20)
         assert spin_until(ros, lambda: len(base.got) >= 20, 10.0)
