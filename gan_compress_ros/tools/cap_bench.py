@@ -1,8 +1,8 @@
 """Byte caps on held-out crops: every payload within its cap, none missing (``below_zero.py``).
 
-``python -m gan_compress_ros.tools.cap_bench --data ../shared/datasets/wallpapers/val
-../shared/datasets/photos/val ../shared/datasets/video/val --crops 10000 --caps 40 100 222
-340`` draws random resized crops (scales 1/4 to 1, flips; the training sampler's) from the
+``python -m gan_compress_ros.tools.cap_bench --data FOLDER... --crops 10000 --caps 40 100
+222 340`` (held-out image folders or videos; the run in docs/benchmarks.md names its data)
+draws random resized crops (scales 1/4 to 1, flips; the training sampler's) from the
 held-out images and every fifth video frame, each folder an equal share, codes them in
 batches with ``Codec.encode(frames, max_bytes=N)``, decodes every payload, and prints per
 cap: crops, payloads over the cap, crops without a payload, how many went below quality 0,

@@ -1,7 +1,7 @@
 """Command lines as docs, reports and weights metadata record them.
 
 A reader reruns a recorded command from the project root, so a path under the folder the
-tool ran in, or beside it (``../shared/...``), is written relative to that folder; other
+tool ran in, or in a folder beside it, is written relative to that folder; other
 absolute paths (``/dev/ttyUSB0``) stay as they are.
 """
 
@@ -19,11 +19,11 @@ def _relative(arg: str, cwd: Path) -> str:
     if not arg.startswith("/"):
         return arg
     try:
-        shared = os.path.commonpath([arg, str(cwd)])
+        common = os.path.commonpath([arg, str(cwd)])
     except ValueError:
         return arg
-    # within the working folder or its parent (the project root and ../shared beside it)
-    if shared in ("/", "") or len(Path(shared).parts) < len(cwd.parts) - 1:
+    # within the working folder or a folder beside it (a data set next to the checkout)
+    if common in ("/", "") or len(Path(common).parts) < len(cwd.parts) - 1:
         return arg
     return os.path.relpath(arg, cwd)
 
