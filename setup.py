@@ -13,7 +13,8 @@ setup(
     package_data={PACKAGE: ["weights/*.safetensors", "weights/*.md", "weights/onnx/README.md",
                             "weights/onnx/*/*.onnx", "weights/onnx/*/codec.json",
                             "weights/onnx/*/entropy.safetensors",
-                            "data/README.md", "data/sample_clip/*.jpg",
+                            "data/README.md", "data/sample_clip/*.jpg", "data/general/*.jpg",
+                            "data/general/SOURCES.md",
                             "data/fastdds_large_frames.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),

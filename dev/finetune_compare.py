@@ -26,16 +26,17 @@ VAL = [str(SHARED / "photos" / "val"), str(SHARED / "wallpapers" / "val"),
        str(SHARED / "video" / "val")]
 #: Variant name -> FinetuneConfig fields.
 VARIANTS = {
-    "all": {},
+    "all": {"general": []},
     "mix": {"general": GENERAL},
     "decoder_mix": {"general": GENERAL, "adapt": "decoder"},
-    "bias": {"adapt": "bias"},
+    "bias": {"adapt": "bias", "general": []},
     "bias_mix": {"adapt": "bias", "general": GENERAL},
     "mix_anchor": {"general": GENERAL, "anchor": 1.0},
     "mix25": {"general": GENERAL, "general_share": 0.25},
     "mix_lr1e-4": {"general": GENERAL, "lr": 1e-4},
     "mix_lr3e-5": {"general": GENERAL, "lr": 3e-5},
-    "all_lr1e-4": {"lr": 1e-4},
+    "all_lr1e-4": {"lr": 1e-4, "general": []},
+    "sample_lr1e-4": {"lr": 1e-4},  # the shipped sample (FinetuneConfig's default)
     "decoder_mix_lr1e-4": {"general": GENERAL, "adapt": "decoder", "lr": 1e-4},
 }
 

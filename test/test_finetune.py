@@ -14,6 +14,8 @@ from gan_compress_ros.codec import BitstreamError, Codec
 from gan_compress_ros.image import fit
 from gan_compress_ros.tools.train import main
 from gan_compress_ros.training import camera
+from gan_compress_ros.training.data import load_balanced
+from gan_compress_ros.training.finetune import GENERAL_SAMPLE
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
 #: A variable-rate model small enough to train in a test (the bundled one is the real start).
@@ -80,6 +82,26 @@ def test_finetune_writes_weights_that_work_and_refuse_other_models(
     meta = tuned.metadata["training"]
     assert meta["train_frames"] == 8 and meta["held_out_frames"] == 2
     assert meta["init_model_id"] == start.model_id
+    assert meta["general"] == [str(GENERAL_SAMPLE)]  # the shipped sample, mixed in by default
+
+
+def test_the_shipped_general_sample_loads_and_may_be_redistributed() -> None:
+    images, _ = load_balanced([str(GENERAL_SAMPLE)], 1, progress=False)
+    assert len(images) >= 150 and {im.shape for im in images} == {(96, 96, 3)}
+    sources = (GENERAL_SAMPLE / "SOURCES.md").read_text()
+    licences = [line.split("|")[2].strip() for line in sources.splitlines()
+                if line.startswith("| ") and not line.startswith(("| photo", "| ---"))]
+    assert licences and all(lic.startswith(("CC0", "Apache-2.0")) for lic in licences)
+
+
+def test_no_general_trains_on_the_camera_alone(tmp_path: Path, tiny_init: Path,
+                                               clip: np.ndarray, capsys) -> None:
+    bag = write_rosbag2(tmp_path / "bag", clip)
+    out = tmp_path / "tuned"
+    assert _run(["--data", str(bag), "--steps", "1", "--no-general", "--no-measure"],
+                tiny_init, out) == 0
+    assert "forget other scenes" in capsys.readouterr().err
+    assert Codec.load(out / "weights.safetensors").metadata["training"]["general"] == []
 
 
 def test_ctrl_c_saves_what_it_has(tmp_path: Path, tiny_init: Path, clip: np.ndarray,

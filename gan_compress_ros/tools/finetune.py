@@ -46,9 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "image topic)")
     p.add_argument("--val", nargs="+", default=[], help="general photos to measure what the "
                    "new weights lose elsewhere (e.g. the bundled model's validation set)")
-    p.add_argument("--general", nargs="+", default=[], help="general photos mixed into every "
-                   "batch so the model keeps what it knew (e.g. the bundled model's training "
-                   "photos)")
+    p.add_argument("--general", nargs="+", default=d.general, help="general photos mixed "
+                   "into every batch so the model keeps what it knew (default: the sample of "
+                   "the bundled model's training photos shipped with the package)")
+    p.add_argument("--no-general", action="store_true", help="train on the camera alone "
+                   "(the new weights then forget other scenes fast: docs/finetune.md)")
     p.add_argument("--general-share", type=float, default=d.general_share,
                    help=f"fraction of each batch from --general ({d.general_share})")
     p.add_argument("--adapt", choices=ADAPT_MODES, default=d.adapt, help="which weights "
@@ -94,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"--out {out} exists and is not an empty folder: choose a new one")
     config = FinetuneConfig(
         data=args.data, out=str(out), init=args.init, topic=args.topic, minutes=minutes,
-        steps=args.steps or 0, val=args.val, general=args.general,
-        general_share=args.general_share, adapt=args.adapt, anchor=args.anchor, lr=args.lr,
+        steps=args.steps or 0, val=args.val,
+        general=[] if args.no_general else args.general, general_share=args.general_share,
+        adapt=args.adapt, anchor=args.anchor, lr=args.lr,
         batch=args.batch, resize_mode=args.resize_mode, frame_stride=args.frame_stride,
         eval_frames=args.eval_frames, seed=args.seed, threads=args.threads,
         precision=args.precision,
@@ -109,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(f"{tuner.train_frames} frames to train on, {tuner.held_count} later frames held "
           f"out; starting from model {tuner.start_id}", file=sys.stderr)
-    if not args.general:
-        print("note: without --general photos mixed in, the new weights forget other scenes "
-              "faster (docs/finetune.md)", file=sys.stderr)
+    if args.no_general:
+        print("note: without general photos mixed in, the new weights forget other scenes "
+              "fast (docs/finetune.md)", file=sys.stderr)
     tuner.train()
     if tuner.interrupted:
         print(f"interrupted at step {tuner.step}: saving", file=sys.stderr)

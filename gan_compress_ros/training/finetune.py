@@ -40,6 +40,9 @@ ADAPT_MODES = ("all", "decoder", "bias")
 SWEEP = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 #: Video/bag frame stride of the general validation set (as the lead's set: docs/results.md).
 VAL_STRIDE = 10
+#: General photos shipped with the package (``dev/make_general_sample.py``): mixed into every
+#: batch unless ``general`` names others, so a user's run forgets little without any data set.
+GENERAL_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "general"
 
 
 @dataclass
@@ -53,8 +56,8 @@ class FinetuneConfig:
     minutes: float = 0.0
     steps: int = 0
     val: list[str] = field(default_factory=list)
-    general: list[str] = field(default_factory=list)
-    #: Fraction of every batch drawn from ``general`` (when given).
+    general: list[str] = field(default_factory=lambda: [str(GENERAL_SAMPLE)])
+    #: Fraction of every batch drawn from ``general`` (none when ``general`` is empty).
     general_share: float = 0.5
     adapt: str = "all"
     #: Weight of the summed squared distance of the adapted weights from the starting ones.
