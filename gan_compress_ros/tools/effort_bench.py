@@ -18,7 +18,6 @@ from tqdm import tqdm
 
 from ..codec import Codec
 from ..codec.choices import MAX_EFFORT
-from ..codec.presets import PIXELS
 from ..training.data import crops_of, load_frames
 from .report import update_section
 
@@ -46,17 +45,13 @@ def _frames(args: argparse.Namespace) -> np.ndarray:
 
 
 def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> list[Any]:
-    from ..training.metrics import msssim_per_frame, psnr_per_frame  # torch: effort needs it
-    from ..training.rd_eval import RDPoint
+    from ..training.rd_eval import measured_point  # torch (MS-SSIM): effort needs it anyway
 
     points = []
     for q in QUALITIES:
         payloads = codec.encode(frames, quality=q, effort=effort)
-        recon = decoder.decode(payloads)
-        size = float(np.mean([len(p) for p in payloads]))
-        points.append(RDPoint(f"effort {effort}", f"q{q:.2f}", size, size * 8 / PIXELS,
-                              float(np.mean(psnr_per_frame(frames, recon))),
-                              float(np.mean(msssim_per_frame(frames, recon))), len(frames)))
+        points.append(measured_point(f"effort {effort}", f"q{q:.2f}", frames,
+                                     [len(p) for p in payloads], decoder.decode(payloads)))
     return points
 
 

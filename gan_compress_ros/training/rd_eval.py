@@ -102,8 +102,9 @@ BATCH_ROUNDTRIPS: dict[str, Callable[[np.ndarray, int], tuple[list[float], np.nd
 }
 
 
-def _point(codec: str, setting: str, frames: np.ndarray, sizes: list[int],
-           recon: np.ndarray) -> RDPoint:
+def measured_point(codec: str, setting: str, frames: np.ndarray, sizes: list[int],
+                   recon: np.ndarray) -> RDPoint:
+    """One rate-distortion point: mean payload bytes and the decoded frames' quality."""
     mean_bytes = float(np.mean(sizes))
     return RDPoint(codec, setting, mean_bytes, mean_bytes * 8 / PIXELS,
                    float(np.mean(psnr_per_frame(frames, recon))),
@@ -117,11 +118,11 @@ def classic_curve(name: str, frames: np.ndarray,
     for q in qualities or QUALITIES[name]:
         if name in BATCH_ROUNDTRIPS:
             sizes, recon = BATCH_ROUNDTRIPS[name](frames, q)
-            points.append(_point(name, f"crf{q}", frames, sizes, recon))  # type: ignore[arg-type]
+            points.append(measured_point(name, f"crf{q}", frames, sizes, recon))  # type: ignore[arg-type]
             continue
         results = [ROUNDTRIPS[name](f, q) for f in frames]
         recon = np.stack([r[1] for r in results])
-        points.append(_point(name, f"q{q}", frames, [r[0] for r in results], recon))
+        points.append(measured_point(name, f"q{q}", frames, [r[0] for r in results], recon))
     return points
 
 
@@ -137,7 +138,7 @@ def weights_curve(weights: str | Path, frames: np.ndarray, label: str = "",
     for q in qualities or MODEL_QUALITIES:
         payloads = codec.encode(frames, quality=q)
         recon = codec.decode(payloads)
-        out.append((_point(name, f"q{q:.2f}", frames, [len(p) for p in payloads], recon),
+        out.append((measured_point(name, f"q{q:.2f}", frames, [len(p) for p in payloads], recon),
                     recon))
     return out
 
@@ -150,7 +151,7 @@ def weights_point(weights: str | Path, frames: np.ndarray, label: str = "",
     recon = codec.decode(payloads)
     name = label or f"gan_compress:{codec.metadata.get('preset', '?')}"
     setting = _file_label(weights)
-    return _point(name, setting, frames, [len(p) for p in payloads], recon), recon
+    return measured_point(name, setting, frames, [len(p) for p in payloads], recon), recon
 
 
 def _file_label(weights: str | Path) -> str:
