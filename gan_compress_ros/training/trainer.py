@@ -511,7 +511,9 @@ def model_card(meta: dict[str, Any]) -> str:
             f"q {p['quality']:.2f}: {p['bytes_per_frame']:.1f} B, {p['psnr']:.2f} dB, "
             f"MS-SSIM {p['ms_ssim']:.4f}" for p in curve))
     if e:
-        lines.append(f"- Measured on {e['frames']} validation frames (64x64 centre crops): "
+        crops = {"multiscale": "whole frames and 1/2 and 1/4 crops, resized to 64x64",
+                 "centre": "64x64 centre crops"}.get(t.get("val_crops", "centre"), "64x64")
+        lines.append(f"- Measured on {e['frames']} validation frames ({crops}): "
                      f"{e['bytes_per_frame']:.1f} bytes/frame ({e['bpp']:.3f} bpp), "
                      f"PSNR {e['psnr']:.2f} dB, MS-SSIM {e['ms_ssim']:.4f}")
     return "\n".join(lines) + "\n"
