@@ -165,9 +165,16 @@ def test_flood_of_frames_on_sensor_data_qos(ros, trained_weights, val_frames) ->
     try:
         e.wait_ready(val_frames[0])
         msg = image_msg(val_frames[1], 0)
+        refused = 0
         for i in range(2000):
             msg.header.stamp.sec = 5000 + i
-            e.pub.publish(msg)
+            try:
+                e.pub.publish(msg)
+            except Exception as exc:  # rclpy's RCLError: the middleware's buffers are full
+                if "Failed to publish" not in str(exc):  # (a loaded machine; not the node)
+                    raise
+                refused += 1
+        assert refused < 2000  # the flood reached the node
         spin_until(ros, lambda: False, 1.0)
         last = 10**13
         e.pub.publish(image_msg(val_frames[2], last))
