@@ -14,9 +14,10 @@ os.environ["ROS_LOCALHOST_ONLY"] = "1"
 
 import numpy as np
 import pytest
-from testkit.files import DATA, read_photos  # noqa: E402 (after the ROS environment)
+from testkit.files import DATA, SAMPLE, read_photos  # noqa: E402 (after the ROS environment)
 
 from gan_compress_ros.codec import Codec
+from gan_compress_ros.image import fit
 from gan_compress_ros.training.data import eval_frames, find_images
 from gan_compress_ros.training.trainer import TrainConfig, Trainer
 
@@ -81,6 +82,18 @@ def codec(trained_weights: Path) -> Codec:
 def val_frames() -> np.ndarray:
     """Centre crops (64x64) of the shipped validation photos."""
     return eval_frames(find_images([DATA / "val"]))
+
+
+@pytest.fixture(scope="session")
+def clip() -> np.ndarray:
+    """The bundled surveillance clip (a fixed camera), 64x64 as the node codes it, in order."""
+    return np.stack([fit(f) for f in read_photos(SAMPLE)])
+
+
+@pytest.fixture(scope="session")
+def onnx() -> Codec:
+    """The bundled model on onnxruntime."""
+    return Codec.load(backend="onnxruntime")
 
 
 @pytest.fixture(scope="module")

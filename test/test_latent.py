@@ -7,24 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from testkit.files import SAMPLE, read_photos
 
 from gan_compress_ros.codec import BitstreamError, Codec
 from gan_compress_ros.codec.context_coding import ContextModel
 from gan_compress_ros.codec.inter import Key, bins_of
-from gan_compress_ros.image import fit
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gan_compress_ros"
 
 
 @pytest.fixture(scope="module")
-def clip() -> np.ndarray:
-    return np.stack([fit(f) for f in read_photos(SAMPLE)])[:12]
-
-
-@pytest.fixture(scope="module")
-def onnx() -> Codec:
-    return Codec.load(backend="onnxruntime")
+def clip(clip: np.ndarray) -> np.ndarray:
+    """The first 12 frames of the bundled clip (conftest's)."""
+    return clip[:12]
 
 
 def test_encode_is_latent_then_entropy_coding(onnx: Codec, clip: np.ndarray) -> None:

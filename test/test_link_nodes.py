@@ -135,6 +135,18 @@ def test_udp_link_with_loss_and_reordering(ros) -> None:
 KEYGEN = [sys.executable, "-m", "gan_compress_ros.tools.link", "keygen"]
 
 
+def _link_pair(robot: str, base_ns: str, send: str, receive: str,
+               key: Path | None = None) -> list:
+    """A link_send in ``robot`` and a link_receive in ``base_ns``, keyed when ``key`` is given.
+
+    ``send`` and ``receive`` are their endpoint parameters (``udp:=...``, ``serial_port:=...``).
+    """
+    keyed = ["-p", f"key_file:={key}"] if key else []
+    return [start_node("link_send", "-r", f"__ns:={robot}", "-p", send, *keyed),
+            start_node("link_receive", "-r", f"__ns:={base_ns}", "-p", receive, *keyed,
+                       "-p", "diagnostics_period:=0.5")]
+
+
 def _keygen(path: Path) -> Path:
     out = subprocess.run([*KEYGEN, str(path)], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
@@ -253,11 +265,8 @@ def test_keyed_udp_refuses_foreign_replayed_and_flipped_datagrams(ros, tmp_path)
     listen = _free_port()
     recorder = _Recorder(listen)
     robot, base_ns = "/kudp_robot", "/kudp_base"
-    procs = [start_node("link_send", "-r", f"__ns:={robot}", "-p",
-                        f"udp:=127.0.0.1:{recorder.port}", "-p", f"key_file:={key}"),
-             start_node("link_receive", "-r", f"__ns:={base_ns}", "-p",
-                        f"udp:=127.0.0.1:{listen}", "-p", f"key_file:={key}",
-                        "-p", "diagnostics_period:=0.5")]
+    procs = _link_pair(robot, base_ns, f"udp:=127.0.0.1:{recorder.port}",
+                       f"udp:=127.0.0.1:{listen}", key)
     base = _Base(ros, robot, base_ns)
     try:
         first = _up(ros, base)
@@ -318,11 +327,8 @@ def test_keyed_serial_resyncs_after_garbage_and_refuses_forgeries(ros, tmp_path)
     key = _keygen(tmp_path / "link.key")
     relay = SerialRelay(9600, 0.0)
     robot, base_ns = "/kser_robot", "/kser_base"
-    procs = [start_node("link_send", "-r", f"__ns:={robot}", "-p",
-                        f"serial_port:={relay.sender_port}", "-p", f"key_file:={key}"),
-             start_node("link_receive", "-r", f"__ns:={base_ns}", "-p",
-                        f"serial_port:={relay.receiver_port}", "-p", f"key_file:={key}",
-                        "-p", "diagnostics_period:=0.5")]
+    procs = _link_pair(robot, base_ns, f"serial_port:={relay.sender_port}",
+                       f"serial_port:={relay.receiver_port}", key)
     base = _Base(ros, robot, base_ns)
     arrivals: dict[int, float] = {}
     base.subs.append(ros.create_subscription(
@@ -367,10 +373,8 @@ def test_unkeyed_link_survives_a_forged_far_future_table(ros) -> None:
     listen = _free_port()
     robot, base_ns = "/fwd_robot", "/fwd_base"
     recorder = _Recorder(listen)
-    procs = [start_node("link_send", "-r", f"__ns:={robot}", "-p",
-                        f"udp:=127.0.0.1:{recorder.port}"),
-             start_node("link_receive", "-r", f"__ns:={base_ns}", "-p",
-                        f"udp:=127.0.0.1:{listen}", "-p", "diagnostics_period:=0.5")]
+    procs = _link_pair(robot, base_ns, f"udp:=127.0.0.1:{recorder.port}",
+                       f"udp:=127.0.0.1:{listen}")
     base = _Base(ros, robot, base_ns)
     try:
         first = _up(ros, base)

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from testkit.files import SAMPLE, read_photos
 
 from gan_compress_ros.codec import Codec
-from gan_compress_ros.image import fit
 from gan_compress_ros.rate_encoder import SKIP_BUDGET, SKIP_CAP, SKIP_RATE, RateEncoder
-
-
-@pytest.fixture(scope="module")
-def clip() -> np.ndarray:
-    return np.stack([fit(f) for f in read_photos(SAMPLE)])
-
-
-@pytest.fixture(scope="module")
-def onnx() -> Codec:
-    return Codec.load(backend="onnxruntime")
 
 
 def _run(rate: RateEncoder, frames: np.ndarray, fps: float = 30.0, overhead: int = 0,

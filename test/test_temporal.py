@@ -14,17 +14,6 @@ from gan_compress_ros.training.metrics import psnr
 
 
 @pytest.fixture(scope="module")
-def clip() -> np.ndarray:
-    """The bundled surveillance clip (a fixed camera), 64x64, in order."""
-    return np.stack([fit(f) for f in read_photos(SAMPLE)])
-
-
-@pytest.fixture(scope="module")
-def onnx() -> Codec:
-    return Codec.load(backend="onnxruntime")
-
-
-@pytest.fixture(scope="module")
 def torch_codec() -> Codec:
     return Codec.load(backend="torch")
 
