@@ -26,6 +26,11 @@ PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
                  "slices": 4, "checkerboard": 1, "context_hidden": 96, "rate_levels": 8},
     "paper": {"latent_channels": 512, "noise_channels": 100},
 }
+#: Settings added after weights were shipped, with the value that builds the network as it
+#: was. A config holds them only when they differ, so older weights keep their config (and
+#: their model id, a hash of it). ``synthesis_blocks``: residual blocks after each of the
+#: synthesis' 8x8 and 16x16 stages (architectures.py).
+OPTIONAL_SETTINGS: dict[str, dict[str, int]] = {"compact2": {"synthesis_blocks": 0}}
 
 
 def preset_config(preset: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -33,11 +38,16 @@ def preset_config(preset: str, overrides: dict[str, Any] | None = None) -> dict[
     if preset not in PRESET_DEFAULTS:
         raise ValueError(f"unknown preset {preset!r}; known: {sorted(PRESET_DEFAULTS)}")
     config = dict(PRESET_DEFAULTS[preset])
+    optional = OPTIONAL_SETTINGS.get(preset, {})
     for key, value in (overrides or {}).items():
-        if key not in config:
-            raise ValueError(f"preset {preset!r} has no setting {key!r}; it has {sorted(config)}")
+        if key not in config and key not in optional:
+            raise ValueError(f"preset {preset!r} has no setting {key!r}; it has "
+                             f"{sorted([*config, *optional])}")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"preset setting {key}={value!r} must be a non-negative integer")
+        if optional.get(key, -1) == value:
+            config.pop(key, None)  # the default: stored configs leave it out
+            continue
         config[key] = value
     if preset == "paper" and config["latent_channels"] != 512:
         raise ValueError("the paper preset's latent is fixed at 4x4x512")
@@ -60,6 +70,8 @@ def preset_config(preset: str, overrides: dict[str, Any] | None = None) -> dict[
         if config["rate_levels"] == 1 or config["rate_levels"] > 64:
             raise ValueError(f"rate_levels={config['rate_levels']} must be 0 (fixed rate) or "
                              "2..64")
+    if config.get("synthesis_blocks", 0) > 8:
+        raise ValueError(f"synthesis_blocks={config['synthesis_blocks']} is out of range 0..8")
     if "kernel" in config and config["kernel"] not in (3, 5, 7, 9):
         raise ValueError(f"kernel={config['kernel']} must be 3, 5, 7 or 9 (odd, so the "
                          "latent stays 4x4)")

@@ -256,11 +256,14 @@ class Trainer:
         """Start from a weights file or another run's ``checkpoint.pt`` (same preset)."""
         if path.endswith(".pt"):
             state = torch.load(path, map_location="cpu", weights_only=True)["model"]
-            self.model.load_state_dict(state)  # raises on any mismatch
+            if not self._init_adding_blocks(state):
+                self.model.load_state_dict(state)  # raises on any mismatch
             return
         loaded = load_weights(path)
         if (loaded.model.preset, loaded.model.config) == (self.model.preset, self.model.config):
             self.model.load_state_dict(loaded.model.state_dict())
+            return
+        if self._init_adding_blocks(loaded.model.state_dict()):
             return
         # Another preset: take the transforms (e.g. compact -> compact2). Where the latent is
         # wider here, the overlapping part is copied, the decoder reads the new channels
@@ -283,6 +286,21 @@ class Trainer:
             dst[overlap] = src[overlap]
             taken[k] = dst
         self.model.load_state_dict(taken, strict=False)
+
+    def _init_adding_blocks(self, old: dict[str, torch.Tensor]) -> bool:
+        """Load weights that lack only this run's extra synthesis blocks (``synthesis_blocks``).
+
+        Every tensor of the file is taken; the new blocks keep their identity start, so the
+        run begins exactly as the model it came from. False when the file differs otherwise.
+        """
+        own = self.model.state_dict()
+        new = [k for k in own if k not in old]
+        if not new or any(k not in own or own[k].shape != v.shape for k, v in old.items()):
+            return False
+        if not all(k.startswith("decoder.res") for k in new):
+            return False
+        self.model.load_state_dict(old, strict=False)
+        return True
 
     def _tensorboard(self) -> Any:
         if not self.main:
