@@ -55,6 +55,9 @@ def tiles(image: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
 
 def main() -> None:
     """Write the tiles and their licence list."""
+    if not (SHARED / "wallpapers" / "MANIFEST.tsv").is_file():
+        raise SystemExit(f"{SHARED} (the project's shared data sets) is not here; this dev tool "
+                         "rebuilds the shipped sample from them and has nothing to do without")
     rng = np.random.default_rng(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.jpg"):
