@@ -18,9 +18,10 @@ BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: The bundled variable-rate model (``weights/<MODEL>.safetensors``, ``weights/onnx/<MODEL>``).
 MODEL = "codec"
 #: Named rate points of the bundled model, lowest rate first (``weights:=low`` etc.): the
-#: quality each stands for. Chosen so each spends about the bytes per frame of the v1 rate
-#: point of its name on the validation photos (docs/results.md).
-RATE_POINTS = {"low": 0.0941, "mid": 0.3765, "high": 0.6353}  # bytes 24, 96, 162
+#: quality each stands for. Each keeps the bytes per frame it spent with the models before
+#: (89, 192 and 308 on the general validation set), so a link budget set for a rate point
+#: still holds: ``python dev/fit_rate_points.py`` finds them for new weights.
+RATE_POINTS = {"low": 0.0745, "mid": 0.2980, "high": 0.5176}  # quality bytes 19, 76, 132
 #: The rate point ``Codec.load()`` uses when none is named.
 DEFAULT_NAME = "mid"
 SUFFIX = ".safetensors"

@@ -10,7 +10,6 @@ writes the docs section each one owns, with the command line that made it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..codec.choices import ONNXRUNTIME, TORCH
 from ..training.data import eval_frames
 from . import codec_bench, effort_bench, pipeline_bench, rate_bench, stage_bench, temporal_bench
 from .common import SAMPLE_CLIP
-from .report import machine_line, update_section
+from .report import machine_line, update_section, write_json
 
 
 def pipeline_arguments(p: argparse.ArgumentParser, soak: bool = False) -> None:
@@ -74,7 +73,7 @@ def pipeline_run(args: argparse.Namespace) -> int:
         section += "" if args.size == "640x480" else f"-{args.size}"
         update_section(args.out, section, text)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        write_json(args.json, result)
     if args.plot:
         from ..training.plots import plot_soak
 

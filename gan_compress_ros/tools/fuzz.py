@@ -35,7 +35,7 @@ from ..codec.bitstream import (
 from ..training.data import eval_frames
 from .command import recorded
 from .common import SAMPLE_CLIP
-from .report import machine_line, update_section
+from .report import machine_line, update_section, write_json
 
 SECTION = "gan-compress-fuzz"
 #: How often each strategy is drawn. The two that reach the range decoder cost a full
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                        "### Decoder fuzzing" + (" (atheris)" if args.engine == "atheris"
                                                 else "") + "\n\n" + text)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        write_json(args.json, result)
     return 1 if any(c.get("broken") for c in result["counts"].values()) else 0
 
 

@@ -11,7 +11,6 @@ exception but BitstreamError stops the run with a crash file, as libFuzzer does.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ with atheris.instrument_imports(include=["gan_compress_ros.codec"]):
     from gan_compress_ros.codec import BitstreamError, Codec
 
 from gan_compress_ros.tools.fuzz import _reason, seed_payloads, with_header  # noqa: E402
+from gan_compress_ros.tools.report import write_json  # noqa: E402
 
 
 def main() -> None:
@@ -45,11 +45,11 @@ def main() -> None:
     start = time.perf_counter()
 
     def dump() -> None:
-        Path(args.json).write_text(json.dumps({
+        write_json(args.json, {
             "engine": "atheris", "cases": sum(counts.values()), "seed": args.seed,
             "model_id": codec.model_id, "seconds": time.perf_counter() - start,
             "counts": {"atheris (raw or behind a valid header)": dict(counts)},
-            "failures": []}))
+            "failures": []})
 
     def target(data: bytes) -> None:
         body = data[1:]

@@ -13,6 +13,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 
+def write_json(path: str | Path, data: object, indent: int = 1) -> None:
+    """``data`` as JSON at ``path``, its folder made first.
+
+    A long benchmark's results are not lost to a missing folder at its end.
+    """
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=indent) + "\n")
+
+
 def machine_line() -> str:
     """What the figures were measured on: CPU model, cores, torch and onnxruntime builds."""
     model = platform.processor() or platform.machine()

@@ -10,7 +10,6 @@ each needs for the PSNR of intra frames at the default quality (read off its cur
 from __future__ import annotations
 
 import argparse
-import json
 from itertools import islice
 from pathlib import Path
 
@@ -209,7 +208,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``gan-compress-bench temporal [--out FILE] [--json FILE] [--plot FILE]``."""
-    from .report import machine_line, update_section
+    from .report import machine_line, update_section, write_json
 
     codec = Codec.load()
     found = clips(args.shared)
@@ -221,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         update_section(args.out, "temporal", text)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        write_json(args.json, results)
     if args.plot:
         plot(results, args.plot)
     return 0
