@@ -119,6 +119,27 @@ def test_effort_bench_writes_its_table(tmp_path: Path) -> None:
     assert len(rows) == 2 and rows[0].split("|")[3].strip() == "+0.0%"
 
 
+@pytest.mark.slow
+def test_effort_bench_compares_with_anchors_on_the_same_frames(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--anchors``: BD-rate of each effort against WebP measured on the very same frames."""
+    from gan_compress_ros.tools.bench import main
+    from gan_compress_ros.training.rd_eval import classic_curve, write_csv
+
+    every = crops_of(load_frames([DATA], 1, progress=False))
+    csv = tmp_path / "rd.csv"
+    write_csv(classic_curve("WebP", every), csv)
+    args = ["effort", "--data", str(DATA), "--efforts", "1", "--time-frames", "1",
+            "--frame-stride", "1", "--anchors", str(csv)]
+    assert main([*args, "--max-frames", str(len(every))]) == 0
+    out = capsys.readouterr().out
+    assert "against WebP, PSNR / MS-SSIM" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 1 |"))
+    assert row.count("%") == 4  # against effort 0 and against WebP
+    assert main([*args, "--max-frames", "2"]) == 2  # other frames: refused, not compared
+    assert "same" in capsys.readouterr().err
+
+
 def test_effort_bench_refuses_bad_levels(capsys: pytest.CaptureFixture[str]) -> None:
     from gan_compress_ros.tools.bench import main
 

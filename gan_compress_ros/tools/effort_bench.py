@@ -35,6 +35,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=48, help="frames, spread over the set")
     p.add_argument("--time-frames", type=int, default=8, help="frames the timing encodes")
     p.add_argument("--out", help="Markdown file whose 'effort' section is rewritten")
+    p.add_argument("--anchors", help="an rd.csv of gan-compress-eval on the same frames (same "
+                   "--data, --frame-stride, multi-scale crops, every frame: --max-frames at "
+                   "least their number): adds BD-rates against WebP and libaom AV1 intra")
 
 
 def _frames(args: argparse.Namespace) -> np.ndarray:
@@ -42,6 +45,26 @@ def _frames(args: argparse.Namespace) -> np.ndarray:
     if len(frames) > args.max_frames:
         frames = frames[np.linspace(0, len(frames) - 1, args.max_frames).astype(int)]
     return frames
+
+
+#: Classic anchors whose BD-rate ``--anchors`` adds to the table.
+ANCHORS = ("WebP", "AV1 intra (libaom, raw)")
+
+
+def _anchors(path: str | None, frames: int) -> dict[str, list[Any]]:
+    """WebP and libaom curves of ``path``; ValueError where they were measured on other frames."""
+    if not path:
+        return {}
+    from ..training.rd_eval import read_csv
+
+    curves = {name: pts for name, pts in read_csv(path).items() if name in ANCHORS}
+    counts = {p.frames for pts in curves.values() for p in pts}
+    if not curves or counts != {frames}:
+        raise ValueError(f"--anchors {path}: needs {', '.join(ANCHORS)} measured on the same "
+                         f"{frames} frames; it has {sorted(curves)} on {sorted(counts)} frames "
+                         "(run gan-compress-eval with the same --data and --frame-stride, "
+                         "--crops multiscale, and give --max-frames at least that many)")
+    return curves
 
 
 def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> list[Any]:
@@ -68,6 +91,7 @@ def table(args: argparse.Namespace) -> str:
     from ..training.rd_eval import bd_rate
 
     frames = _frames(args)
+    anchors = _anchors(args.anchors, len(frames))
     codecs = {b: Codec.load(args.weights, backend=b) for b in ("torch", "onnxruntime")}
     decoder = Codec.load(args.weights, backend="onnxruntime")
     curves, timing = {}, {}
@@ -82,14 +106,18 @@ def table(args: argparse.Namespace) -> str:
              f"payloads decoded by a fresh onnxruntime decoder; time: encoding "
              f"{args.time_frames} frames in one batch at quality 0.5.", "",
              "| effort | search steps | BD-rate PSNR | BD-rate MS-SSIM | bytes at q0 / q1 | "
-             "PSNR at q0 / q1 (dB) | ms/frame torch | ms/frame onnxruntime |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "PSNR at q0 / q1 (dB) | ms/frame torch | ms/frame onnxruntime |"
+             + "".join(f" against {name}, PSNR / MS-SSIM |" for name in anchors),
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+             + " ---: |" * len(anchors)]
     for effort, points in curves.items():
         lines.append(
             f"| {effort} | {EFFORT_STEPS[effort]} | {bd_rate(points, base, 'psnr'):+.1f}% | "
             f"{bd_rate(points, base, 'ms_ssim'):+.1f}% | {points[0].bytes_per_frame:.1f} / "
             f"{points[-1].bytes_per_frame:.1f} | {points[0].psnr:.2f} / {points[-1].psnr:.2f} | "
-            f"{timing[effort]['torch']:.1f} | {timing[effort]['onnxruntime']:.1f} |")
+            f"{timing[effort]['torch']:.1f} | {timing[effort]['onnxruntime']:.1f} |"
+            + "".join(f" {bd_rate(points, a, 'psnr'):+.1f}% / "
+                      f"{bd_rate(points, a, 'ms_ssim'):+.1f}% |" for a in anchors.values()))
     return "\n".join(lines) + "\n"
 
 
@@ -101,7 +129,11 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     args.efforts = sorted(set(args.efforts) | {0})
-    text = table(args)
+    try:
+        text = table(args)
+    except ValueError as exc:
+        print(f"gan-compress-bench effort: {exc}", file=sys.stderr)
+        return 2
     if args.out:
         update_section(args.out, "effort", text)
     print(text)

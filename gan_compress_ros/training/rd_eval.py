@@ -204,6 +204,19 @@ def bytes_at_quality(points: list[RDPoint], target: float, metric: str = "psnr")
     return float(np.exp(np.interp(target, q, r)))
 
 
+def read_csv(path: str | Path) -> dict[str, list[RDPoint]]:
+    """The curves of a ``write_csv`` file (``gan-compress-eval``'s rd.csv), by codec name."""
+    import csv
+
+    curves: dict[str, list[RDPoint]] = {}
+    with Path(path).open(newline="") as f:
+        for row in csv.DictReader(f):
+            curves.setdefault(row["codec"], []).append(RDPoint(
+                row["codec"], row["setting"], float(row["bytes_per_frame"]), float(row["bpp"]),
+                float(row["psnr"]), float(row["ms_ssim"]), int(row["frames"])))
+    return curves
+
+
 def write_csv(points: list[RDPoint], path: Path) -> None:
     """All points as CSV."""
     import csv
