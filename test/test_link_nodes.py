@@ -480,7 +480,9 @@ def test_link_send_confirms_and_keeps_the_encoders_budget(ros) -> None:
         enc = _fake_encoder("enc")
         nodes = [ros, enc, stubborn]
         assert _spin_all(nodes, lambda: value(enc) == 4000, 30.0), sender.log
-        assert sender.log.count("(the encoder accepted)") == 2
+        # the sender logs when the encoder's reply arrives, a little after the value is set
+        assert _spin_all(nodes, lambda: sender.log.count("(the encoder accepted)") == 2,
+                         10.0), sender.log
     finally:
         enc.destroy_node()
         stubborn.destroy_node()

@@ -11,6 +11,7 @@ exception but BitstreamError stops the run with a crash file, as libFuzzer does.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from collections import Counter
@@ -23,6 +24,9 @@ with atheris.instrument_imports(include=["gan_compress_ros.codec"]):
 
 from gan_compress_ros.tools.fuzz import _reason, seed_payloads, with_header  # noqa: E402
 from gan_compress_ros.tools.report import write_json  # noqa: E402
+
+#: Memory the decoder may add over the fuzzing process's start (libFuzzer's default limit).
+RSS_GROWTH_MB = 2048
 
 
 def main() -> None:
@@ -67,8 +71,14 @@ def main() -> None:
             dump()
 
     dump()
+    # libFuzzer's memory limit reads the process's peak RSS, which Linux carries across
+    # exec: a child of a large process (a long pytest session) starts "over" 2 GB. The limit
+    # is what the decoder may add to where this process starts; one allocation stays at 2 GB.
+    start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     atheris.Setup([sys.argv[0], str(corpus), f"-runs={args.cases}", f"-seed={args.seed + 1}",
-                   "-max_len=800", f"-artifact_prefix={args.workdir}/"], target)
+                   "-max_len=800", f"-rss_limit_mb={start_mb + RSS_GROWTH_MB}",
+                   f"-malloc_limit_mb={RSS_GROWTH_MB}", f"-artifact_prefix={args.workdir}/"],
+                  target)
     atheris.Fuzz()
 
 
