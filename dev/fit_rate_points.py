@@ -24,15 +24,22 @@ def mean_bytes(codec: Codec, frames: np.ndarray, qbyte: int) -> float:
 
 def fit(codec: Codec, frames: np.ndarray, target: float) -> tuple[int, float]:
     """The quality byte whose mean bytes are closest to ``target`` (bytes grow with it)."""
+    seen: dict[int, float] = {}
+
+    def size(qbyte: int) -> float:  # each quality is encoded once
+        if qbyte not in seen:
+            seen[qbyte] = mean_bytes(codec, frames, qbyte)
+        return seen[qbyte]
+
     lo, hi = 0, 255
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if mean_bytes(codec, frames, mid) <= target:
+        if size(mid) <= target:
             lo = mid
         else:
             hi = mid
-    best = min((lo, hi), key=lambda q: abs(mean_bytes(codec, frames, q) - target))
-    return best, mean_bytes(codec, frames, best)
+    best = min((lo, hi), key=lambda q: abs(size(q) - target))
+    return best, size(best)
 
 
 def main() -> None:
