@@ -33,7 +33,7 @@ from ..rate_encoder import SKIP_CAP, RateEncoder
 from .camera_info import fitted_camera_info
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb, latent_overhead
 from .declare import declare, load_codec, on_change, open_codec
-from .diagnostics import Diagnostics
+from .diagnostics import LOG_THROTTLE_S, Diagnostics
 from .heap import keep_frames_in_heap
 from .runner import StartupError, main_for
 
@@ -48,6 +48,8 @@ STATUS_NAME = "gan_compress encoder"
 OUTPUT_TOPIC = "image_raw/gan"
 #: How often input_reliability auto looks at the publishers (seconds).
 AUTO_QOS_CHECK_S = 0.5
+#: More frames than DDS can have lost between two of its reports (9 hours at 30 fps).
+MAX_LOST_REPORT = 1 << 20
 
 
 class EncoderNode(Node):
@@ -96,6 +98,7 @@ class EncoderNode(Node):
             self.get_logger().debug("no glibc mallopt: large frames come from fresh pages")
         self.sub: Any = None
         self.input_lost = 0  # frames DDS reported lost before they reached the node
+        self.input_lost_ignored = 0  # DDS's lost reports that could not be counts
         self.reliable_input = False
         self.input_reliability = declare(self, "input_reliability")
         self._subscribe(self.input_reliability == "reliable")
@@ -127,8 +130,21 @@ class EncoderNode(Node):
             f", keeping the newest frame (input_reliability {self.input_reliability})")
 
     def _on_input_lost(self, info: Any) -> None:
-        """Camera frames DDS reports lost: sequence gaps, not our history of one replacing."""
-        self.input_lost += int(info.total_count_change)
+        """Camera frames DDS reports lost: sequence gaps, not our history of one replacing.
+
+        A report that cannot be a count is ignored, counted and logged: Fast DDS reports
+        2**31 - 1 lost, then takes it back through an overflowing total, when it drops a part
+        received large frame between small ones (docs/benchmarks.md).
+        """
+        change = int(info.total_count_change)
+        if 0 < change <= MAX_LOST_REPORT:
+            self.input_lost += change
+            return
+        self.input_lost_ignored += 1
+        self.get_logger().warning(
+            f"ignored a lost-frames report from DDS that cannot be a count ({change}, total "
+            f"{int(info.total_count)}; {self.input_lost_ignored} so far)",
+            throttle_duration_sec=LOG_THROTTLE_S)
 
     def _follow_publishers(self) -> None:
         """``input_reliability`` auto: reliable while every publisher offers it.
@@ -152,7 +168,9 @@ class EncoderNode(Node):
 
     def _rate_figures(self) -> dict[str, float]:
         """Input and rate-control figures for /diagnostics and the summary line."""
-        return {"input_lost": float(self.input_lost), **self.rate.figures(time.monotonic())}
+        return {"input_lost": float(self.input_lost),
+                "input_lost_reports_ignored": float(self.input_lost_ignored),
+                **self.rate.figures(time.monotonic())}
 
     def _set_resize(self, value: str) -> None:
         self.resize_mode = value

@@ -33,6 +33,8 @@ from .common import SAMPLE_CLIP
 SAMPLE = SAMPLE_CLIP  # link_bench reads it from here
 NAMESPACE = "/bench"
 QUEUE = 30
+WARMUP_SIZE = (80, 60)  # 14 KiB of rgb8: one datagram, never fragmented
+READY_TIMEOUT_S = 90.0
 
 
 def reliable_input(topic: str, depth: int = QUEUE) -> list[str]:
@@ -142,6 +144,10 @@ class _Probe:
         self.node = node
         qos = QoSProfile(depth=QUEUE, reliability=ReliabilityPolicy.RELIABLE)
         self.messages = [rgb_to_image(f, frame_id="bench_camera") for f in frames]
+        # warm-up frames fit one UDP datagram: discovery is proven even where DDS loses most
+        # large frames (a best-effort camera on Fast DDS's defaults, test_soak)
+        self.small = [rgb_to_image(cv2.resize(f, WARMUP_SIZE, interpolation=cv2.INTER_AREA),
+                                   frame_id="bench_camera") for f in frames]
         from ..nodes.camera_source import CAMERA_QOS
 
         self.pub = node.create_publisher(Image, f"{NAMESPACE}/image_raw", CAMERA_QOS)
@@ -170,9 +176,12 @@ class _Probe:
             if "input_lost" in values:  # the encoder's count of frames DDS lost
                 self.input_lost = float(values["input_lost"])
 
-    def publish(self, index: int) -> int | None:
-        """Publish frame ``index``; None where the camera's DDS writer refused it (counted)."""
-        msg = self.messages[index % len(self.messages)]
+    def publish(self, index: int, small: bool = False) -> int | None:
+        """Publish frame ``index`` (``small``: at its warm-up size); None if refused (counted).
+
+        The camera's DDS writer can refuse a sample; camera_source counts it and goes on.
+        """
+        msg = (self.small if small else self.messages)[index % len(self.messages)]
         now = self.node.get_clock().now()
         msg.header.stamp = now.to_msg()
         if self._try_publish(self.node, self.pub, msg) is not None:
@@ -204,11 +213,15 @@ class _Probe:
 def run_pipeline(weights: str = "", duration_s: float = 60.0, fps: float = 30.0,
                  size: tuple[int, int] = (640, 480), threads: int = 1, warmup_s: float = 5.0,
                  window_s: float = 60.0, progress: bool = True, backend: str = "auto",
-                 reliable: bool = False, input_reliability: str = "auto") -> dict:
-    """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures."""
+                 reliable: bool = False, input_reliability: str = "auto",
+                 frames: list[np.ndarray] | None = None) -> dict:
+    """Stream ``duration_s`` seconds at ``fps`` through the two node processes; figures.
+
+    ``frames`` (RGB, cycled) replace the bundled clip at ``size``.
+    """
     procs = start_nodes(weights, threads, backend, reliable, input_reliability)
     with probe_session("gan_compress_bench_probe", procs) as (node, executor):
-        probe = _Probe(node, camera_frames(size))
+        probe = _Probe(node, camera_frames(size) if frames is None else frames)
         _wait_ready(probe, executor, procs)
         rss: list[tuple[float, int, int]] = []  # (t, encoder KiB, decoder KiB)
         t0 = time.monotonic()
@@ -268,14 +281,20 @@ def measure_startup(backend: str = "auto", weights: str = "", threads: int = 1) 
 
 
 def _wait_ready(probe: _Probe, executor, procs: list[subprocess.Popen]) -> None:
-    """Publish until a frame comes back decoded (discovery done), then forget the warm-up."""
-    end = time.monotonic() + 90.0
+    """Publish small frames until one comes back decoded (discovery done), then forget them."""
+    end = time.monotonic() + READY_TIMEOUT_S
     i = 0
     while not probe.decoded:
-        if time.monotonic() > end or any(p.poll() is not None for p in procs):
-            errors = "".join(_log(p) for p in procs if p.poll() is not None)
-            raise RuntimeError(f"pipeline did not come up: {errors[-2000:]}")
-        probe.publish(i)
+        exited = [p for p in procs if p.poll() is not None]
+        if exited or time.monotonic() > end:
+            why = (f"a node exited (rc {[p.returncode for p in exited]})" if exited else
+                   f"no frame came back in {READY_TIMEOUT_S:.0f} s")
+            logs = "".join(f"--- {name} ---\n{_log(p)[-1500:]}"
+                           for name, p in zip(("encoder", "decoder"), procs, strict=True))
+            raise RuntimeError(f"pipeline did not come up: {why}; {len(probe.sent)} warm-up "
+                               f"frames sent, {len(probe.latents)} latents and "
+                               f"{len(probe.decoded)} decoded frames back\n{logs}")
+        probe.publish(i, small=True)
         i += 1
         stop = time.monotonic() + 0.5
         while time.monotonic() < stop and not probe.decoded:
