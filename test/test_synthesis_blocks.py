@@ -78,3 +78,31 @@ def test_a_model_with_blocks_exports_and_decodes_alike_on_onnxruntime(tmp_path: 
     payloads = by_torch.encode(frames, quality=0.5)
     diff = np.abs(by_torch.decode(payloads).astype(int) - by_onnx.decode(payloads).astype(int))
     assert diff.max() <= 2  # float transforms on two runtimes; the integer latent is shared
+
+
+def test_synthesis_only_training_keeps_every_payload_and_changes_the_picture(
+        tmp_path: Path) -> None:
+    Trainer(_config(tmp_path / "a", steps=1, preset_overrides=TINY)).train()
+    before = tmp_path / "a" / "weights.safetensors"
+    Trainer(_config(tmp_path / "b", steps=3, lr=1e-2, init=str(before),
+                    train_only="synthesis", preset_overrides={**TINY, "synthesis_blocks": 1})
+            ).train()
+    after = tmp_path / "b" / "weights.safetensors"
+    old, new = load_weights(before).model.state_dict(), load_weights(after).model.state_dict()
+    for name, tensor in old.items():  # the bitstream's side is as it was
+        if not (name.startswith("decoder.") or name == "gain.log_dec"):
+            assert torch.equal(new[name], tensor), name
+    frames = np.random.default_rng(1).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    a, b = Codec.load(before), Codec.load(after)
+    for q in (0.0, 0.5, 1.0):
+        pa, pb = a.encode(frames, quality=q), b.encode(frames, quality=q)
+        assert [p[4:] for p in pa] == [p[4:] for p in pb]  # all but the model-id header
+        assert not np.array_equal(a.decode(pa), b.decode(pb))  # the synthesis learned
+
+
+def test_synthesis_only_needs_trained_weights_to_keep(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs --init"):
+        Trainer(_config(tmp_path / "a", steps=1, preset_overrides=TINY,
+                        train_only="synthesis"))
+    with pytest.raises(ValueError, match="train_only"):
+        Trainer(_config(tmp_path / "a", steps=1, preset_overrides=TINY, train_only="prior"))

@@ -22,7 +22,13 @@ import sys
 
 from ..codec.errors import WeightsError
 from ..codec.presets import PRESET_DEFAULTS, preset_config
-from ..training.trainer import PAPER_SETTINGS, TrainConfig, Trainer, bundled_settings
+from ..training.trainer import (
+    PAPER_SETTINGS,
+    TRAIN_ONLY,
+    TrainConfig,
+    Trainer,
+    bundled_settings,
+)
 
 #: Defaults of the command line where they differ from TrainConfig's (which tests use).
 CLI_DEFAULTS = {"beta": 4.0, "gan_start": 5000, "precision": "auto"}
@@ -74,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, help="steps over which the learning rate ramps up "
                    "when the optimizer starts without its state (--init from weights alone, "
                    "e.g. resuming from the bundled weights on a new machine); 0: none")
+    p.add_argument("--train-only", choices=list(TRAIN_ONLY),
+                   help="which weights learn (all); synthesis: the decoder side only, with "
+                   "the encoder and entropy model of --init kept, so payloads stay the same")
     p.add_argument("--init", help="start from these weights or a checkpoint.pt (same "
                    "preset), e.g. to train another rate point from a converged one")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"],

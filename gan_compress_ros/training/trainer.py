@@ -91,7 +91,27 @@ class TrainConfig:
     val_crops: str = "multiscale"
     #: Draw training crops so that each ``data`` root has an equal share of the samples.
     balance: bool = False
+    #: Which weights learn (``TRAIN_ONLY``): ``synthesis`` keeps the encoder, the entropy
+    #: model and the encoder-side gains as they are, so the payloads stay byte for byte the
+    #: same and only the reconstruction learns (capacity at the top, issue 23).
+    train_only: str = "all"
     command: str = ""
+
+
+#: The choices of ``TrainConfig.train_only``.
+TRAIN_ONLY = ("all", "synthesis")
+
+
+def synthesis_only(model: CodecModel) -> list[str]:
+    """Freeze all but the decoder side that leaves the bitstream alone; the names left to train.
+
+    That is the synthesis transform and the decoder-side gains of a variable-rate model.
+    """
+    names = [n for n, _ in model.named_parameters()
+             if n.startswith("decoder.") or n == "gain.log_dec"]
+    for name, param in model.named_parameters():
+        param.requires_grad_(name in names)
+    return names
 
 
 #: The paper's setting (Table 1, batch 8, lr 0.0004 / 0.004, noise level 100, BCE losses).
@@ -228,8 +248,16 @@ class Trainer:
                 gain.log_dec.copy_(-gain.log_enc)
         if config.init:
             self._init_from(config.init)
+        if config.train_only not in TRAIN_ONLY:
+            raise ValueError(f"train_only must be one of {TRAIN_ONLY}, not {config.train_only!r}")
+        if config.train_only == "synthesis":
+            if not config.init:
+                raise ValueError("--train-only synthesis needs --init: an untrained encoder "
+                                 "and entropy model would stay untrained")
+            synthesis_only(self.model)
         self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
-        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.opt_g = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
+                                      lr=config.lr)
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.model.to(self.device)
         self.disc.to(self.device)
