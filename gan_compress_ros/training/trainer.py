@@ -92,8 +92,8 @@ class TrainConfig:
     #: Draw training crops so that each ``data`` root has an equal share of the samples.
     balance: bool = False
     #: Which weights learn (``TRAIN_ONLY``): ``synthesis`` keeps the encoder, the entropy
-    #: model and the encoder-side gains as they are, so the payloads stay byte for byte the
-    #: same and only the reconstruction learns (capacity at the top, issue 23).
+    #: model and the encoder-side gains as they are, so payloads keep their bytes (all but the
+    #: model id) and only the reconstruction learns (capacity at the top, issue 23).
     train_only: str = "all"
     command: str = ""
 
