@@ -24,6 +24,11 @@ MODEL = "codec"
 RATE_POINTS = {"low": 0.0745, "mid": 0.2980, "high": 0.5176}  # quality bytes 19, 76, 132
 #: The rate point ``Codec.load()`` uses when none is named.
 DEFAULT_NAME = "mid"
+#: Other models shipped beside the default (``weights/<name>.safetensors``, each with its
+#: card ``<name>.md``), by name: the quality each is used at unless one is given.
+#: ``commercial`` learned only on data whose licences allow commercial use (the default's
+#: lineage includes ImageNet samples); its quality spends about what ``mid`` does.
+OTHER_MODELS = {"commercial": 0.2745}  # quality byte 70
 SUFFIX = ".safetensors"
 #: The export of the bundled model for the onnxruntime backend: ``onnx/<MODEL>/``.
 ONNX_DIR = BUNDLED_DIR / "onnx"
@@ -46,6 +51,11 @@ def bundled_names() -> list[str]:
     return list(RATE_POINTS) if (BUNDLED_DIR / f"{MODEL}{SUFFIX}").is_file() else []
 
 
+def other_models() -> list[str]:
+    """Names of the other bundled models that are installed."""
+    return [n for n in OTHER_MODELS if (BUNDLED_DIR / f"{n}{SUFFIX}").is_file()]
+
+
 @dataclass(frozen=True)
 class WeightsRef:
     """A ``weights`` value parsed once: a bundled rate point, an export directory, a file.
@@ -57,8 +67,8 @@ class WeightsRef:
     text: str  # as given ('' for the bundled default)
     kind: str  # "bundled", "export" or "file"
     path: Path  # the user's path, or the bundled model's file
-    name: str | None = None  # the rate point's name (bundled)
-    quality: float | None = None  # the quality the rate point stands for (bundled)
+    name: str | None = None  # the rate point's or other bundled model's name
+    quality: float | None = None  # the quality the name stands for
 
     @classmethod
     def parse(cls, weights: str | Path | WeightsRef | None) -> WeightsRef:
@@ -70,6 +80,8 @@ class WeightsRef:
             name = text or DEFAULT_NAME
             return cls(text, "bundled", BUNDLED_DIR / f"{MODEL}{SUFFIX}", name,
                        RATE_POINTS[name])
+        if text in OTHER_MODELS:  # used like a user's file: no rate points, no ONNX export
+            return cls(text, "file", BUNDLED_DIR / f"{text}{SUFFIX}", text, OTHER_MODELS[text])
         path = user_path(text)
         return cls(text, "export" if is_export(path) else "file", path)
 
@@ -88,7 +100,8 @@ class WeightsRef:
             return self.path
         if not self.path.suffix and "/" not in self.text and not self.path.exists():
             raise WeightsError(f"weights {self.text!r}: neither a bundled name "
-                               f"({bundled_names() or 'none'}) nor an existing file")
+                               f"({bundled_names() + other_models() or 'none'}) nor an "
+                               "existing file")
         return self.path
 
     def export(self) -> Path:

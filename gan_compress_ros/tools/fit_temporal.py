@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..codec import Codec
-from ..codec.bundled import BUNDLED_DIR, MODEL
+from ..codec.bundled import BUNDLED_DIR, MODEL, ONNX_DIR
 from ..codec.inter import Key
 from ..codec.intra import ContextCoderV2
 from ..codec.temporal import (
@@ -117,8 +117,11 @@ def fit_tables(codec: Codec, paths: list[str | Path], key_interval: int = 30,
 
 
 def default_out(weights: Path) -> Path:
-    """Where ``find_tables`` looks first for these weights (the bundled file for ours)."""
-    if BUNDLED_DIR in weights.resolve().parents:
+    """Where ``find_tables`` looks first for these weights.
+
+    Beside the weights file (a bundled model's too); the bundled export reads the bundled file.
+    """
+    if ONNX_DIR in weights.resolve().parents:
         return BUNDLED_DIR / (MODEL + TABLES_SUFFIX)
     if weights.is_dir():
         return weights / EXPORT_TABLES
