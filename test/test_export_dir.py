@@ -205,6 +205,8 @@ def test_export_replaces_an_earlier_export(copy: Path) -> None:
     manifest = export("low", copy)  # the bundled model over the copy of another export
     assert read_export(copy).model_id == manifest["model_id"] == Codec.load("low").model_id
     assert not (copy.parent / "small.partial").exists()
+    # The directory spends what the name did: its quality travels in the manifest.
+    assert Codec.load(str(copy)).default_quality == Codec.load("low").default_quality < 0.5
 
 
 class _GpuSession:

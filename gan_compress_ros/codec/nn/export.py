@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .. import context_coding
-from ..bundled import resolve
+from ..bundled import WeightsRef, resolve
 from ..choices import PRECISIONS
 from ..context_coding import ContextModel
 from ..errors import WeightsError
@@ -145,6 +145,12 @@ def export(weights: str | Path | None, out: str | Path, half: bool = False,
     """
     source = resolve(weights)
     loaded = load_weights(source)
+    metadata = dict(loaded.metadata)
+    quality = WeightsRef.parse(weights).quality
+    if quality is not None and "default_quality" not in metadata:
+        # A name (``mid``, ``commercial``) stands for a quality: the export keeps it, so
+        # loading the directory spends what the name does, not the weights' 0.5.
+        metadata["default_quality"] = f"{quality:g}"
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_export(out))):
         raise WeightsError(f"output {out} exists and is not an ONNX export: choose a new or "
@@ -153,7 +159,7 @@ def export(weights: str | Path | None, out: str | Path, half: bool = False,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        written = _write(loaded, source, tmp, half, opset, command)
+        written = _write(loaded, metadata, source, tmp, half, opset, command)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -175,8 +181,8 @@ def _is_export(directory: Path) -> bool:
             and {p.name for p in directory.iterdir()} <= names)
 
 
-def _write(loaded: Any, source: Path, tmp: Path, half: bool, opset: int,
-           command: str | None) -> dict[str, Any]:
+def _write(loaded: Any, metadata: dict[str, str], source: Path, tmp: Path, half: bool,
+           opset: int, command: str | None) -> dict[str, Any]:
     """Export into the empty folder ``tmp``; the manifest written."""
     model = loaded.model.eval().requires_grad_(False)
     shape = model.latent_shape
@@ -210,7 +216,7 @@ def _write(loaded: Any, source: Path, tmp: Path, half: bool, opset: int,
         "model_id": loaded.model_id, "preset": model.preset, "config": model.config,
         "latent_shape": list(shape), "opset": opset, "models": models, **entropy,
         "source": {"file": source.name, "sha256": file_sha256(source),
-                   "metadata": loaded.metadata},
+                   "metadata": metadata},
         "exported_with": {"torch": torch.__version__, "onnx": onnx.__version__,
                           "onnxscript": version("onnxscript"),
                           "python": platform.python_version(),
