@@ -74,3 +74,29 @@ def test_commercial_card_quotes_its_gap_to_the_default() -> None:
     test, anchor = (bd_between.neural_curve(read_csv(p), str(p))[1] for p in sweeps)
     assert float(quoted[1]) == pytest.approx(bd_rate(test, anchor, "psnr"), abs=0.05)
     assert float(quoted[2]) == pytest.approx(bd_rate(test, anchor, "ms_ssim"), abs=0.05)
+
+
+def _cells(line: str) -> int:
+    return line.strip().replace("\\|", "").count("|") - 1
+
+
+def test_tables_have_one_width() -> None:
+    """Every markdown table's header, rule and rows have the same number of cells.
+
+    A row pasted into the wrong table once turned docs/results.md's BD-rate header into nine
+    cells over a four-cell rule.
+    """
+    texts = [*_texts(), *(ROOT / "gan_compress_ros" / "weights").glob("*.md")]
+    for path in texts:
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if not re.fullmatch(r"\s*\|(\s*:?-+:?\s*\|)+\s*", line):
+                continue
+            width = _cells(line)
+            rows = [lines[i - 1]]
+            for row in lines[i + 1:]:
+                if not row.strip().startswith("|"):
+                    break
+                rows.append(row)
+            bad = [r.strip()[:60] for r in rows if _cells(r) != width]
+            assert not bad, (path.relative_to(ROOT), i + 1, width, bad[:3])
