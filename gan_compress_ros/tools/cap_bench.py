@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     crops = sampler.batch(args.crops)
     codec = Codec.load(args.weights or None)
-    print(f"{len(images)} held-out images/frames, {len(crops)} crops, {codec.describe()}")
+    print(f"{len(images)} held-out images/frames, {len(crops)} crops, {codec.describe()}\n")
     print("| cap B | crops | over the cap | without a payload | below quality 0 | mean B "
           "| PSNR dB | ms/frame |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
