@@ -140,6 +140,42 @@ def test_effort_bench_compares_with_anchors_on_the_same_frames(
     assert "same" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_effort_bench_measures_weights_without_an_export(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``commercial`` ships no ONNX export: the bench writes a temporary one, not an error."""
+    from gan_compress_ros.tools.bench import main
+
+    assert main(["effort", "--weights", "commercial", "--data", str(DATA), "--efforts", "1",
+                 "--max-frames", "2", "--time-frames", "1", "--frame-stride", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "exporting commercial to ONNX" in captured.err
+    row = next(line for line in captured.out.splitlines() if line.startswith("| 1 |"))
+    assert float(row.split("|")[8]) > 0  # the onnxruntime column was timed
+
+
+def test_effort_bench_refuses_an_export_as_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    from gan_compress_ros.codec.bundled import MODEL, ONNX_DIR
+    from gan_compress_ros.tools.bench import main
+
+    assert main(["effort", "--weights", str(ONNX_DIR / MODEL), "--data", str(DATA),
+                 "--max-frames", "2", "--frame-stride", "1"]) == 2
+    assert "runs on torch" in capsys.readouterr().err
+
+
+def test_an_export_alone_says_what_effort_needs(frames: np.ndarray) -> None:
+    """An export directory has no gradients: one line naming the fix, then search_with."""
+    from gan_compress_ros.codec.bundled import MODEL, ONNX_DIR
+
+    export = Codec.load(ONNX_DIR / MODEL, backend="onnxruntime")
+    with pytest.raises(ValueError, match="needs the .safetensors weights"):
+        export.encode(frames[:1], effort=1)
+    with pytest.raises(ValueError, match="search_with"):
+        export.search_with(Codec.load("commercial"))
+    export.search_with(Codec.load())
+    assert len(export.encode(frames[:1], effort=1)) == 1
+
+
 def test_effort_bench_refuses_bad_levels(capsys: pytest.CaptureFixture[str]) -> None:
     from gan_compress_ros.tools.bench import main
 

@@ -416,6 +416,17 @@ class Codec:
             return searched
         return [s if len(s) <= max_bytes else c for s, c in zip(searched, coded, strict=True)]
 
+    def search_with(self, other: Codec) -> None:
+        """Run effort > 0 searches with ``other``'s torch model, which must be this model.
+
+        An ONNX export has no gradients: an onnxruntime codec loaded from one searches with
+        the torch codec of the .safetensors it came from.
+        """
+        if other.model_id != self.model_id:
+            raise ValueError(f"search_with: model {other.model_id}, not this codec's "
+                             f"{self.model_id}")
+        self._search_model = other._torch_model()
+
     def _torch_model(self) -> Any:
         """The torch model an effort search runs (this codec's, or loaded from its weights)."""
         if self._search_model is not None:
@@ -433,7 +444,7 @@ class Codec:
                 path = self.weights.safetensors() if self.weights is not None else None
             except (WeightsError, ValueError):
                 path = None
-            loaded = load_weights(path, "cpu") if path is not None and path.exists() else None
+            loaded = load_weights(path, "cpu") if path is not None and path.is_file() else None
             if loaded is None or loaded.model_id != self.model_id:
                 raise ValueError(f"effort > 0 needs the .safetensors weights of model "
                                  f"{self.model_id} (an ONNX export alone has no gradients): "

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from ..codec import Codec
+from ..codec import Codec, WeightsRef
 from ..codec.choices import MAX_EFFORT
 from ..training.data import crops_of, load_frames
 from .report import update_section
@@ -28,7 +31,11 @@ QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 def arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``gan-compress-bench effort``."""
     p.add_argument("--data", nargs="+", required=True, help="images, videos or bags")
-    p.add_argument("--weights", default=None, help="weights (default: the bundled model)")
+    p.add_argument("--weights", default=None, help="weights file or bundled name, the search "
+                   "runs on torch (default: the bundled model)")
+    p.add_argument("--export", help="ONNX export of the same weights for the onnxruntime "
+                   "columns (default: the bundled export for a rate point, else one written "
+                   "into a temporary directory)")
     p.add_argument("--efforts", nargs="+", type=int, default=[0, 1, 3, 5, 7, 9],
                    help="effort levels to measure (0, the reference, is always included)")
     p.add_argument("--frame-stride", type=int, default=10, help="every Nth video/bag frame")
@@ -78,6 +85,29 @@ def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> lis
     return points
 
 
+def _onnx_weights(args: argparse.Namespace, stack: ExitStack) -> str | None:
+    """What the onnxruntime columns load: ``--export``, the bundled export, or a fresh one.
+
+    ``commercial`` or a user's file has no export beside it; writing one into a temporary
+    directory (torch is here anyway: the search needs it) lets any weights be measured.
+    """
+    ref = WeightsRef.parse(args.weights)
+    if ref.kind == "export":
+        raise ValueError(f"--weights {args.weights} is an ONNX export and the search runs on "
+                         "torch: pass the .safetensors it came from (and --export for it)")
+    if args.export:
+        return str(args.export)
+    if ref.has_bundled_export():
+        return args.weights
+    from ..codec.nn.export import export
+
+    out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="effort-onnx-"))) / "x"
+    print(f"gan-compress-bench effort: exporting {args.weights} to ONNX for the onnxruntime "
+          "columns (a temporary copy; --export DIR reuses one)", file=sys.stderr)
+    export(args.weights, out)
+    return str(out)
+
+
 def _ms_per_frame(codec: Codec, frames: np.ndarray, effort: int) -> float:
     codec.encode(frames[:1], quality=0.5, effort=effort)  # warm-up (loads the torch model)
     start = time.perf_counter()
@@ -87,13 +117,24 @@ def _ms_per_frame(codec: Codec, frames: np.ndarray, effort: int) -> float:
 
 def table(args: argparse.Namespace) -> str:
     """The Markdown table: effort, steps, BD-rates against effort 0, ms per frame."""
+    frames = _frames(args)
+    anchors = _anchors(args.anchors, len(frames))
+    with ExitStack() as stack:  # a temporary export lives until the table is done
+        return _table(args, frames, anchors, _onnx_weights(args, stack))
+
+
+def _table(args: argparse.Namespace, frames: np.ndarray, anchors: dict[str, list[Any]],
+           onnx: str | None) -> str:
     from ..codec.nn.effort import EFFORT_STEPS
     from ..training.rd_eval import bd_rate
 
-    frames = _frames(args)
-    anchors = _anchors(args.anchors, len(frames))
-    codecs = {b: Codec.load(args.weights, backend=b) for b in ("torch", "onnxruntime")}
-    decoder = Codec.load(args.weights, backend="onnxruntime")
+    codecs = {"torch": Codec.load(args.weights, backend="torch"),
+              "onnxruntime": Codec.load(onnx, backend="onnxruntime")}
+    decoder = Codec.load(onnx, backend="onnxruntime")
+    try:  # the export has no gradients: its search runs on the torch model
+        codecs["onnxruntime"].search_with(codecs["torch"])
+    except ValueError as exc:
+        raise ValueError(f"--export {onnx} is not an export of --weights: {exc}") from exc
     curves, timing = {}, {}
     for effort in tqdm(args.efforts, desc="efforts", disable=None):
         curves[effort] = _curve(codecs["torch"], decoder, frames, effort)
