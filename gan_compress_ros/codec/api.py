@@ -425,7 +425,11 @@ class Codec:
         if other.model_id != self.model_id:
             raise ValueError(f"search_with: model {other.model_id}, not this codec's "
                              f"{self.model_id}")
-        self._search_model = other._torch_model()
+        model = getattr(other.transforms, "model", None)
+        if model is None:
+            raise ValueError(f"search_with: {other.backend} codec has no torch model; load "
+                             "the .safetensors with backend torch")
+        self._search_model = model
 
     def _torch_model(self) -> Any:
         """The torch model an effort search runs (this codec's, or loaded from its weights)."""
