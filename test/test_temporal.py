@@ -223,3 +223,13 @@ def test_bad_arguments_are_refused_on_inter_frames_too(onnx: Codec, clip: np.nda
     for kwargs in ({"quality": 7.0}, {"quality": "x"}, {"max_bytes": 0}, {"max_bytes": "50"}):
         with pytest.raises(ValueError):
             enc.encode(clip[1], **kwargs)
+
+
+def test_fitted_tables_go_beside_the_model_they_are_for(tmp_path) -> None:
+    """``gan-compress-fit-temporal --weights FILE`` once overwrote the bundled model's tables."""
+    from gan_compress_ros.codec.bundled import BUNDLED_DIR, MODEL, ONNX_DIR
+    from gan_compress_ros.tools.fit_temporal import default_out
+
+    assert default_out(tmp_path / "cam.safetensors") == tmp_path / "cam.temporal.safetensors"
+    for default in (BUNDLED_DIR / f"{MODEL}.safetensors", ONNX_DIR / MODEL):
+        assert default_out(default) == BUNDLED_DIR / f"{MODEL}.temporal.safetensors"

@@ -88,3 +88,15 @@ def test_help_says_what_the_default_trains(capsys) -> None:
     text = " ".join(capsys.readouterr().out.split())
     assert "what Codec.load() loads" in text and "--finetune" in text
     assert "product codec (``compact``" not in text
+
+
+def test_model_card_names_every_loss_term() -> None:
+    """A run fine-tuned with ``--msssim-weight`` once had a card that read "MSE + lambda * bpp"."""
+    from gan_compress_ros.training.trainer import model_card
+
+    meta = {"preset": "compact2", "model_id": "abcd", "config": {},
+            "training": {"commands": ["gan-compress-train --msssim-weight 1000"],
+                         "msssim_weight": 1000.0, "beta": 0}}
+    assert "MSE + lambda * bpp + 1000 * (1 - MS-SSIM)" in model_card(meta)
+    meta["training"]["msssim_weight"] = 0.0
+    assert "MSE + lambda * bpp; no adversarial term" in model_card(meta)

@@ -21,14 +21,13 @@ MODEL = "codec"
 #: quality each stands for. Each keeps the bytes per frame it spent with the models before
 #: (89, 192 and 308 on the general validation set), so a link budget set for a rate point
 #: still holds: ``python dev/fit_rate_points.py`` finds them for new weights.
-RATE_POINTS = {"low": 0.0745, "mid": 0.2980, "high": 0.5176}  # quality bytes 19, 76, 132
+RATE_POINTS = {"low": 0.0549, "mid": 0.2392, "high": 0.3725}  # quality bytes 14, 61, 95
 #: The rate point ``Codec.load()`` uses when none is named.
 DEFAULT_NAME = "mid"
-#: Other models shipped beside the default (``weights/<name>.safetensors``, each with its
-#: card ``<name>.md``), by name: the quality each is used at unless one is given.
-#: ``commercial`` learned only on data whose licences allow commercial use (the default's
-#: lineage includes ImageNet samples); its quality spends about what ``mid`` does.
-OTHER_MODELS = {"commercial": 0.3020}  # quality byte 77
+#: Names kept for launch files written before, by the rate point each now stands for:
+#: ``commercial`` was a second model learned only from commercial-use data until the
+#: default itself was (``weights/codec.md``); it spent what ``mid`` spends.
+ALIASES = {"commercial": "mid"}
 SUFFIX = ".safetensors"
 #: The export of the bundled model for the onnxruntime backend: ``onnx/<MODEL>/``.
 ONNX_DIR = BUNDLED_DIR / "onnx"
@@ -51,11 +50,6 @@ def bundled_names() -> list[str]:
     return list(RATE_POINTS) if (BUNDLED_DIR / f"{MODEL}{SUFFIX}").is_file() else []
 
 
-def other_models() -> list[str]:
-    """Names of the other bundled models that are installed."""
-    return [n for n in OTHER_MODELS if (BUNDLED_DIR / f"{n}{SUFFIX}").is_file()]
-
-
 @dataclass(frozen=True)
 class WeightsRef:
     """A ``weights`` value parsed once: a bundled rate point, an export directory, a file.
@@ -76,12 +70,10 @@ class WeightsRef:
         if isinstance(weights, WeightsRef):
             return weights
         text = "" if weights is None else str(weights)
-        if text == "" or text in RATE_POINTS:
-            name = text or DEFAULT_NAME
+        if text == "" or text in RATE_POINTS or text in ALIASES:
+            name = ALIASES.get(text, text) or DEFAULT_NAME
             return cls(text, "bundled", BUNDLED_DIR / f"{MODEL}{SUFFIX}", name,
                        RATE_POINTS[name])
-        if text in OTHER_MODELS:  # used like a user's file: no rate points, no ONNX export
-            return cls(text, "file", BUNDLED_DIR / f"{text}{SUFFIX}", text, OTHER_MODELS[text])
         path = user_path(text)
         return cls(text, "export" if is_export(path) else "file", path)
 
@@ -100,7 +92,7 @@ class WeightsRef:
             return self.path
         if not self.path.suffix and "/" not in self.text and not self.path.exists():
             raise WeightsError(f"weights {self.text!r}: neither a bundled name "
-                               f"({bundled_names() + other_models() or 'none'}) nor an "
+                               f"({bundled_names() or 'none'}) nor an "
                                "existing file")
         return self.path
 

@@ -75,8 +75,8 @@ class Param:
 
 CODEC = (
     Param("weights", "", "weights file (.safetensors), ONNX export directory "
-          "(gan-compress-export), a rate point of the bundled model (low, mid, high) or "
-          "commercial (a second model, learned only from commercial-use data); empty: mid. "
+          "(gan-compress-export) or a rate point of the bundled model (low, mid, high; "
+          "commercial, a retired model's name, means mid); empty: mid. "
           "Changes at run time (the new weights load between frames)",
           dynamic=True),
     Param("backend", "auto", f"{', '.join(BACKENDS)}: runtime of the transforms; auto takes "

@@ -88,7 +88,7 @@ def _curve(codec: Codec, decoder: Codec, frames: np.ndarray, effort: int) -> lis
 def _onnx_weights(args: argparse.Namespace, stack: ExitStack) -> str | None:
     """What the onnxruntime columns load: ``--export``, the bundled export, or a fresh one.
 
-    ``commercial`` or a user's file has no export beside it; writing one into a temporary
+    A user's file has no export beside it; writing one into a temporary
     directory (torch is here anyway: the search needs it) lets any weights be measured.
     """
     ref = WeightsRef.parse(args.weights)

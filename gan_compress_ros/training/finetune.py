@@ -30,6 +30,7 @@ from ..codec.nn.model import CodecModel
 from ..codec.nn.weights import compute_model_id, load_weights, model_tensors, save_weights
 from . import camera
 from .data import CropSampler, Prefetcher, crops_of, load_balanced, load_frames
+from .losses import msssim
 from .rd_eval import RDPoint, bd_rate, weights_curve
 from .trainer import _autocast_dtype, bundled_settings, rd_loss
 
@@ -150,6 +151,10 @@ class Finetuner:
         self.start_id = loaded.model_id
         self.model = loaded.model.train()
         self.lmbda, self.lmbda_q0 = _rates(loaded.metadata)
+        # The starting model's MS-SSIM term (the bundled one has one): fine-tuning without it
+        # would pull the model back towards squared error alone.
+        self.msssim_weight = float(loaded.metadata.get("training", {}).get("msssim_weight")
+                                   or 0.0)
         footage = camera.load_footage(config.data, config.topic or None, config.resize_mode,
                                       config.frame_stride)
         self.train_seq, self.held_seq = camera.split_footage(footage, config.holdout)
@@ -187,13 +192,15 @@ class Finetuner:
         return sum(len(s.frames) for s in self.held_seq)
 
     def train_step(self, x: torch.Tensor) -> float:
-        """One rate-distortion update (plus the anchor term); the loss."""
+        """One rate-distortion update (plus the starting model's MS-SSIM and anchor terms)."""
         n = x.shape[0]
         qbytes = torch.randint(0, 256, (n,))
         with torch.autocast(device_type="cpu", dtype=self.autocast or torch.bfloat16,
                             enabled=self.autocast is not None):
             out = self.model(x, qbytes=qbytes)
         loss, _, _ = rd_loss(out, x, qbytes, self.lmbda, self.lmbda_q0)
+        if self.msssim_weight:
+            loss = loss + self.msssim_weight * (1 - msssim(out["x_hat"].float().clamp(0, 1), x))
         if self.config.anchor:
             drift = sum(((p - self.start[k]) ** 2).sum() for k, p in self.params)
             loss = loss + self.config.anchor * drift
@@ -252,6 +259,7 @@ class Finetuner:
         return {"training": {**asdict(self.config), "finetune": True,
                              "init": str(self.init_path), "init_model_id": self.start_id,
                              "lmbda": self.lmbda, "lmbda_q0": self.lmbda_q0,
+                             "msssim_weight": self.msssim_weight,
                              "steps_done": self.step, "wall_time_s": round(self.elapsed, 1),
                              "interrupted": self.interrupted,
                              "train_frames": self.train_frames,

@@ -534,6 +534,9 @@ def model_card(meta: dict[str, Any]) -> str:
     gan = (f"adversarial weight beta {t.get('beta')} from step {t.get('gan_start')} "
            f"({t.get('discriminator')} discriminator, instance noise N_sp "
            f"{t.get('instance_noise')})" if t.get("beta") else "no adversarial term")
+    # The weight is the last command's: a run resumed with another says so in its commands.
+    msssim = (f" + {t['msssim_weight']:g} * (1 - MS-SSIM) (the last command's weight)"
+              if t.get("msssim_weight") else "")
     lines = [
         f"# Model card: {meta['preset']} codec, model id {meta['model_id']}", "",
         f"- Preset: `{meta['preset']}` with config `{json.dumps(meta['config'], sort_keys=True)}`",
@@ -548,7 +551,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}"
         + (f" at quality 1 to {t.get('lmbda_q0')} at quality 0 (variable rate)"
            if t.get("lmbda_q0") else ""),
-        f"- Loss: MSE + lambda * bpp; {gan}",
+        f"- Loss: MSE + lambda * bpp{msssim}; {gan}",
         f"- Wall time: {t.get('wall_time_s')} s (torch {t.get('torch')})",
     ]
     curve = meta.get("evaluation_curve", [])

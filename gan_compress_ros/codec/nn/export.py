@@ -148,7 +148,7 @@ def export(weights: str | Path | None, out: str | Path, half: bool = False,
     metadata = dict(loaded.metadata)
     quality = WeightsRef.parse(weights).quality
     if quality is not None and "default_quality" not in metadata:
-        # A name (``mid``, ``commercial``) stands for a quality: the export keeps it, so
+        # A name (``mid``, ``high``) stands for a quality: the export keeps it, so
         # loading the directory spends what the name does, not the weights' 0.5.
         metadata["default_quality"] = f"{quality:g}"
     out = Path(out)
