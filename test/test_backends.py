@@ -95,9 +95,23 @@ def test_export_writes_models_tables_and_metadata(half_export: Path,
     for name in ours:
         assert np.array_equal(ours[name], theirs[name])
     assert found.manifest["source"]["metadata"]["model_id"] == torch_codec.model_id
-    for role in ("encoder", "decoder"):  # the export measured itself against torch
-        assert found.manifest["models"][role]["fp32"]["max_abs_difference_to_torch_fp32"] < 1e-3
-        assert found.manifest["models"][role]["fp16"]["max_abs_difference_to_torch_fp32"] < 0.1
+    # The export measured itself against torch on probe inputs: random frames, and latents
+    # ~N(0, 3^2), which drive model 184a's synthesis to +-229 (1 is white; c436's to +-7).
+    # Float error grows with the values summed, so the bound is relative to the outputs' range
+    # (184a: 1.8e-2 in fp32 and 0.13 in fp16 at +-229; c436: 6e-5 at +-7). Real frames decode
+    # to identical pixels on both backends (test_payloads_decode_across_backends).
+    import torch
+
+    from gan_compress_ros.codec.nn.export import _probe, _Transform
+
+    model = torch_codec.transforms.model
+    for role, method in (("encoder", "analyse"), ("decoder", "synthesise")):
+        with torch.no_grad():
+            reach = float(_Transform(model, method, torch.float32)(
+                _probe(role, torch_codec.latent_shape, 4)).abs().max())
+        measured = found.manifest["models"][role]
+        assert measured["fp32"]["max_abs_difference_to_torch_fp32"] < 1e-4 * max(1.0, reach)
+        assert measured["fp16"]["max_abs_difference_to_torch_fp32"] < 2e-3 * max(1.0, reach)
 
 
 @pytest.mark.parametrize("name", ["low", "mid", "high"])
@@ -204,8 +218,9 @@ def test_any_latent_decodes_on_both_backends(torch_codec: Codec) -> None:
     np.testing.assert_array_equal(_integers(onnx, payloads), _integers(torch_codec, payloads))
     # Latents this far outside anything an encoder makes (every value at +-255) drive the
     # float synthesis into large activations, where the backends' rounding differs more:
-    # measured at least 40.9 dB between them here, against 50+ dB for real frames.
-    assert _psnr(torch_codec.decode(payloads), onnx.decode(payloads)).min() >= 35.0
+    # measured at least 30.5 dB between them here with model 184a (40.9 dB with c436), while
+    # real frames decode to identical pixels on both (test_payloads_decode_across_backends).
+    assert _psnr(torch_codec.decode(payloads), onnx.decode(payloads)).min() >= 28.0
 
 
 def test_onnx_backend_rejects_bad_payloads_like_torch(torch_codec: Codec) -> None:
