@@ -30,7 +30,7 @@ from ..codec.nn.model import CodecModel
 from ..codec.nn.weights import compute_model_id, load_weights, model_tensors, save_weights
 from . import camera
 from .data import CropSampler, Prefetcher, crops_of, load_balanced, load_frames
-from .losses import msssim
+from .losses import msssim_term
 from .rd_eval import RDPoint, bd_rate, weights_curve
 from .trainer import _autocast_dtype, bundled_settings, rd_loss
 
@@ -200,7 +200,7 @@ class Finetuner:
             out = self.model(x, qbytes=qbytes)
         loss, _, _ = rd_loss(out, x, qbytes, self.lmbda, self.lmbda_q0)
         if self.msssim_weight:
-            loss = loss + self.msssim_weight * (1 - msssim(out["x_hat"].float().clamp(0, 1), x))
+            loss = loss + msssim_term(out["x_hat"], x, self.msssim_weight)
         if self.config.anchor:
             drift = sum(((p - self.start[k]) ** 2).sum() for k, p in self.params)
             loss = loss + self.config.anchor * drift

@@ -23,6 +23,11 @@ def msssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return ms_ssim(x, y, data_range=1.0, win_size=MSSSIM_WINDOW, size_average=True)
 
 
+def msssim_term(x_hat: torch.Tensor, x: torch.Tensor, weight: float) -> torch.Tensor:
+    """``weight * (1 - MS-SSIM)`` of a reconstruction, clamped to the pixel range first."""
+    return weight * (1 - msssim(x_hat.float().clamp(0, 1), x))
+
+
 def rate_bpp(likelihoods: torch.Tensor, batch: int) -> torch.Tensor:
     """Bits per pixel implied by the prior's likelihoods of the noisy latent."""
     return -torch.log2(likelihoods).sum() / (batch * PIXELS)

@@ -406,7 +406,7 @@ class Trainer:
         else:
             loss, mse, bpp = rd_loss(out, x, qbytes, cfg.lmbda, cfg.lmbda_q0)
         if cfg.msssim_weight:
-            loss = loss + cfg.msssim_weight * (1 - losses.msssim(x_hat.clamp(0, 1), x))
+            loss = loss + losses.msssim_term(x_hat, x, cfg.msssim_weight)
         terms = {"mse": mse.item(), "bpp": bpp.item()}
         if gan:
             self.disc.requires_grad_(False)
