@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.choices import MAX_EFFORT
-from gan_compress_ros.codec.presets import PIXELS
+from gan_compress_ros.codec.nn.objective import Objective
 from gan_compress_ros.training.data import crops_of, load_frames
 
 DATA = Path(__file__).parent / "data" / "val"
@@ -33,13 +34,20 @@ def codecs() -> dict[str, Codec]:
 
 def _objective(codec: Codec, frames: np.ndarray, payloads: list[bytes], quality: float
                ) -> np.ndarray:
-    """Per-frame MSE (0-255) + lambda * bpp of payloads as the decoder sees them."""
-    decoded = codec.decode(payloads).astype(np.float64)
-    mse = ((decoded - frames) ** 2).reshape(len(frames), -1).mean(1)
-    training = codec.metadata["training"]
-    t = codec.quality_byte(quality) / 255.0
-    lam = np.exp(np.log(training["lmbda_q0"]) * (1 - t) + np.log(training["lmbda"]) * t)
-    return mse + lam * np.array([8.0 * len(p) for p in payloads]) / PIXELS
+    """Per-frame trained objective of payloads as the decoder sees them: whole bytes, uint8.
+
+    MSE (0-255) + the model's MS-SSIM term + lambda * bpp (``Objective``).
+    """
+    def tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.float32) / 255.0).permute(0, 3, 1, 2)
+
+    objective = Objective.of_metadata(codec.metadata)
+    assert objective.msssim_weight > 0  # the bundled model's term is part of the check
+    lam = objective.lmbda(torch.full((len(frames),), codec.quality_byte(quality)))
+    bits = torch.tensor([8.0 * len(p) for p in payloads])
+    with torch.no_grad():
+        loss = objective.loss(tensor(codec.decode(payloads)), tensor(frames), bits, lam)
+    return loss.double().numpy()
 
 
 @pytest.mark.slow

@@ -109,12 +109,13 @@ def test_the_starting_models_msssim_term_is_kept(tmp_path: Path, clip: np.ndarra
     init = tmp_path / "init"
     Trainer(TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(init),
                         preset="compact2", preset_overrides=TINY, lmbda=12.0, lmbda_q0=3000.0,
-                        msssim_weight=7.0, steps=1, batch=2, threads=1,
+                        msssim_weight=7.0, msssim_mode="rd", steps=1, batch=2, threads=1,
                         checkpoint_every=0)).train()
     out = tmp_path / "tuned"
     assert _run(["--data", str(write_rosbag2(tmp_path / "bag", clip)), "--steps", "1",
                  "--no-general", "--no-measure"], init / "weights.safetensors", out) == 0
-    assert Codec.load(out / "weights.safetensors").metadata["training"]["msssim_weight"] == 7.0
+    training = Codec.load(out / "weights.safetensors").metadata["training"]
+    assert (training["msssim_weight"], training["msssim_mode"]) == (7.0, "rd")
 
 
 def test_ctrl_c_saves_what_it_has(tmp_path: Path, tiny_init: Path, clip: np.ndarray,

@@ -98,5 +98,64 @@ def test_model_card_names_every_loss_term() -> None:
             "training": {"commands": ["gan-compress-train --msssim-weight 1000"],
                          "msssim_weight": 1000.0, "beta": 0}}
     assert "MSE + lambda * bpp + 1000 * (1 - MS-SSIM)" in model_card(meta)
+    assert "mode batch" in model_card(meta)  # the weights before the modes: batch
     meta["training"]["msssim_weight"] = 0.0
     assert "MSE + lambda * bpp; no adversarial term" in model_card(meta)
+
+
+def test_msssim_modes_weigh_the_term_by_quality() -> None:
+    """``batch`` is how model 184a was trained; ``rd`` weighs the term alike at every quality."""
+    import torch
+
+    from gan_compress_ros.codec.nn.objective import Objective, lmbda_of, msssim
+    from gan_compress_ros.training.trainer import rd_loss
+
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 64, 64)
+    out = {"x_hat": (x + 0.1 * torch.randn_like(x)).clamp(0, 1),
+           "likelihoods": torch.rand(4, 16, 8, 8).clamp(0.05, 1)}
+    q = torch.tensor([0, 80, 170, 255])
+    lam = lmbda_of(q, 3.0, 4000.0)
+    norm = torch.sqrt(lam / (3.0 * 4000.0) ** 0.5)
+    mse = ((out["x_hat"] - x) ** 2).flatten(1).mean(1) * 255.0 ** 2
+    bpp = -torch.log2(out["likelihoods"]).flatten(1).sum(1) / 4096
+    ssim = msssim(out["x_hat"], x)
+    plain = ((mse + lam * bpp) / norm).mean()
+    batch, _, _ = rd_loss(out, x, q, Objective(3.0, 4000.0, 1000.0, "batch"))
+    torch.testing.assert_close(batch, plain + 1000 * (1 - ssim.mean()))
+    per_quality, _, _ = rd_loss(out, x, q, Objective(3.0, 4000.0, 1000.0, "rd"))
+    torch.testing.assert_close(per_quality, ((mse + 1000 * (1 - ssim) + lam * bpp) / norm).mean())
+    with pytest.raises(ValueError, match="msssim_mode 'other'"):
+        Objective(3.0, 4000.0, 1.0, "other")
+
+
+def test_msssim_mode_is_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main([*_args(out, 1), "--lmbda", "12", "--lmbda-q0", "3000", "--msssim-weight", "5",
+                 "--msssim-mode", "rd"]) == 0
+    training = Codec.load(out / "weights.safetensors").metadata["training"]
+    assert (training["msssim_weight"], training["msssim_mode"]) == (5.0, "rd")
+    assert "mode rd" in (out / "model_card.md").read_text()
+
+
+def test_msssim_is_pytorch_msssims() -> None:
+    """Our fused MS-SSIM gives the reference's numbers and gradients.
+
+    The reference is pytorch-msssim, which the earlier models trained and were measured with.
+    """
+    import torch
+
+    from gan_compress_ros.codec.nn.objective import MSSSIM_WINDOW, msssim
+
+    reference = pytest.importorskip("pytorch_msssim", reason="the test extra installs it")
+    torch.manual_seed(1)
+    for shape in ((3, 3, 64, 64), (2, 3, 66, 75)):  # odd sides pool with padding
+        x = torch.rand(shape)
+        y = (x + 0.2 * torch.randn_like(x)).clamp(0, 1).requires_grad_(True)
+        ours = msssim(x, y)
+        ref = reference.ms_ssim(x, y, data_range=1.0, win_size=MSSSIM_WINDOW,
+                                size_average=False)
+        torch.testing.assert_close(ours, ref)
+        (grad_ours,) = torch.autograd.grad(ours.sum(), y)
+        (grad_ref,) = torch.autograd.grad(ref.sum(), y)
+        torch.testing.assert_close(grad_ours, grad_ref)

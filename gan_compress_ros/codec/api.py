@@ -398,7 +398,7 @@ class Codec:
         """
         model = self._torch_model()  # first: says so in one line where torch is missing
         from .nn.effort import refine
-        from .nn.objective import lmbdas_of_metadata
+        from .nn.objective import Objective
 
         coder = self.coder
         assert isinstance(coder, ContextCoderV2)
@@ -410,7 +410,7 @@ class Codec:
 
         latents, _ = refine(model, frames, coder.gained(y, qbytes), qbytes,
                             coder.model.gain_dec[qbytes], effort,
-                            lmbdas_of_metadata(self.metadata), code)
+                            Objective.of_metadata(self.metadata), code)
         searched = coder.code(latents, qbytes)
         if max_bytes is None:
             return searched

@@ -21,6 +21,7 @@ import shlex
 import sys
 
 from ..codec.errors import WeightsError
+from ..codec.nn.objective import MSSSIM_MODES
 from ..codec.presets import PRESET_DEFAULTS, preset_config
 from ..training.trainer import (
     PAPER_SETTINGS,
@@ -73,6 +74,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--instance-noise", type=float, help="N_sp: std of the noise added to the "
                    "discriminator's inputs (0.1)")
     p.add_argument("--msssim-weight", type=float, help="weight of (1 - MS-SSIM) (0)")
+    p.add_argument("--msssim-mode", choices=list(MSSSIM_MODES),
+                   help="how the MS-SSIM weight depends on a sample's quality (batch: added "
+                   "to the batch's loss, weighing more against squared error the lower the "
+                   "quality; rd: part of each sample's distortion, the same at every quality)")
     p.add_argument("--frame-stride", type=int, help="take every Nth video/bag frame (10)")
     p.add_argument("--balance", action="store_true", default=None,
                    help="give each --data path an equal share of the training crops")

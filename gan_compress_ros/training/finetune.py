@@ -27,10 +27,10 @@ from tqdm import tqdm
 
 from ..codec.bundled import resolve
 from ..codec.nn.model import CodecModel
+from ..codec.nn.objective import Objective
 from ..codec.nn.weights import compute_model_id, load_weights, model_tensors, save_weights
 from . import camera
 from .data import CropSampler, Prefetcher, crops_of, load_balanced, load_frames
-from .losses import msssim_term
 from .rd_eval import RDPoint, bd_rate, weights_curve
 from .trainer import _autocast_dtype, bundled_settings, rd_loss
 
@@ -153,8 +153,9 @@ class Finetuner:
         self.lmbda, self.lmbda_q0 = _rates(loaded.metadata)
         # The starting model's MS-SSIM term (the bundled one has one): fine-tuning without it
         # would pull the model back towards squared error alone.
-        self.msssim_weight = float(loaded.metadata.get("training", {}).get("msssim_weight")
-                                   or 0.0)
+        start = Objective.of_metadata(loaded.metadata)
+        self.objective = Objective(self.lmbda, self.lmbda_q0, start.msssim_weight,
+                                   start.msssim_mode)
         footage = camera.load_footage(config.data, config.topic or None, config.resize_mode,
                                       config.frame_stride)
         self.train_seq, self.held_seq = camera.split_footage(footage, config.holdout)
@@ -198,9 +199,7 @@ class Finetuner:
         with torch.autocast(device_type="cpu", dtype=self.autocast or torch.bfloat16,
                             enabled=self.autocast is not None):
             out = self.model(x, qbytes=qbytes)
-        loss, _, _ = rd_loss(out, x, qbytes, self.lmbda, self.lmbda_q0)
-        if self.msssim_weight:
-            loss = loss + msssim_term(out["x_hat"], x, self.msssim_weight)
+        loss, _, _ = rd_loss(out, x, qbytes, self.objective)
         if self.config.anchor:
             drift = sum(((p - self.start[k]) ** 2).sum() for k, p in self.params)
             loss = loss + self.config.anchor * drift
@@ -259,7 +258,8 @@ class Finetuner:
         return {"training": {**asdict(self.config), "finetune": True,
                              "init": str(self.init_path), "init_model_id": self.start_id,
                              "lmbda": self.lmbda, "lmbda_q0": self.lmbda_q0,
-                             "msssim_weight": self.msssim_weight,
+                             "msssim_weight": self.objective.msssim_weight,
+                             "msssim_mode": self.objective.msssim_mode,
                              "steps_done": self.step, "wall_time_s": round(self.elapsed, 1),
                              "interrupted": self.interrupted,
                              "train_frames": self.train_frames,

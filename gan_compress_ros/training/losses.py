@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pytorch_msssim import ms_ssim
 
+from ..codec.nn import objective
 from ..codec.presets import PIXELS
-
-#: 64x64 frames are too small for the standard 11x11 window at five scales; 3x3 fits.
-MSSSIM_WINDOW = 3
 
 
 def msssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean MS-SSIM of image batches in [0, 1] (3x3 window, five scales)."""
-    return ms_ssim(x, y, data_range=1.0, win_size=MSSSIM_WINDOW, size_average=True)
+    """Mean MS-SSIM of image batches in [0, 1] (``objective.msssim``)."""
+    return objective.msssim(x, y).mean()
 
 
 def msssim_term(x_hat: torch.Tensor, x: torch.Tensor, weight: float) -> torch.Tensor:
-    """``weight * (1 - MS-SSIM)`` of a reconstruction, clamped to the pixel range first."""
+    """``weight * (1 - MS-SSIM)`` of a reconstruction, clamped to the pixel range first.
+
+    A fixed-rate model's term; variable-rate models weigh it per sample (``objective``).
+    """
     return weight * (1 - msssim(x_hat.float().clamp(0, 1), x))
 
 

@@ -31,7 +31,7 @@ from ..codec.api import Codec
 from ..codec.bundled import resolve
 from ..codec.metadata import read_metadata
 from ..codec.nn.model import CodecModel
-from ..codec.nn.objective import lmbda_of
+from ..codec.nn.objective import Objective, lmbda_of
 from ..codec.nn.weights import load_weights, save_weights
 from ..codec.presets import PIXELS
 from . import losses
@@ -75,6 +75,8 @@ class TrainConfig:
     discriminator: str = "latent"
     instance_noise: float = 0.1
     msssim_weight: float = 0.0
+    #: How the MS-SSIM term's weight depends on a sample's lambda (``objective.MSSSIM_MODES``).
+    msssim_mode: str = "batch"
     fresh_decoder_noise: bool = False
     precision: str = "fp32"
     frame_stride: int = 10
@@ -165,18 +167,17 @@ def params_digest(module: nn.Module) -> str:
 
 
 def rd_loss(out: dict[str, torch.Tensor], x: torch.Tensor, qbytes: torch.Tensor,
-            lmbda: float, lmbda_q0: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Variable-rate loss of a forward pass: per-sample ``mse + lambda(q) * bpp``; loss, mse, bpp.
+            objective: Objective) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Variable-rate loss of a forward pass: the per-sample ``objective``; loss, mse, bpp.
 
-    Each sample's loss is scaled to a common magnitude (divided by the square root of its
-    lambda over the geometric mean), so low and high qualities pull alike.
+    Each sample's loss is scaled to a common magnitude (divided by ``objective.norm``, the
+    square root of its lambda over the geometric mean), so low and high qualities pull alike.
     """
     n = x.shape[0]
-    lam = lmbda_of(qbytes, lmbda, lmbda_q0)
+    lam = objective.lmbda(qbytes)
     bpp_i = -torch.log2(out["likelihoods"]).reshape(n, -1).sum(1) / PIXELS
-    mse_i = ((out["x_hat"].float() - x) ** 2).reshape(n, -1).mean(1) * 255.0 ** 2
-    norm = torch.sqrt(lam / math.sqrt(lmbda * lmbda_q0))
-    return ((mse_i + lam * bpp_i) / norm).mean(), mse_i.mean(), bpp_i.mean()
+    mse_i, dist_i = objective.distortion(out["x_hat"], x, lam)
+    return ((dist_i + lam * bpp_i) / objective.norm(lam)).mean(), mse_i.mean(), bpp_i.mean()
 
 
 def evaluate(model: CodecModel, frames: np.ndarray,
@@ -233,6 +234,9 @@ class Trainer:
         self.sampler = CropSampler(self.train_images, seed=config.seed + 1000 * self.rank,
                                    weights=weights)
         self.model = CodecModel(config.preset, config.preset_overrides)
+        # ValueError on an unknown msssim_mode; a fixed-rate model has one lambda
+        self.objective = Objective(config.lmbda, config.lmbda_q0 or config.lmbda,
+                                   config.msssim_weight, config.msssim_mode)
         if self.model.variable_rate:
             if not config.lmbda_q0 > 0:
                 raise ValueError(f"preset {config.preset} is variable-rate: give --lmbda-q0 "
@@ -404,8 +408,8 @@ class Trainer:
             mse = losses.mse_255(x_hat, x)
             loss = mse + cfg.lmbda * bpp
         else:
-            loss, mse, bpp = rd_loss(out, x, qbytes, cfg.lmbda, cfg.lmbda_q0)
-        if cfg.msssim_weight:
+            loss, mse, bpp = rd_loss(out, x, qbytes, self.objective)
+        if cfg.msssim_weight and qbytes is None:
             loss = loss + losses.msssim_term(x_hat, x, cfg.msssim_weight)
         terms = {"mse": mse.item(), "bpp": bpp.item()}
         if gan:
@@ -535,7 +539,8 @@ def model_card(meta: dict[str, Any]) -> str:
            f"({t.get('discriminator')} discriminator, instance noise N_sp "
            f"{t.get('instance_noise')})" if t.get("beta") else "no adversarial term")
     # The weight is the last command's: a run resumed with another says so in its commands.
-    msssim = (f" + {t['msssim_weight']:g} * (1 - MS-SSIM) (the last command's weight)"
+    msssim = (f" + {t['msssim_weight']:g} * (1 - MS-SSIM) (the last command's weight; mode "
+              f"{t.get('msssim_mode') or 'batch'}, see codec/nn/objective.py)"
               if t.get("msssim_weight") else "")
     lines = [
         f"# Model card: {meta['preset']} codec, model id {meta['model_id']}", "",

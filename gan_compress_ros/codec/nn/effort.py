@@ -4,11 +4,12 @@ The decoder and the integer entropy model stay fixed; only the encoder's choice 
 latent changes, so every payload decodes with today's decoder. The search is stochastic
 Gumbel annealing (Yang, Bamler & Mandt 2020, "Improving inference for neural image
 compression"): the gained latent is optimised with Adam against the trained objective
-(MSE + lambda * bpp) through a soft rounding that hardens over the run. The float context
+(``Objective.loss``) through a soft rounding that hardens over the run. The float context
 model's rate drives the gradient; which latent is sent is then decided on the real payload
 bytes the integer model codes and the real decoded distortion, per frame, among the
 annealed candidates and the single-pass latent, so effort never loses against effort 0 in
-the real objective.
+the real objective. The objective is the one the model was trained on (``objective.py``),
+its MS-SSIM term included: a search on squared error alone trades MS-SSIM away.
 
 A slow link gives the encoder this time: at 9,600 bit/s a 200-byte frame leaves the radio
 every 170 ms.
@@ -24,7 +25,7 @@ import torch
 from ..choices import MAX_EFFORT, check_effort
 from ..presets import PIXELS
 from .model import CodecModel
-from .objective import lmbda_of, rd_loss
+from .objective import Objective
 
 #: Adam steps of each effort level (index = effort).
 EFFORT_STEPS = (0, 10, 20, 35, 50, 75, 100, 150, 250, 400)
@@ -72,14 +73,14 @@ class _Frozen:
 
 
 def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: np.ndarray,
-           gain_dec: np.ndarray, effort: int, lmbdas: tuple[float, float],
+           gain_dec: np.ndarray, effort: int, objective: Objective,
            encode_bodies: EncodeBodies, seed: int = 0) -> tuple[np.ndarray, list[bytes]]:
     """Integer latents (N, C, H, W) and payload bodies chosen by a search of ``effort``.
 
     ``frames``: the uint8 RGB originals (N, 64, 64, 3); ``y_gained``: the analysis output
     times the encoder gain (what effort 0 rounds); ``gain_dec``: the decoder gains (N, C) of
-    the frames' quality bytes as the integer model stores them; ``lmbdas``: lambda at quality
-    1 and 0; ``encode_bodies``: the real entropy coder.
+    the frames' quality bytes as the integer model stores them; ``objective``: what the model
+    was trained to minimise (``Objective.of_metadata``); ``encode_bodies``: the real entropy coder.
     """
     effort = check_effort(effort)
     base = np.round(y_gained).astype(np.int64)
@@ -91,7 +92,7 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
     torch.manual_seed(seed)
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
     q = torch.from_numpy(np.asarray(qbytes, np.int64))
-    lam = lmbda_of(q, *lmbdas)
+    lam = objective.lmbda(q)
     gdec = torch.from_numpy(np.asarray(gain_dec, np.float32))[:, :, None, None]
     z = torch.tensor(y_gained, dtype=torch.float32, requires_grad=True)
     opt = torch.optim.Adam([z], lr=LR)
@@ -105,16 +106,16 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
                 tau = TAU_START * (TAU_END / TAU_START) ** ((step - 1) / max(1, steps - 1))
                 soft = _soft_round(z, tau)
                 x_hat = model.synthesise(soft * gdec)
-                mse = ((x_hat - x) ** 2).flatten(1).mean(1) * 255.0 ** 2
                 bits = -torch.log2(model.prior.likelihood(soft, soft, q)).flatten(1).sum(1)
-                loss = rd_loss(mse, bits, lam).sum()
+                loss = objective.loss(x_hat, x, bits, lam).sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 if step in checks:
                     candidates.append(torch.round(z.detach()).numpy().astype(np.int64))
             best, best_bodies = _choose(model, x, (base, base_bodies, base_rebuilt),
-                                        candidates, qbytes, gdec, lam, encode_bodies)
+                                        candidates, qbytes, gdec, lam, objective,
+                                        encode_bodies)
     finally:
         model.train(was_training)
         torch.random.set_rng_state(gen_state)
@@ -123,29 +124,28 @@ def refine(model: CodecModel, frames: np.ndarray, y_gained: np.ndarray, qbytes: 
 
 @torch.no_grad()
 def _real_loss(model: CodecModel, x: torch.Tensor, rebuilt: np.ndarray, bodies: list[bytes],
-               gdec: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+               gdec: torch.Tensor, lam: torch.Tensor, objective: Objective) -> torch.Tensor:
     """Per-frame objective of latents as sent: real bytes, the pixels the decoder makes."""
     shape = (len(bodies), *model.latent_shape)
     y_hat = torch.from_numpy(rebuilt.reshape(shape).astype(np.float32)) * gdec
     x_hat = torch.clamp(model.synthesise(y_hat), 0.0, 1.0)
     x_hat = torch.round(x_hat * 255.0) / 255.0  # the decoder's uint8 output
-    mse = ((x_hat - x) ** 2).flatten(1).mean(1) * 255.0 ** 2
     bits = torch.tensor([8.0 * len(b) for b in bodies])
-    return rd_loss(mse, bits, lam)
+    return objective.loss(x_hat, x, bits, lam)
 
 
 def _choose(model: CodecModel, x: torch.Tensor,
             single: tuple[np.ndarray, list[bytes], np.ndarray], candidates: list[np.ndarray],
-            qbytes: np.ndarray, gdec: torch.Tensor, lam: torch.Tensor,
+            qbytes: np.ndarray, gdec: torch.Tensor, lam: torch.Tensor, objective: Objective,
             encode_bodies: EncodeBodies) -> tuple[np.ndarray, list[bytes]]:
     """Per frame, the candidate with the lowest real objective (the single pass included)."""
     base, base_bodies, base_rebuilt = single
     best = base.copy()
     bodies = list(base_bodies)
-    best_loss = _real_loss(model, x, base_rebuilt, base_bodies, gdec, lam)
+    best_loss = _real_loss(model, x, base_rebuilt, base_bodies, gdec, lam, objective)
     for cand in candidates:
         cand_bodies, rebuilt = encode_bodies(cand, qbytes)
-        loss = _real_loss(model, x, rebuilt, cand_bodies, gdec, lam)
+        loss = _real_loss(model, x, rebuilt, cand_bodies, gdec, lam, objective)
         better = (loss < best_loss).numpy()
         for n in np.flatnonzero(better):
             best[n] = cand[n]
