@@ -41,7 +41,7 @@ setup(
     extras_require={
         # torch backend, training, evaluation. Install torch==2.13.0 first (see Makefile):
         # never let pip pick one.
-        "torch": ["torch>=2.1"],
+        "torch": ["torch>=2.1", "pytorch-msssim"],
         # onnxruntime backend. On a Jetson install JetPack's onnxruntime-gpu instead (README).
         "onnxruntime": ["onnxruntime>=1.16"],
         "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3"],  # gan-compress-export
@@ -57,7 +57,6 @@ setup(
                 "ros-diagnostic-msgs"],
         "test": ["pytest", "hypothesis", "ruff", "mypy", "colcon-core", "colcon-ros",
                  "rosbags-image",  # the reference the image converter is checked against
-                 "pytorch-msssim",  # the reference codec/nn/objective.py's MS-SSIM matches
                  "ros-ament-package",
                  # coverage-guided fuzzing of the decoder (gan-compress-fuzz --engine atheris)
                  "atheris; platform_machine == 'x86_64' and python_version < '3.13'"],

@@ -55,9 +55,10 @@ def msssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """MS-SSIM of each pair of image batches in [0, 1] (3x3 window, five scales), shape (N,).
 
     The same numbers as ``pytorch_msssim.ms_ssim(x, y, data_range=1, win_size=3,
-    size_average=False)`` (the test checks), in half its time: the five local statistics
-    of a scale go through one grouped separable convolution instead of five. An effort
-    search runs it on every step.
+    size_average=False)`` (the project's MS-SSIM library, which reports the figures in
+    ``training.metrics``; the test checks), in half its time: the five local statistics of a
+    scale go through one grouped separable convolution instead of five. The loss and every
+    step of an effort search run it.
     """
     c = x.shape[1]
     coords = torch.arange(MSSSIM_WINDOW, dtype=x.dtype, device=x.device) - MSSSIM_WINDOW // 2
