@@ -68,7 +68,7 @@ DEFAULT_DEADZONE = 0.1
 DEFAULT_SKIP_SUM = 0
 #: Key frames' quality above the requested one. The bytes it buys depend on the model's
 #: quality curve: 0.3 suited c436; model 184a, whose bytes rise faster with quality, shows
-#: the intra picture's PSNR at the default quality with 0.2, as does 317f (docs/temporal.md).
+#: the intra picture's PSNR at the default quality with 0.2, as do its successors (temporal.md).
 DEFAULT_KEY_BOOST = 0.2
 DEFAULT_RD_LAMBDA = 1.0
 __all__ = ["EXPORT_TABLES", "FLAG_TABLE", "HEADER_BYTES", "INTER_VERSION", "RESIDUAL_RANGE",
