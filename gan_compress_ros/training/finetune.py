@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +153,8 @@ class Finetuner:
         self.lmbda, self.lmbda_q0 = _rates(loaded.metadata)
         # The starting model's MS-SSIM term (the bundled one has one): fine-tuning without it
         # would pull the model back towards squared error alone.
-        start = Objective.of_metadata(loaded.metadata)
-        self.objective = Objective(self.lmbda, self.lmbda_q0, start.msssim_weight,
-                                   start.msssim_mode)
+        self.objective = replace(Objective.of_metadata(loaded.metadata),
+                                 lmbda_q1=self.lmbda, lmbda_q0=self.lmbda_q0)
         footage = camera.load_footage(config.data, config.topic or None, config.resize_mode,
                                       config.frame_stride)
         self.train_seq, self.held_seq = camera.split_footage(footage, config.holdout)
