@@ -19,7 +19,7 @@ COMMERCIAL = ("photos/train", "wallpapers/train", "video/train/intel", "birds525
 
 #: PSNR floors per preset: about 1 dB under what model b29b measured here when it was
 #: bundled (low 22.69 dB at 103.5 B, mid 25.40 at 226.0 B, high 27.30 at 364.5 B; 5bfc, 317f
-#: and 184a before it within 0.06 dB of those; c436: 22.64, 25.34, 26.73 dB at 97.0, 213.0,
+#: and 184a before it within 0.08 dB of those; c436: 22.64, 25.34, 26.73 dB at 97.0, 213.0,
 #: 336.5 B).
 FLOORS = {"low": 21.7, "mid": 24.3, "high": 26.2}
 #: The same at quality 1 (b29b: 30.23 dB at 1,018.5 B; 5bfc: 30.30 dB at 1,087.0 B).
