@@ -100,3 +100,16 @@ def test_tables_have_one_width() -> None:
                 rows.append(row)
             bad = [r.strip()[:60] for r in rows if _cells(r) != width]
             assert not bad, (path.relative_to(ROOT), i + 1, width, bad[:3])
+
+
+def test_trunk_progress_table_is_current() -> None:
+    """docs/results.md's table of the run's endings is what dev/trunk_progress.py measures."""
+    spec = importlib.util.spec_from_file_location("trunk_progress",
+                                                  ROOT / "dev" / "trunk_progress.py")
+    trunk_progress = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trunk_progress)
+    rows = trunk_progress.measure(trunk_progress.TRUNK, trunk_progress.ANCHORS)
+    assert len(rows) >= 2
+    text = (ROOT / "docs" / "results.md").read_text()
+    missing = [line for line in trunk_progress.table(rows) if line not in text]
+    assert not missing, missing

@@ -6,7 +6,7 @@ of their own). Here the encoder, still at quality byte 0, sets the latent's weak
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
 of the picture, and zeros are what the context model predicts most cheaply. The decoder and
 the payload format are unchanged (any integer latent decodes); a latent of zeros, the
-smallest payload, takes 33 bytes with the bundled model, so every cap from ``MIN_CAP`` is met.
+smallest payload, takes 37 bytes with the bundled model, so every cap from ``MIN_CAP`` is met.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .latent import CodedFrame
 if TYPE_CHECKING:
     from .api import Codec
 
-#: The smallest cap promised to fit every frame (the bundled model's zero latent: 33 B).
+#: The smallest cap promised to fit every frame (the bundled model's zero latent: 37 B).
 MIN_CAP = 40
 
 
