@@ -19,7 +19,7 @@ COMMERCIAL = ("photos/train", "wallpapers/train", "video/train/intel", "birds525
 
 #: PSNR floors per preset: about 1 dB under what model 5881 measured here when it was
 #: bundled (low 22.70 dB at 101.5 B, mid 25.41 at 226.0 B, high 27.31 at 365.5 B; b29b, 5bfc,
-#: 317f and 184a before it within 0.08 dB of those; c436: 22.64, 25.34, 26.73 dB at 97.0,
+#: 317f and 184a before it within 0.1 dB of those; c436: 22.64, 25.34, 26.73 dB at 97.0,
 #: 213.0, 336.5 B).
 FLOORS = {"low": 21.7, "mid": 24.3, "high": 26.2}
 #: The same at quality 1 (5881: 30.25 dB at 1,015.0 B; b29b: 30.23 dB at 1,018.5 B).
