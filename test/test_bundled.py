@@ -74,12 +74,19 @@ def test_quality_range_spans_the_links(val_frames: np.ndarray) -> None:
 
 def test_learned_from_scratch_on_commercial_use_data_only() -> None:
     training = Codec.load(backend="torch").metadata["training"]
-    assert training["data"] and all(Path(d).as_posix().endswith(COMMERCIAL) for d in
-                                    training["data"]), training["data"]
-    # From scratch: no inherited weights (c436, bundled before, descended from ImageNet-trained
-    # ones through --init). The weights record the path they started from, not its lineage: a
-    # run continued from the bundled file on a new machine needs that lineage checked here.
-    assert training["init"] == "" and not any("--init" in c for c in training["commands"])
+    # A run restarted from the bundled file on a new machine carries that file's training
+    # record (``ancestry``, oldest first): every link learned from commercial-use data only,
+    # and the first from scratch (c436, bundled before, descended from ImageNet-trained
+    # weights through --init).
+    chain = [*training.get("ancestry", []), training]
+    for link in chain:
+        assert link["data"] and all(Path(d).as_posix().endswith(COMMERCIAL)
+                                    for d in link["data"]), link["data"]
+    first = chain[0]
+    assert first["init"] == "" and not any("--init" in c for c in first["commands"])
+    # each restart names the model it started from
+    for parent, child in zip(chain, chain[1:], strict=False):
+        assert parent.get("model_id") and any("--init" in c for c in child["commands"])
     assert training["beta"] > 0 and training["gan_start"] < training["steps_done"]
 
 

@@ -35,3 +35,29 @@ def test_warmup_ramps_the_lr_from_init_and_not_after_a_resume(tmp_path: Path) ->
     trainer.save_checkpoint()
     resumed = Trainer(_config(tmp_path / "b", steps=4, warmup=4, init=str(weights)))
     assert resumed.resume() and not resumed.optimizer_fresh  # Adam's state came back
+
+
+def test_a_restarted_run_keeps_the_lineage_of_the_weights_it_started_from(tmp_path: Path) -> None:
+    """Trunk restarted from the bundled file, then an ending resumed from its checkpoint.
+
+    The final weights must still say what the first run learned from and how, or the model
+    card could not show that the bundled model learned from scratch on commercial data.
+    """
+    from gan_compress_ros.codec import Codec
+
+    Trainer(_config(tmp_path / "a", steps=2)).train()
+    first = Codec.load(tmp_path / "a" / "weights.safetensors", backend="torch")
+    weights = tmp_path / "a" / "weights.safetensors"
+    trunk = Trainer(_config(tmp_path / "b", steps=2, warmup=4, init=str(weights)))
+    trunk.train()
+    trunk.save_checkpoint()
+    ending = Trainer(_config(tmp_path / "b", steps=3))  # resumed without --init
+    assert ending.resume()
+    ending.train()
+    meta = ending.finish()["training"]
+    (ancestor,) = meta["ancestry"]
+    assert ancestor["model_id"] == first.model_id and ancestor["init"] == ""
+    assert ancestor["data"] == [str(DATA / "train")] and ancestor["steps_done"] == 2
+    card = (tmp_path / "b" / "model_card.md").read_text()
+    assert f"ancestor model {first.model_id} (2 steps" in card
+    assert f"Initialised from: model {first.model_id} (an earlier command" in card

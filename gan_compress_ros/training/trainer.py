@@ -250,6 +250,9 @@ class Trainer:
                 log_gain = 0.5 * torch.log(GAIN_REF_LMBDA / lams)
                 gain.log_enc.copy_(log_gain[:, None].expand_as(gain.log_enc))
                 gain.log_dec.copy_(-gain.log_enc)
+        #: the training records of the weights this run started from (--init), oldest first:
+        #: a run restarted from the bundled file keeps the lineage a model card must show
+        self.ancestry: list[dict[str, Any]] = []
         if config.init:
             self._init_from(config.init)
         if config.train_only not in TRAIN_ONLY:
@@ -287,11 +290,16 @@ class Trainer:
     def _init_from(self, path: str) -> None:
         """Start from a weights file or another run's ``checkpoint.pt`` (same preset)."""
         if path.endswith(".pt"):
-            state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            self.ancestry = [*ckpt.get("ancestry", []),
+                             {"checkpoint": path, "steps_done": int(ckpt.get("step", 0)),
+                              "commands": list(ckpt.get("commands", []))}]
+            state = ckpt["model"]
             if not self._init_adding_blocks(state):
                 self.model.load_state_dict(state)  # raises on any mismatch
             return
         loaded = load_weights(path)
+        self.ancestry = ancestry_of(loaded.metadata, loaded.model_id)
         if (loaded.model.preset, loaded.model.config) == (self.model.preset, self.model.config):
             self.model.load_state_dict(loaded.model.state_dict())
             return
@@ -357,6 +365,7 @@ class Trainer:
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed"])
         self.history = [*state.get("commands", []), f"(resumed at step {self.step})"]
+        self.ancestry = list(state.get("ancestry", []))
         self.sampler.rng = np.random.default_rng([self.config.seed, self.rank, self.step])
         torch.manual_seed(self.config.seed + self.step)
         return True
@@ -369,7 +378,8 @@ class Trainer:
         torch.save({"model": self.model.state_dict(), "optimizer": self.opt_g.state_dict(),
                     "disc": self.disc.state_dict(), "optimizer_d": self.opt_d.state_dict(),
                     "step": self.step, "elapsed": self.elapsed,
-                    "commands": [*self.history, self.config.command]}, tmp)
+                    "commands": [*self.history, self.config.command],
+                    "ancestry": self.ancestry}, tmp)
         tmp.replace(self.checkpoint_path)
 
     def _log(self, row: dict[str, Any]) -> None:
@@ -510,6 +520,7 @@ class Trainer:
         meta: dict[str, Any] = {
             "training": {**asdict(self.config), "steps_done": self.step,
                          "commands": [*self.history, self.config.command],
+                         "ancestry": self.ancestry,
                          "wall_time_s": round(self.elapsed, 1), "processes": self.world,
                          "train_images": len(self.train_images), "torch": torch.__version__},
             "evaluation": result,
@@ -532,6 +543,44 @@ class Trainer:
         return written
 
 
+def ancestry_of(meta: dict[str, Any], model_id: str) -> list[dict[str, Any]]:
+    """The lineage a run inherits from the weights file it starts from (``--init``).
+
+    The file's own ancestors first, then the file's training record (data, commands, init,
+    steps): what a model card needs to say what a restarted run ultimately learned from.
+    """
+    t = meta.get("training", {})
+    return [*t.get("ancestry", []),
+            {"model_id": model_id, "data": list(t.get("data", [])), "init": t.get("init", ""),
+             "commands": list(t.get("commands", [t.get("command", "")])),
+             "steps_done": t.get("steps_done")}]
+
+
+def _init_text(t: dict[str, Any]) -> str:
+    """Where the weights started.
+
+    A resumed run's ``init`` is empty though an earlier command of it started from other
+    weights, so the lineage decides.
+    """
+    if t.get("init"):
+        return str(t["init"])
+    ancestry = t.get("ancestry", [])
+    if not ancestry:
+        return "scratch"
+    last = ancestry[-1]
+    return (f"model {last['model_id']}" if last.get("model_id") else
+            f"checkpoint {last.get('checkpoint')}") + " (an earlier command of this run)"
+
+
+def _ancestor_lines(a: dict[str, Any]) -> list[str]:
+    name = f"model {a['model_id']}" if a.get("model_id") else f"checkpoint {a.get('checkpoint')}"
+    data = f", data {', '.join(a['data'])}" if a.get("data") else ""
+    return [f"  - ancestor {name} ({a.get('steps_done')} steps{data}; initialised from "
+            f"{a.get('init') or 'scratch'}), commands:",
+            *[f"    - `{c}`" if c.startswith("gan-compress") else f"    - {c}"
+              for c in a.get("commands", [])]]
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """Markdown model card from a weights file's metadata."""
     t, e = meta.get("training", {}), meta.get("evaluation", {})
@@ -551,7 +600,8 @@ def model_card(meta: dict[str, Any]) -> str:
         "- Commands (in order; later ones resumed the run):",
         *[f"  - `{c}`" if c.startswith("gan-compress") else f"  - {c}"
           for c in t.get("commands", [t.get("command", "")])],
-        f"- Initialised from: {t.get('init') or 'scratch'}",
+        f"- Initialised from: {_init_text(t)}",
+        *[line for a in t.get("ancestry", []) for line in _ancestor_lines(a)],
         f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')} x "
         f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}"
         + (f" at quality 1 to {t.get('lmbda_q0')} at quality 0 (variable rate)"

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Resume the from-scratch run's trunk in the background, or restart it from the bundled weights.
+#
+# The trunk (lr 3e-4, the rate-distortion loss only) is where the codec's gains come from
+# (docs/results.md, "Does more training still pay?"); every bundled model is an ending branched
+# from it (dev/branch_ending.sh). Its run directory is git-ignored, so a new checkout has none:
+# then the trunk restarts from the bundled weights (optimizer state lost, a 1,000-step lr
+# warm-up) and writes which model it started from to runs/v3/restarted_from. Run it at the start
+# of every session; it prints the pid (also in runs/v3/pid) to pause with kill -STOP / -CONT.
+#
+#   dev/trunk.sh            # 2 threads; THREADS=1 beside other work
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source dev/trunk_flags.sh
+TRUNK=runs/v3
+W=gan_compress_ros/weights/codec.safetensors
+if [ -f "$TRUNK/pid" ] && kill -0 "$(cat "$TRUNK/pid")" 2>/dev/null; then
+  echo "trunk already running: pid $(cat "$TRUNK/pid")"; exit 0
+fi
+mkdir -p "$TRUNK"
+if [ -f "$TRUNK/checkpoint.pt" ]; then
+  START=(--resume)
+else
+  START=(--init "$W" --warmup 1000)
+  .venv/bin/python -c "import sys; from gan_compress_ros.codec.api import Codec; \
+print(Codec.load(sys.argv[1], backend='torch').model_id)" "$W" > "$TRUNK/restarted_from"
+  echo "no $TRUNK/checkpoint.pt: restarting the trunk from $W ($(cat "$TRUNK/restarted_from"))"
+fi
+nohup .venv/bin/gan-compress-train "${RUN_DATA[@]}" "${RUN_MODEL[@]}" --out "$TRUNK" \
+  --lmbda 3 --lmbda-q0 4000 --steps 400000 --gan-start 400000 --threads "${THREADS:-2}" \
+  --seed 3 "${START[@]}" > "$TRUNK/train.log" 2>&1 &
+echo $! > "$TRUNK/pid"
+echo "trunk pid $(cat "$TRUNK/pid"), log $TRUNK/train.log, steps in $TRUNK/train_log.csv"
