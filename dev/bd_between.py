@@ -12,17 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from gan_compress_ros.training.rd_eval import RDPoint, bd_rate, read_csv
-
-NEURAL = "gan_compress"
-
-
-def neural_curve(curves: dict[str, list[RDPoint]], path: str) -> tuple[str, list[RDPoint]]:
-    """The one gan_compress curve of an rd.csv (SystemExit naming the file otherwise)."""
-    found = [(name, pts) for name, pts in curves.items() if name.startswith(NEURAL)]
-    if len(found) != 1:
-        raise SystemExit(f"{path}: expected one {NEURAL} curve, found {len(found)}")
-    return found[0]
+from gan_compress_ros.training.rd_eval import NEURAL, bd_rate, neural_curve, read_csv
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("anchor", help="rd.csv of the model to compare with (same frames)")
     args = p.parse_args(argv)
     test_curves, anchor_curves = read_csv(args.test), read_csv(args.anchor)
-    test_name, test = neural_curve(test_curves, args.test)
-    anchor_name, anchor = neural_curve(anchor_curves, args.anchor)
+    try:
+        test_name, test = neural_curve(test_curves, args.test)
+        anchor_name, anchor = neural_curve(anchor_curves, args.anchor)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     frames = {pt.frames for pt in test + anchor}
     if len(frames) != 1:
         print(f"warning: the runs measured different frame counts {sorted(frames)}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_compress_ros.training.rd_eval import AOM_RAW, bd_rate, read_csv
+from gan_compress_ros.training.rd_eval import AOM_RAW, bd_rate, neural_curve, read_csv
 
 HERE = Path(__file__).resolve().parent.parent
 TRUNK = HERE / "docs/results/trunk"
@@ -50,7 +50,7 @@ def measure(folder: Path, anchors_path: Path) -> list[dict]:
     out = []
     for row in endings(folder):
         curves = read_csv(folder / f"{row['id']}.csv")
-        (neural,) = [pts for name, pts in curves.items() if name.startswith("gan_compress")]
+        _, neural = neural_curve(curves, str(folder / f"{row['id']}.csv"))
         bd = {name: (bd_rate(neural, anchors[name], "psnr"),
                      bd_rate(neural, anchors[name], "ms_ssim")) for name in TARGETS}
         out.append({**row, "bd": bd})

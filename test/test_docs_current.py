@@ -61,17 +61,14 @@ def test_recorded_commands_are_relative(tmp_path: Path) -> None:
 
 def test_card_quotes_its_gap_to_the_model_it_replaced() -> None:
     """codec.md's BD-rate against the default before it is what the two committed sweeps give."""
-    spec = importlib.util.spec_from_file_location("bd_between", ROOT / "dev" / "bd_between.py")
-    bd_between = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bd_between)
-    from gan_compress_ros.training.rd_eval import bd_rate, read_csv
+    from gan_compress_ros.training.rd_eval import bd_rate, neural_curve, read_csv
 
     card = (ROOT / "gan_compress_ros" / "weights" / "codec.md").read_text()
     quoted = re.search(r"against the default\s+before it \((\w+)\)\s+([+-][\d.]+)%\s+/\s+"
                        r"([+-][\d.]+)%", card)
     assert quoted, "codec.md no longer quotes its BD-rate against the default before it"
     sweeps = [ROOT / "docs" / "results" / name / "rd.csv" for name in ("general", quoted[1])]
-    test, anchor = (bd_between.neural_curve(read_csv(p), str(p))[1] for p in sweeps)
+    test, anchor = (neural_curve(read_csv(p), str(p))[1] for p in sweeps)
     assert float(quoted[2]) == pytest.approx(bd_rate(test, anchor, "psnr"), abs=0.05)
     assert float(quoted[3]) == pytest.approx(bd_rate(test, anchor, "ms_ssim"), abs=0.05)
 

@@ -217,6 +217,18 @@ def read_csv(path: str | Path) -> dict[str, list[RDPoint]]:
     return curves
 
 
+#: The prefix of the neural codec's curve names in an rd.csv (``gan_compress:<label>``).
+NEURAL = "gan_compress"
+
+
+def neural_curve(curves: dict[str, list[RDPoint]], path: str) -> tuple[str, list[RDPoint]]:
+    """The one gan_compress curve of an rd.csv (``ValueError`` naming the file otherwise)."""
+    found = [(name, pts) for name, pts in curves.items() if name.startswith(NEURAL)]
+    if len(found) != 1:
+        raise ValueError(f"{path}: expected one {NEURAL} curve, found {len(found)}")
+    return found[0]
+
+
 def write_csv(points: list[RDPoint], path: Path) -> None:
     """All points as CSV."""
     import csv
@@ -236,7 +248,7 @@ def plot_rd(curves: dict[str, list[RDPoint]], path: Path, title: str = "") -> No
     for name, points in curves.items():
         pts = sorted(points, key=lambda p: p.bytes_per_frame)
         x = [p.bytes_per_frame for p in pts]
-        style = "o-" if name.startswith("gan_compress") else ".--"
+        style = "o-" if name.startswith(NEURAL) else ".--"
         axes[0].plot(x, [p.psnr for p in pts], style, label=name)
         axes[1].plot(x, [p.ms_ssim for p in pts], style, label=name)
     for ax, label in zip(axes, ("PSNR (dB)", "MS-SSIM"), strict=True):
