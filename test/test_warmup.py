@@ -60,4 +60,4 @@ def test_a_restarted_run_keeps_the_lineage_of_the_weights_it_started_from(tmp_pa
     assert ancestor["data"] == [str(DATA / "train")] and ancestor["steps_done"] == 2
     card = (tmp_path / "b" / "model_card.md").read_text()
     assert f"ancestor model {first.model_id} (2 steps" in card
-    assert f"Initialised from: model {first.model_id} (an earlier command" in card
+    assert f"Initialised from: model {first.model_id}'s weights (an earlier command" in card

@@ -24,7 +24,7 @@ bitstream: changes smaller than ``0.5 + deadzone`` steps are not sent, nor posit
 changes sum to at most ``skip_sum`` steps (camera noise that flips a rounding), and key
 frames are coded ``key_boost`` above the requested quality, since every inter frame shows
 the key's picture where nothing moved. Measured on the surveillance clip, these give the
-same PSNR as intra frames at the requested quality for about a third of the bytes
+same PSNR as intra frames at the requested quality for about a quarter of the bytes
 (docs/temporal.md).
 """
 

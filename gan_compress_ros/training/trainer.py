@@ -568,8 +568,9 @@ def _init_text(t: dict[str, Any]) -> str:
     if not ancestry:
         return "scratch"
     last = ancestry[-1]
-    return (f"model {last['model_id']}" if last.get("model_id") else
-            f"checkpoint {last.get('checkpoint')}") + " (an earlier command of this run)"
+    source = (f"model {last['model_id']}'s weights" if last.get("model_id") else
+              f"checkpoint {last.get('checkpoint')}")
+    return f"{source} (an earlier command of this run started from them)"
 
 
 def _ancestor_lines(a: dict[str, Any]) -> list[str]:
