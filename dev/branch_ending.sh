@@ -35,6 +35,5 @@ echo "ending $RUN: branched at $S, to $((S + LENGTH))"
 "$V/gan-compress-train" "${RUN_DATA[@]}" "${RUN_MODEL[@]}" --out "$RUN" \
   --lmbda 3 --lmbda-q0 16000 --steps $((S + LENGTH)) --lr-drop "$S" --gan-start $((S + 2000)) \
   --msssim-weight 1000 --threads "${THREADS:-1}" --seed 3 --resume
-"$V/gan-compress-eval" --weights "$RUN/weights.safetensors" --data ../shared/datasets/photos/val \
-  ../shared/datasets/wallpapers/val ../shared/datasets/video/val --frame-stride 10 --crops multiscale \
-  --out "$RUN/eval"
+"$V/gan-compress-eval" --weights "$RUN/weights.safetensors" --data "${GENERAL_VAL[@]}" \
+  --frame-stride 10 --crops multiscale --out "$RUN/eval"

@@ -556,6 +556,17 @@ def ancestry_of(meta: dict[str, Any], model_id: str) -> list[dict[str, Any]]:
              "steps_done": t.get("steps_done")}]
 
 
+def _source(a: dict[str, Any]) -> str:
+    """An ancestor's name: the model id of a weights file, else the checkpoint's path."""
+    return f"model {a['model_id']}" if a.get("model_id") else f"checkpoint {a.get('checkpoint')}"
+
+
+def _command_lines(commands: list[str], indent: str) -> list[str]:
+    """Markdown list items for recorded commands (notes such as "(resumed at ...)" unquoted)."""
+    return [f"{indent}- `{c}`" if c.startswith("gan-compress") else f"{indent}- {c}"
+            for c in commands]
+
+
 def _init_text(t: dict[str, Any]) -> str:
     """Where the weights started.
 
@@ -567,19 +578,14 @@ def _init_text(t: dict[str, Any]) -> str:
     ancestry = t.get("ancestry", [])
     if not ancestry:
         return "scratch"
-    last = ancestry[-1]
-    source = (f"model {last['model_id']}'s weights" if last.get("model_id") else
-              f"checkpoint {last.get('checkpoint')}")
-    return f"{source} (an earlier command of this run started from them)"
+    return f"{_source(ancestry[-1])}'s weights (an earlier command of this run started from them)"
 
 
 def _ancestor_lines(a: dict[str, Any]) -> list[str]:
-    name = f"model {a['model_id']}" if a.get("model_id") else f"checkpoint {a.get('checkpoint')}"
     data = f", data {', '.join(a['data'])}" if a.get("data") else ""
-    return [f"  - ancestor {name} ({a.get('steps_done')} steps{data}; initialised from "
+    return [f"  - ancestor {_source(a)} ({a.get('steps_done')} steps{data}; initialised from "
             f"{a.get('init') or 'scratch'}), commands:",
-            *[f"    - `{c}`" if c.startswith("gan-compress") else f"    - {c}"
-              for c in a.get("commands", [])]]
+            *_command_lines(a.get("commands", []), "    ")]
 
 
 def model_card(meta: dict[str, Any]) -> str:
@@ -599,8 +605,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"frames, video/bag frame stride {t.get('frame_stride')})",
         f"- Validation data: {', '.join(t.get('val', [])) or 'held-out split of --data'}",
         "- Commands (in order; later ones resumed the run):",
-        *[f"  - `{c}`" if c.startswith("gan-compress") else f"  - {c}"
-          for c in t.get("commands", [t.get("command", "")])],
+        *_command_lines(t.get("commands", [t.get("command", "")]), "  "),
         f"- Initialised from: {_init_text(t)}",
         *[line for a in t.get("ancestry", []) for line in _ancestor_lines(a)],
         f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')} x "
