@@ -18,9 +18,9 @@ from gan_compress_ros.training.metrics import mean_psnr
 COMMERCIAL = ("photos/train", "wallpapers/train", "video/train/intel", "birds525/train")
 
 #: PSNR floors per preset: about 1 dB under what model f1b0 measured here when it was
-#: bundled (low 22.83 dB at 103.5 B, mid 25.51 at 229.0 B, high 27.40 at 366.5 B; 90be, 5881,
-#: b29b, 5bfc, 317f and 184a before it within 0.15 dB of those; c436: 22.64, 25.34, 26.73 dB at 97.0,
-#: 213.0, 336.5 B).
+#: bundled (low 22.83 dB at 103.5 B, mid 25.51 at 229.0 B, high 27.40 at 366.5 B; 90be,
+#: 5881, b29b, 5bfc, 317f and 184a before it within 0.2 dB of those; c436: 22.64, 25.34,
+#: 26.73 dB at 97.0, 213.0, 336.5 B).
 FLOORS = {"low": 21.7, "mid": 24.3, "high": 26.2}
 #: The same at quality 1 (f1b0: 30.33 dB at 1,008.0 B; 90be: 30.25 dB at 1,013.0 B).
 TOP_FLOOR = 29.2
