@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -57,4 +58,8 @@ def test_fuzz_tool_atheris_engine(trained_weights: Path, tmp_path: Path) -> None
     assert fuzz.main(["--weights", str(trained_weights), "--cases", "1500", "--engine",
                       "atheris", "--data", str(Path(__file__).parent / "data" / "val"),
                       "--out", str(out)]) == 0
-    assert "1,500 cases (atheris" in out.read_text()
+    # libFuzzer's -runs counts its own runs; it may call the target again for an input it
+    # re-checks (1,518 calls for -runs=1500 in one CI run), and the report counts every call.
+    found = re.search(r"([\d,]+) cases \(atheris", out.read_text())
+    assert found, "the report names no atheris case count"
+    assert 1500 <= int(found.group(1).replace(",", "")) <= 1600
