@@ -42,8 +42,8 @@ def test_every_cap_from_40_bytes_is_met(bundled: Codec, detailed: np.ndarray) ->
 
 def test_thinning_keeps_the_most_picture_for_the_bytes(bundled: Codec,
                                                        detailed: np.ndarray) -> None:
-    # A latent of zeros costs 37 bytes with models f1b0, 90be and 5881 (33 with b29b, 21 with
-    # c436): just above it, all but nothing is kept.
+    # A latent of zeros costs 37 bytes with models 3e82, f1b0, 90be and 5881 (33 with b29b, 21
+    # with c436): just above it, all but nothing is kept.
     zeros = bundled.decode(bundled.encode(detailed, max_bytes=MIN_CAP))
     at_55 = bundled.decode(bundled.encode(detailed, max_bytes=55))
     at_85 = bundled.decode(bundled.encode(detailed, max_bytes=85))
