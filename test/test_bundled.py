@@ -35,6 +35,17 @@ def test_one_model_with_three_presets() -> None:
     assert Codec.load().default_quality == Codec.load("mid").default_quality
 
 
+def test_shipped_export_spends_what_the_default_does() -> None:
+    """Loaded by its path (``weights:=<dir>``), the shipped export encodes at ``mid``.
+
+    Its manifest records the quality when it is exported: an export made before
+    ``RATE_POINTS`` changed would keep the old one.
+    """
+    from gan_compress_ros.codec.bundled import MODEL, ONNX_DIR
+    shipped = Codec.load(str(ONNX_DIR / MODEL), backend="onnxruntime")
+    assert shipped.default_quality == Codec.load().default_quality
+
+
 @pytest.fixture(scope="module")
 def measured(val_frames: np.ndarray) -> dict[str, tuple[float, float]]:
     out = {}

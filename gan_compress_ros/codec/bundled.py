@@ -19,7 +19,7 @@ BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL = "codec"
 #: Named rate points of the bundled model, lowest rate first (``weights:=low`` etc.): the
 #: quality each stands for. Each keeps the bytes per frame it spent with the models before
-#: (89, 190 and 310 on the general validation set), so a link budget set for a rate point
+#: (about 89, 191 and 309 on the general validation set), so a link budget set for a rate point
 #: still holds: ``python dev/fit_rate_points.py`` finds them for new weights.
 RATE_POINTS = {"low": 0.1373, "mid": 0.3412, "high": 0.4745}  # quality bytes 35, 87, 121
 #: The rate point ``Codec.load()`` uses when none is named.
