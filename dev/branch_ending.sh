@@ -37,3 +37,4 @@ echo "ending $RUN: branched at $S, to $((S + LENGTH))"
   --msssim-weight 1000 --threads "${THREADS:-1}" --seed 3 --resume
 "$V/gan-compress-eval" --weights "$RUN/weights.safetensors" --data "${GENERAL_VAL[@]}" \
   --frame-stride 10 --crops multiscale --out "$RUN/eval"
+"$V/python" dev/zero_latent.py "$RUN/weights.safetensors" || true  # bundleable only if it fits MIN_CAP

@@ -96,23 +96,30 @@ def test_export_writes_models_tables_and_metadata(half_export: Path,
         assert np.array_equal(ours[name], theirs[name])
     assert found.manifest["source"]["metadata"]["model_id"] == torch_codec.model_id
     # The export measured itself against torch on probe inputs: random frames, and latents
-    # ~N(0, 3^2), which drive model 184a's synthesis to +-229 (1 is white; c436's to +-7).
-    # Float error grows with the values summed, so the bound is relative to the outputs' range
-    # (184a: 1.8e-2 in fp32 and 0.13 in fp16 at +-229; c436: 6e-5 at +-7; f1b0: 7.1e-2 in
-    # fp32 at +-702, 1.01e-4 of the range, from summation order alone; 3e82: 9.4e-2 at +-739,
-    # 1.27e-4). Real frames decode to identical pixels on both backends
-    # (test_payloads_decode_across_backends).
+    # ~N(0, 3^2), far beyond real ones, which drive the synthesis to hundreds (3e82: +-739;
+    # 1 is white). onnxruntime in fp32 may differ from torch fp32 by a few times what torch
+    # fp32 itself differs from float64 there: summation order, nothing else (3e82: 9.8e-4
+    # against 8.5e-4). Exporting GDN's reparametrisation instead of its constants gave 9.4e-2,
+    # and 0.17 for a later ending: GDN.freeze. fp16 is bounded by the outputs' range. Real
+    # frames decode to identical pixels on both backends (test_payloads_decode_across_backends).
+    import copy
+
     import torch
 
     from gan_compress_ros.codec.nn.export import _probe, _Transform
 
     model = torch_codec.transforms.model
+    wide = copy.deepcopy(model).double()
     for role, method in (("encoder", "analyse"), ("decoder", "synthesise")):
+        probe = _probe(role, torch_codec.latent_shape, 4)
         with torch.no_grad():
-            reach = float(_Transform(model, method, torch.float32)(
-                _probe(role, torch_codec.latent_shape, 4)).abs().max())
+            single = _Transform(model, method, torch.float32)(probe).double()
+            exact = getattr(wide, method)(probe.double())
+        own_error = float((single - exact).abs().max())
+        reach = float(single.abs().max())
         measured = found.manifest["models"][role]
-        assert measured["fp32"]["max_abs_difference_to_torch_fp32"] < 2e-4 * max(1.0, reach)
+        assert measured["fp32"]["max_abs_difference_to_torch_fp32"] < max(
+            4 * own_error, 1e-6 * max(1.0, reach)), (role, own_error)
         assert measured["fp16"]["max_abs_difference_to_torch_fp32"] < 2e-3 * max(1.0, reach)
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_compress_ros.codec import Codec
+from gan_compress_ros.codec import Codec, WeightsError, WeightsRef
+from gan_compress_ros.codec.bundled import DEFAULT_NAME, MODEL, ONNX_DIR, RATE_POINTS
 from gan_compress_ros.training.metrics import mean_psnr
 
 #: The training folders whose licences allow commercial use (``../shared/datasets/README.md``;
@@ -41,7 +42,6 @@ def test_shipped_export_spends_what_the_default_does() -> None:
     Its manifest records the quality when it is exported: an export made before
     ``RATE_POINTS`` changed would keep the old one.
     """
-    from gan_compress_ros.codec.bundled import MODEL, ONNX_DIR
     shipped = Codec.load(str(ONNX_DIR / MODEL), backend="onnxruntime")
     assert shipped.default_quality == Codec.load().default_quality
 
@@ -103,8 +103,6 @@ def test_learned_from_scratch_on_commercial_use_data_only() -> None:
 
 def test_the_old_second_models_name_means_mid() -> None:
     """``weights:=commercial`` named a second model until the default was learned the same way."""
-    from gan_compress_ros.codec import WeightsRef
-
     ref = WeightsRef.parse("commercial")
     assert ref.bundled and ref.name == "mid" and ref.path == WeightsRef.parse("mid").path
     assert Codec.load("commercial").default_quality == Codec.load().default_quality
@@ -120,9 +118,6 @@ def test_model_card_matches_weights() -> None:
 
 def test_a_weights_value_is_parsed_once(tmp_path) -> None:
     """``WeightsRef``: rate points, export directories and files, errors only when used."""
-    from gan_compress_ros.codec import WeightsError, WeightsRef
-    from gan_compress_ros.codec.bundled import DEFAULT_NAME, ONNX_DIR, RATE_POINTS
-
     for value in (None, "", "low"):
         ref = WeightsRef.parse(value)
         assert ref.bundled and ref.name == (value or DEFAULT_NAME)

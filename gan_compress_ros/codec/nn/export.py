@@ -45,6 +45,7 @@ from ..export_dir import (
     write_manifest,
 )
 from ..presets import FRAME_SIZE
+from .gdn import GDN
 from .model import CodecModel
 from .weights import load_weights
 
@@ -190,7 +191,11 @@ def _write(loaded: Any, metadata: dict[str, str], source: Path, tmp: Path, half:
     start = time.perf_counter()
     for precision in PRECISIONS if half else PRECISIONS[:1]:
         dtype = torch.float16 if precision == "fp16" else torch.float32
-        typed = copy.deepcopy(model).to(dtype)
+        typed = copy.deepcopy(model)
+        for layer in typed.modules():
+            if isinstance(layer, GDN):
+                layer.freeze(dtype)  # constants computed exactly, not the reparametrisation
+        typed = typed.to(dtype)
         for role, method in zip(ROLES, ("analyse", "synthesise"), strict=True):
             module = _Transform(typed, method, dtype).eval()
             path = tmp / model_filename(role, precision)
