@@ -1,9 +1,10 @@
 """Whether a candidate's smallest payload still fits the byte cap every frame is promised.
 
-Below quality 0 the encoder thins the latent, down to a latent of zeros
-(``codec/below_zero.py``); every cap of at least ``MIN_CAP`` bytes must then be met for
-every frame. The range coder writes 32-bit words, so that payload grows in 4-byte steps
-as the entropy model changes: model 536d's zeros coded to 41 bytes, 3e82's to 37.
+Below quality 0 the encoder thins the latent, down to a latent of zeros and, where even
+that does not fit, to the context model's most probable latent (``codec/below_zero.py``);
+every cap of at least ``MIN_CAP`` bytes must then be met for every frame. The range coder
+writes 32-bit words, so these payloads grow in 4-byte steps as the entropy model changes:
+model 536d's zeros coded to 41 bytes, 3e82's to 37; the most probable latent to 17 for both.
 
     python dev/zero_latent.py runs/RUN/weights.safetensors     # exit 1 when over MIN_CAP
 """
@@ -17,24 +18,29 @@ import numpy as np
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.below_zero import MIN_CAP
+from gan_compress_ros.codec.intra import ContextCoderV2
 
 
-def zero_latent_bytes(codec: Codec) -> int:
-    """Bytes of the payload of a latent of zeros at quality byte 0, what thinning ends at."""
+def floor_bytes(codec: Codec) -> tuple[int, int]:
+    """Payload bytes of a latent of zeros and of the most probable latent, at quality byte 0."""
+    if not isinstance(codec.coder, ContextCoderV2):
+        raise SystemExit(f"model {codec.model_id} has no context model (no cap below quality 0)")
     zeros = np.zeros((1, *codec.latent_shape), dtype=np.int64)
-    return len(codec.code_latent(zeros, qbyte=0)[0].payload)
+    sizes = [len(codec.code_latent(latent, qbyte=0)[0].payload)
+             for latent in (zeros, codec.coder.model.mode(0))]
+    return sizes[0], sizes[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the zero latent's size against ``MIN_CAP``; 1 when it does not fit."""
+    """Print the smallest payloads against ``MIN_CAP``; 1 when neither fits."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("weights", nargs="?", help="a weights file (default: the bundled model)")
     args = p.parse_args(argv)
-    codec = Codec.load(args.weights, backend="torch")
-    size = zero_latent_bytes(codec)
-    fits = size <= MIN_CAP
-    print(f"model {codec.model_id}: a latent of zeros takes {size} B; MIN_CAP {MIN_CAP} B: "
-          f"{'fits' if fits else 'does NOT fit (not bundleable)'}")
+    codec = Codec.load(args.weights, optimize=False, backend="torch")
+    zeros, mode = floor_bytes(codec)
+    fits = min(zeros, mode) <= MIN_CAP
+    print(f"model {codec.model_id}: a latent of zeros takes {zeros} B, the most probable "
+          f"latent {mode} B; MIN_CAP {MIN_CAP} B: {'fits' if fits else 'does NOT fit'}")
     return 0 if fits else 1
 
 

@@ -36,3 +36,27 @@ def test_inexact_graph_falls_back_to_eager() -> None:
     fn = frozen(holder, "run", (2,), integer_input=True)
     assert not isinstance(fn, torch.jit.ScriptModule)
 
+
+
+def test_a_frozen_gdn_computes_what_its_parameters_do() -> None:
+    """``GDN.freeze`` (the ONNX export's) keeps the function: constants rounded once.
+
+    Floored entries of gamma are exactly zero in both, unlike the exported reparametrisation
+    (2^-36), which moved far-out outputs by 100 times float error.
+    """
+    from gan_compress_ros.codec.nn.gdn import GDN
+
+    torch.manual_seed(0)
+    for inverse in (False, True):
+        layer = GDN(8, inverse=inverse)
+        with torch.no_grad():
+            layer.gamma.uniform_(-0.05, 0.3)  # some entries below the floor
+            layer.beta.uniform_(-1.0, 2.0)
+        x = torch.randn(2, 8, 5, 5) * 40
+        with torch.no_grad():
+            want = layer(x)
+            layer.freeze()
+            got = layer(x)
+        beta, gamma = layer._frozen
+        assert bool((gamma == 0).any()) and gamma.dtype == torch.float32
+        assert torch.allclose(got, want, rtol=1e-6, atol=1e-6), float((got - want).abs().max())

@@ -472,10 +472,10 @@ class Codec:
         longer (``nn/effort.py``, with PyTorch) for a latent that costs fewer bytes at the
         same distortion. The payloads decode with any decoder of these weights.
 
-        A frame that does not fit at quality 0 gets a thinner latent (``below_zero.py``):
-        every cap of at least 40 bytes is met. Below that, a frame that cannot fit raises
-        ``ByteCapError`` naming its smallest size, with every frame's payload (None where
-        none fits) in its ``payloads``.
+        A frame that does not fit at quality 0 gets a thinner latent (``below_zero.py``),
+        down to the context model's most probable one: every cap of at least 40 bytes is
+        met. Below that, a frame that cannot fit raises ``ByteCapError`` naming its smallest
+        size, with every frame's payload (None where none fits) in its ``payloads``.
         """
         return [f.payload for f in self.encode_frames(frames, quality, max_bytes, effort)]
 

@@ -4,9 +4,12 @@ At quality 0 a 64x64 frame of a detailed scene still takes about 40-115 bytes; s
 take less per packet (802.15.4 about 100 B, LoRa 222-255 B, Iridium SBD 340 B with headers
 of their own). Here the encoder, still at quality byte 0, sets the latent's weakest values to
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
-of the picture, and zeros are what the context model predicts most cheaply. The decoder and
-the payload format are unchanged (any integer latent decodes); a latent of zeros, the
-smallest payload, takes 37 bytes with the bundled model, so every cap from ``MIN_CAP`` is met.
+of the picture, and zeros are what the context model mostly predicts cheaply. The decoder and
+the payload format are unchanged (any integer latent decodes). Where even a latent of zeros
+does not fit (36 to 41 bytes, depending on the weights: the range coder writes 4-byte words),
+the frame is sent as the latent the context model finds most probable everywhere (17 bytes
+with the bundled models; it shows no picture of the frame either), so every cap from
+``MIN_CAP`` is met.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from .latent import CodedFrame
 if TYPE_CHECKING:
     from .api import Codec
 
-#: The smallest cap promised to fit every frame (the bundled model's zero latent: 37 B).
+#: The smallest cap promised to fit every frame (the bundled models' most probable latent
+#: takes 17 B, a latent of zeros 37 or 41).
 MIN_CAP = 40
 
 
 def thinned(codec: Codec, y: np.ndarray, max_bytes: int) -> CodedFrame:
     """The frame at quality byte 0 of analysis output ``y`` (1, C, H, W), thinned to fit.
 
-    ``ByteCapError`` (with the zero latent's size as ``smallest``) when even a latent of
-    zeros is longer than ``max_bytes``.
+    A frame that does not fit even as a latent of zeros is sent as the context model's most
+    probable latent; ``ByteCapError`` (with that payload's size as ``smallest``) when that
+    is longer than ``max_bytes`` too.
     """
     coder = codec.coder
     assert isinstance(coder, ContextCoderV2)
@@ -46,8 +51,12 @@ def thinned(codec: Codec, y: np.ndarray, max_bytes: int) -> CodedFrame:
 
     best = coded(len(order))
     if len(best.payload) > max_bytes:
-        raise ByteCapError(f"needs at least {len(best.payload)} bytes even at quality 0 with a "
-                           f"latent of zeros, over the cap of {max_bytes}", 0, len(best.payload))
+        floor = codec.code_latent(coder.model.mode(0), qbyte=0)[0]
+        if len(floor.payload) <= max_bytes:
+            return floor
+        raise ByteCapError(f"needs at least {len(floor.payload)} bytes even at quality 0 with "
+                           f"the cheapest latent, over the cap of {max_bytes}", 0,
+                           len(floor.payload))
     low, high = 0, len(order)  # invariant: coded(high) fits; coded(low - 1) does not
     while low < high:
         mid = (low + high) // 2

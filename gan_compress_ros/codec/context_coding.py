@@ -194,6 +194,22 @@ class ContextModel:
         table = scale * MEAN_STEPS + (mean - base * MEAN_STEPS)
         return base, table
 
+    def mode(self, qbyte: int) -> np.ndarray:
+        """The latent (1, C, H, W) that takes each element's most probable value in turn.
+
+        The cheapest latent to code there is, near enough: each element costs its table's
+        largest probability. A latent of zeros costs more wherever the network predicts a
+        value away from zero (36 to 41 bytes against 17 with the bundled models).
+        """
+        tables = self.tables
+        top = tables.lows.astype(np.int64) + np.argmax(tables.pmf, axis=1)
+        flat = np.zeros((1, int(np.prod(self.latent_shape))), dtype=np.float64)
+        qbytes = np.array([qbyte], dtype=np.int64)
+        for g, idx in enumerate(self.groups):
+            base, table = self.plan(flat, qbytes, g)
+            flat[:, idx] = base + top[table]
+        return flat.reshape(1, *self.latent_shape).astype(np.int64)
+
 
 _BLAS: list = []
 

@@ -48,8 +48,9 @@ class GDN(nn.Module):
         pedestal on gamma's floored entries (2^-36 where torch has 0) and folded beta in the
         module's precision. On a channel whose beta sits at its 1e-6 floor that moved the
         output measurably for large inputs (model 3e82: 9.4e-2 at +-739 on the export's probe,
-        where torch's own float32 error is 8.5e-4; frozen, 9.8e-4). ``dtype``: theirs (default: the
-        parameters'). Not undone: use it on a copy.
+        where torch's own float32 error is 8.5e-4; frozen, 9.8e-4). ``dtype``: the constants'
+        (default: the parameters'). A plain attribute, not a buffer: it stays out of the
+        weights and does not follow ``.to()``. Not undone: use it on a copy.
         """
         with torch.no_grad():
             beta, gamma = (t.to(dtype or self.beta.dtype) for t in _float64(self).effective())
@@ -66,6 +67,6 @@ class GDN(nn.Module):
 
 def _float64(module: GDN) -> GDN:
     """A float64 copy of ``module``'s parameters, for computing its constants exactly."""
-    wide = GDN(module.beta.numel(), module.inverse)
-    wide.load_state_dict({k: v.detach().double() for k, v in module.state_dict().items()})
-    return wide.double()
+    wide = GDN(module.beta.numel(), module.inverse).double()
+    wide.load_state_dict(module.state_dict())  # copied into float64 parameters, exactly
+    return wide
