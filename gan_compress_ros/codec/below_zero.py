@@ -6,9 +6,9 @@ of their own). Here the encoder, still at quality byte 0, sets the latent's weak
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
 of the picture, and zeros are what the context model mostly predicts cheaply. The decoder and
 the payload format are unchanged (any integer latent decodes). Where even a latent of zeros
-does not fit (36 to 41 bytes, depending on the weights: the range coder writes 4-byte words),
-the frame is sent as the latent the context model finds most probable everywhere (17 bytes
-with the bundled models; it shows no picture of the frame either), so every cap from
+does not fit (37 or 41 bytes with the models since 5881; the range coder writes 4-byte
+words), the frame is sent as the latent the context model finds most probable everywhere
+(17 bytes with 3e82 and 536d; it shows no picture of the frame either), so every cap from
 ``MIN_CAP`` is met.
 """
 
@@ -54,9 +54,9 @@ def thinned(codec: Codec, y: np.ndarray, max_bytes: int) -> CodedFrame:
         floor = codec.code_latent(coder.model.mode(0), qbyte=0)[0]
         if len(floor.payload) <= max_bytes:
             return floor
-        raise ByteCapError(f"needs at least {len(floor.payload)} bytes even at quality 0 with "
-                           f"the cheapest latent, over the cap of {max_bytes}", 0,
-                           len(floor.payload))
+        smallest = min(len(best.payload), len(floor.payload))
+        raise ByteCapError(f"needs at least {smallest} bytes even at quality 0 with the "
+                           f"cheapest latent, over the cap of {max_bytes}", 0, smallest)
     low, high = 0, len(order)  # invariant: coded(high) fits; coded(low - 1) does not
     while low < high:
         mid = (low + high) // 2

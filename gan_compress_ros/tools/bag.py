@@ -227,9 +227,9 @@ def _cap_check(codec: Codec, args: argparse.Namespace) -> None:
         codec.stream_encoder(args.key_interval).encode(
             np.zeros((64, 64, 3), np.uint8), quality=args.quality,
             max_bytes=args.max_bytes or None)
-    except ByteCapError as exc:  # a blank frame is the cheapest there is
+    except ByteCapError as exc:  # the model's most probable latent is the cheapest there is
         raise ValueError(f"--max-bytes {args.max_bytes} is below the smallest payload "
-                         f"these weights make ({exc.smallest} bytes, a blank frame)") from None
+                         f"these weights make ({exc.smallest} bytes)") from None
     except ValueError as exc:  # named by the flags the user typed
         given = [f"{flag} {value}" for flag, value in (
             ("--quality", args.quality), ("--max-bytes", args.max_bytes),
