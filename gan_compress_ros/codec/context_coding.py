@@ -199,8 +199,15 @@ class ContextModel:
 
         The cheapest latent to code there is, near enough: each element costs its table's
         largest probability. A latent of zeros costs more wherever the network predicts a
-        value away from zero (37 or 41 bytes against 17 with models 3e82 and 536d).
+        value away from zero (37 or 41 bytes against 17 with models 3e82 and 536d). Computed
+        once per quality byte: the byte cap may fall back to it on every frame.
         """
+        cache = self.__dict__.setdefault("_modes", {})
+        if qbyte not in cache:
+            cache[qbyte] = self._mode(qbyte)
+        return cache[qbyte].copy()
+
+    def _mode(self, qbyte: int) -> np.ndarray:
         tables = self.tables
         top = tables.lows.astype(np.int64) + np.argmax(tables.pmf, axis=1)
         flat = np.zeros((1, int(np.prod(self.latent_shape))), dtype=np.float64)
