@@ -2,9 +2,9 @@
 
 Below quality 0 the encoder thins the latent, down to a latent of zeros and, where even
 that does not fit, to the context model's most probable latent (``codec/below_zero.py``);
-every cap of at least ``MIN_CAP`` bytes must then be met for every frame. The range coder
-writes 32-bit words, so these payloads grow in 4-byte steps as the entropy model changes:
-model 536d's zeros coded to 41 bytes, 3e82's to 37; the most probable latent to 17 for both.
+every cap of at least ``MIN_CAP`` bytes must then be met for every frame. These payloads
+move with the entropy model: model 536d's zeros code to 39 bytes, 3e82's to 36, the most
+probable latent to 14 for both (41, 37 and 17 while bodies ended on a whole 32-bit word).
 
     python dev/zero_latent.py runs/RUN/weights.safetensors     # exit 1 when over MIN_CAP
 """

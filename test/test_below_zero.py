@@ -42,8 +42,8 @@ def test_every_cap_from_40_bytes_is_met(bundled: Codec, detailed: np.ndarray) ->
 
 def test_thinning_keeps_the_most_picture_for_the_bytes(bundled: Codec,
                                                        detailed: np.ndarray) -> None:
-    # At MIN_CAP all but nothing is kept: with 536d a latent of zeros costs 41 bytes, so the
-    # most probable latent (17 B) goes; zeros cost 37 with 3e82, f1b0, 90be and 5881.
+    # At MIN_CAP all but nothing is kept: with 536d a latent of zeros costs 39 bytes (41 while
+    # bodies ended on a whole word, when the most probable latent went instead).
     zeros = bundled.decode(bundled.encode(detailed, max_bytes=MIN_CAP))
     at_55 = bundled.decode(bundled.encode(detailed, max_bytes=55))
     at_85 = bundled.decode(bundled.encode(detailed, max_bytes=85))

@@ -16,7 +16,7 @@ from testkit.ros import without_torch
 
 from gan_compress_ros.codec import Codec, rangecoder_py
 from gan_compress_ros.codec.rangecoder import TableCoder
-from gan_compress_ros.codec.tables import PRECISION, quantize_pmf
+from gan_compress_ros.codec.tables import PRECISION, CdfTables, quantize_pmf
 
 Categorical = constriction.stream.model.Categorical
 
@@ -63,6 +63,7 @@ def test_same_words_and_symbols_as_constriction(seed: int) -> None:
             ours.encode(row, cdf)
         words = reference.get_compressed()
         assert np.array_equal(ours.get_compressed(), words)
+        assert ours.pos() == reference.pos()
         flipped = words.copy()
         if len(flipped):
             flipped[rng.integers(len(flipped))] ^= np.uint32(1 << int(rng.integers(32)))
@@ -140,3 +141,40 @@ def test_symbols_outside_the_alphabet_are_refused_like_constriction() -> None:
         reference.encode(after, model)
         ours.encode(after, cdf)
         assert np.array_equal(ours.get_compressed(), reference.get_compressed())
+
+
+def _decodes_to(coder: TableCoder, body: bytes, symbols: np.ndarray) -> bool:
+    try:
+        return np.array_equal(coder.decode(body, symbols.shape[1]), symbols)
+    except Exception:  # noqa: BLE001 - any failure means it does not decode
+        return False
+
+
+@pytest.mark.parametrize("implementation", ["constriction", "python"])
+def test_bodies_end_at_the_shortest_prefix_that_decodes(implementation: str) -> None:
+    """shortest_body: every body decodes, one byte fewer does not, never over the sealed words."""
+    rng = np.random.default_rng(7)
+    saved = []
+    for _ in range(300):
+        pmfs = _random_pmfs(rng, int(rng.integers(1, 6)))
+        tables = CdfTables.from_pmfs(np.zeros(len(pmfs), np.int32), pmfs)
+        coder = TableCoder(tables, implementation)
+        count = int(rng.integers(0, 30))
+        symbols = np.stack([rng.choice(len(p), count, p=p / p.sum())
+                            for p in pmfs]).astype(np.int32)
+        body = coder.encode(symbols)
+        sealed = coder._encoder()
+        for c, row in enumerate(symbols):
+            if coder._models[c] is not None:
+                sealed.encode(row, coder._models[c])
+        full = np.asarray(sealed.get_compressed()).astype(">u4").tobytes().rstrip(b"\0")
+        assert _decodes_to(coder, body, symbols)
+        assert len(body) <= len(full)
+        saved.append(len(full) - len(body))
+        if body:  # the shortest: rounding up one byte earlier leaves the final interval
+            value = int.from_bytes(body[:-1], "big") + 1
+            if value < 1 << (8 * (len(body) - 1)):
+                shorter = value.to_bytes(len(body) - 1, "big")
+                assert not _decodes_to(coder, shorter, symbols)
+            assert not _decodes_to(coder, body[:-1], symbols)
+    assert np.mean(saved) > 1.0  # the sealing word's bytes mostly go

@@ -6,9 +6,9 @@ of their own). Here the encoder, still at quality byte 0, sets the latent's weak
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
 of the picture, and zeros are what the context model mostly predicts cheaply. The decoder and
 the payload format are unchanged (any integer latent decodes). Where even a latent of zeros
-does not fit (37 or 41 bytes with the models since 5881; the range coder writes 4-byte
-words), the frame is sent as the latent the context model finds most probable everywhere
-(17 bytes with 3e82 and 536d; it shows no picture of the frame either), so every cap from
+does not fit (35-39 bytes with the models since 5881; 536d's took 41 while bodies ended on a
+whole 32-bit word), the frame is sent as the latent the context model finds most probable
+everywhere (14 bytes with 536d; it shows no picture of the frame either), so every cap from
 ``MIN_CAP`` is met.
 """
 
@@ -25,8 +25,8 @@ from .latent import CodedFrame
 if TYPE_CHECKING:
     from .api import Codec
 
-#: The smallest cap promised to fit every frame (the bundled models' most probable latent
-#: takes 17 B, a latent of zeros 37 or 41).
+#: The smallest cap promised to fit every frame (the bundled model's most probable latent
+#: takes 14 B, a latent of zeros 39).
 MIN_CAP = 40
 
 

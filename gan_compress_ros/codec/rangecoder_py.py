@@ -87,6 +87,10 @@ class RangeEncoder:
         self._words.extend([0 if carry else _WORD_MASK] * (self._inverted - 1))
         self._inverted = 0
 
+    def pos(self) -> tuple[int, tuple[int, int]]:
+        """Words before the state and the state ``(lower, range)``, as constriction's ``pos``."""
+        return len(self._words) + self._inverted, (self._lower, self._range)
+
     def get_compressed(self) -> np.ndarray:
         """The sealed words (uint32), as constriction's ``get_compressed``."""
         if self._range == _STATE_MASK:  # nothing encoded
