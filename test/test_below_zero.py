@@ -55,8 +55,8 @@ def test_under_a_latent_of_zeros_the_most_probable_latent_is_sent(bundled: Codec
                                                                    detailed: np.ndarray) -> None:
     """Caps between the most probable latent and a latent of zeros are met with the former.
 
-    A latent of zeros costs 37 bytes with 3e82 (41 with 536d, a later ending); the context
-    model's most probable latent 17 with both.
+    A latent of zeros costs 39 bytes with 536d (36 with 3e82, an earlier ending); the context
+    model's most probable latent 14 with both.
     """
     zeros = np.zeros((1, *bundled.latent_shape), dtype=np.int64)
     at_zeros = len(bundled.code_latent(zeros, qbyte=0)[0].payload)

@@ -151,7 +151,7 @@ def _decodes_to(coder: TableCoder, body: bytes, symbols: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize("implementation", ["constriction", "python"])
-def test_bodies_end_at_the_shortest_prefix_that_decodes(implementation: str) -> None:
+def test_bodies_are_the_shortest_byte_strings_that_decode(implementation: str) -> None:
     """shortest_body: every body decodes, one byte fewer does not, never over the sealed words."""
     rng = np.random.default_rng(7)
     saved = []
@@ -178,3 +178,25 @@ def test_bodies_end_at_the_shortest_prefix_that_decodes(implementation: str) -> 
                 assert not _decodes_to(coder, shorter, symbols)
             assert not _decodes_to(coder, body[:-1], symbols)
     assert np.mean(saved) > 1.0  # the sealing word's bytes mostly go
+
+
+@pytest.mark.parametrize(("words", "position", "lower", "span", "start", "want"), [
+    # nothing encoded: the whole initial interval, which holds zero
+    ([], 0, 0, (1 << 64) - 1, 0, b""),
+    # a span of 2**40: five of the state's eight bytes go, the seventh rounded up
+    ([0x12345679, 0x9ABCDEF1], 1, 0x9ABCDEF0_00000001, 1 << 40,
+     0x12345679_9ABCDEF0_00000001, b"\x12\x34\x56\x79\x9a\xbc\xdf"),
+    # the interval straddles a carry into the word held back before the state (0x12345678):
+    # the seal carried it, and that carried word alone lies inside
+    ([0x12345679, 0], 1, (1 << 64) - (1 << 31), 1 << 33,
+     0x12345678_FFFFFFFF_80000000, b"\x12\x34\x56\x79"),
+])
+def test_shortest_body_of_hand_built_states(words: list[int], position: int, lower: int,
+                                            span: int, start: int, want: bytes) -> None:
+    """``start``: the final interval's lower end as a number over the whole stream."""
+    from gan_compress_ros.codec.rangecoder import shortest_body
+
+    body = shortest_body(np.asarray(words, dtype=np.uint32), position, lower, span)
+    assert body == want
+    value = int.from_bytes(body.ljust(4 * (position + 2), b"\0"), "big")
+    assert start <= value < start + span
