@@ -3,8 +3,9 @@
 Below quality 0 the encoder thins the latent, down to a latent of zeros and, where even
 that does not fit, to the context model's most probable latent (``codec/below_zero.py``);
 every cap of at least ``MIN_CAP`` bytes must then be met for every frame. These payloads
-move with the entropy model: model 536d's zeros code to 39 bytes, 3e82's to 36, the most
-probable latent to 14 for both (41, 37 and 17 while bodies ended on a whole 32-bit word).
+move with the entropy model: model a543's zeros code to 41 bytes, 536d's to 39, 3e82's to 36,
+the most probable latent to 14 for all three (536d: 41 and 17 while bodies ended on a whole
+32-bit word).
 
     python dev/zero_latent.py runs/RUN/weights.safetensors     # exit 1 when over MIN_CAP
 """

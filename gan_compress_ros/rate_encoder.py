@@ -161,8 +161,10 @@ class RateEncoder:
         if not self.due(now):
             return Encoded(None, SKIP_RATE, f"over max_rate_hz {self.max_rate_hz:g}", 0, now)
         quality, cap = self.quality, self.max_bytes or None
+        budget_sets_cap = False  # whether the budget's allowance, not max_bytes, is the cap
         if self.budget is not None:
             allowed = self.budget.allowance(now, overhead)
+            budget_sets_cap = cap is None or allowed < cap
             cap = allowed if cap is None else min(cap, allowed)
             if self.budget.lowest_only:  # the share is below quality 0's size
                 quality = 0.0
@@ -172,8 +174,10 @@ class RateEncoder:
             coded = self.stream.encode_frame(frame, quality=quality, max_bytes=cap,
                                              effort=self.effort)
         except ByteCapError as exc:
-            if self.budget is not None and cap != self.max_bytes:
-                # counted as skipped for the budget, not as an error
+            if budget_sets_cap:
+                # counted as skipped for the budget, not as an error (an allowance of
+                # exactly 0 bytes once compared equal to an unset max_bytes, 0, and was
+                # reported as a cap error)
                 self.budget.skipped(exc.smallest + overhead if exc.smallest else 0)
                 return Encoded(None, SKIP_BUDGET, str(exc), overhead, now)
             return Encoded(None, SKIP_CAP, str(exc), overhead, now)

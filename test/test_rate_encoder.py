@@ -58,6 +58,20 @@ def test_budget_holds_every_window_and_skips_count_for_it(onnx: Codec,
     assert figures["skipped_for_budget"] == len(skipped) and figures["budget_bps"] == 12_000
 
 
+def test_no_bytes_left_in_the_budget_is_a_budget_skip(onnx: Codec, clip: np.ndarray) -> None:
+    """An allowance of exactly 0 bytes skips for the budget, with or without ``max_bytes``.
+
+    With ``max_bytes`` unset (0) it once compared equal to the cap and was reported as a cap
+    error; the budget test above met it by chance, when the bundled model's sizes changed.
+    """
+    for max_bytes in (0, 80):
+        rate = RateEncoder(onnx, max_bytes=max_bytes, max_bitrate=12_000)
+        rate.budget.allowance = lambda now, overhead: 0  # the window is full
+        got = rate.encode(clip[0], 0.0)
+        assert got.coded is None and got.skipped == SKIP_BUDGET, (max_bytes, got.skipped)
+        assert rate.budget.frames_skipped == 1
+
+
 def test_unpublished_frames_do_not_spend_the_budget(onnx: Codec, clip: np.ndarray) -> None:
     rate = RateEncoder(onnx, max_bitrate=48_000)  # a share of 194 B: every frame fits
     got = _run(rate, clip[:10], publish=False)
