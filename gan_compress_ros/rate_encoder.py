@@ -174,10 +174,11 @@ class RateEncoder:
             coded = self.stream.encode_frame(frame, quality=quality, max_bytes=cap,
                                              effort=self.effort)
         except ByteCapError as exc:
-            if budget_sets_cap:
+            over_max_bytes = bool(self.max_bytes) and exc.smallest > self.max_bytes
+            if budget_sets_cap and not over_max_bytes and self.budget is not None:
                 # counted as skipped for the budget, not as an error (an allowance of
                 # exactly 0 bytes once compared equal to an unset max_bytes, 0, and was
-                # reported as a cap error)
+                # reported as a cap error); a frame max_bytes could never hold stays one
                 self.budget.skipped(exc.smallest + overhead if exc.smallest else 0)
                 return Encoded(None, SKIP_BUDGET, str(exc), overhead, now)
             return Encoded(None, SKIP_CAP, str(exc), overhead, now)

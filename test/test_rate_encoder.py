@@ -70,6 +70,12 @@ def test_no_bytes_left_in_the_budget_is_a_budget_skip(onnx: Codec, clip: np.ndar
         got = rate.encode(clip[0], 0.0)
         assert got.coded is None and got.skipped == SKIP_BUDGET, (max_bytes, got.skipped)
         assert rate.budget.frames_skipped == 1
+    # a cap no frame fits stays a cap error, whatever the budget allows
+    for allowance in (5, 3):
+        rate = RateEncoder(onnx, max_bytes=5, max_bitrate=12_000)
+        rate.budget.allowance = lambda now, overhead, a=allowance: a
+        got = rate.encode(clip[0], 0.0)
+        assert got.coded is None and got.skipped == SKIP_CAP, (allowance, got.skipped)
 
 
 def test_unpublished_frames_do_not_spend_the_budget(onnx: Codec, clip: np.ndarray) -> None:
