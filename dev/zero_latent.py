@@ -19,12 +19,12 @@ import numpy as np
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.below_zero import MIN_CAP
-from gan_compress_ros.codec.intra import ContextCoderV2
+from gan_compress_ros.codec.intra import ContextIntraCoder
 
 
 def floor_bytes(codec: Codec) -> tuple[int, int]:
     """Payload bytes of a latent of zeros and of the most probable latent, at quality byte 0."""
-    if not isinstance(codec.coder, ContextCoderV2):
+    if not isinstance(codec.coder, ContextIntraCoder):
         raise SystemExit(f"model {codec.model_id} has no context model (no cap below quality 0)")
     zeros = np.zeros((1, *codec.latent_shape), dtype=np.int64)
     sizes = [len(codec.code_latent(latent, qbyte=0)[0].payload)

@@ -160,13 +160,13 @@ class RateEncoder:
         """
         if not self.due(now):
             return Encoded(None, SKIP_RATE, f"over max_rate_hz {self.max_rate_hz:g}", 0, now)
-        quality, cap = self.quality, self.max_bytes or None
+        quality, cap, budget = self.quality, self.max_bytes or None, self.budget
         budget_sets_cap = False  # whether the budget's allowance, not max_bytes, is the cap
-        if self.budget is not None:
-            allowed = self.budget.allowance(now, overhead)
+        if budget is not None:
+            allowed = budget.allowance(now, overhead)
             budget_sets_cap = cap is None or allowed < cap
             cap = allowed if cap is None else min(cap, allowed)
-            if self.budget.lowest_only:  # the share is below quality 0's size
+            if budget.lowest_only:  # the share is below quality 0's size
                 quality = 0.0
         try:
             if cap is not None and cap < 1:
@@ -175,11 +175,9 @@ class RateEncoder:
                                              effort=self.effort)
         except ByteCapError as exc:
             over_max_bytes = bool(self.max_bytes) and exc.smallest > self.max_bytes
-            if budget_sets_cap and not over_max_bytes and self.budget is not None:
-                # counted as skipped for the budget, not as an error (an allowance of
-                # exactly 0 bytes once compared equal to an unset max_bytes, 0, and was
-                # reported as a cap error); a frame max_bytes could never hold stays one
-                self.budget.skipped(exc.smallest + overhead if exc.smallest else 0)
+            if budget is not None and budget_sets_cap and not over_max_bytes:
+                # skipped for the budget, not an error; a frame max_bytes could never hold is
+                budget.skipped(exc.smallest + overhead if exc.smallest else 0)
                 return Encoded(None, SKIP_BUDGET, str(exc), overhead, now)
             return Encoded(None, SKIP_CAP, str(exc), overhead, now)
         return Encoded(coded, overhead=overhead, arrived=now)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gan_compress_ros.codec import BitstreamError, Codec
-from gan_compress_ros.codec.bitstream import FORMAT_VERSION, HEADER_BYTES, check_byte
+from gan_compress_ros.codec.bitstream import header_bytes, seal
 
 
 def _decodes_safely(codec: Codec, payload: object) -> bool:
@@ -21,13 +21,12 @@ def _decodes_safely(codec: Codec, payload: object) -> bool:
 
 def _with_header(codec: Codec, body: bytes) -> bytes:
     """``body`` behind a header this codec accepts (right version, model id and check)."""
-    return bytes([FORMAT_VERSION]) + bytes.fromhex(codec.model_id) + bytes(
-        [check_byte(body)]) + body
+    return seal(codec.coder.version, codec.model_id, body)
 
 
 def test_corrupt_body_behind_valid_header_is_decoded_or_rejected(codec: Codec,
                                                                  payload: bytes) -> None:
-    body = bytearray(payload[HEADER_BYTES:])
+    body = bytearray(payload[header_bytes(payload[0]):])
     body[len(body) // 2] ^= 0xFF
     _decodes_safely(codec, _with_header(codec, bytes(body)))
 
@@ -41,7 +40,7 @@ def test_truncation_at_every_position(codec: Codec, payload: bytes) -> None:
     rejected = [_decodes_safely(codec, payload[:n]) for n in range(len(payload))]
     # the check byte catches a truncated body with probability 255/256
     assert sum(rejected) >= len(payload) - 2
-    for n in range(HEADER_BYTES):
+    for n in range(header_bytes(payload[0])):
         with pytest.raises(BitstreamError, match="truncated"):
             codec.decode([payload[:n]])
 
@@ -121,4 +120,5 @@ def test_fuzz_mutated_valid_payload(codec: Codec, payload: bytes,
     mutated = bytearray(payload)
     for pos, value in edits:
         mutated[pos % len(mutated)] = value
-    _decodes_safely(codec, bytes(mutated[:max(HEADER_BYTES, cut % (len(mutated) + 1))]))
+    keep = max(header_bytes(payload[0]), cut % (len(mutated) + 1))
+    _decodes_safely(codec, bytes(mutated[:keep]))

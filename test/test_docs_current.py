@@ -67,7 +67,11 @@ def test_card_quotes_its_gap_to_the_model_it_replaced() -> None:
     quoted = re.search(r"against the default\s+before it \((\w+)\)\s+([+-][\d.]+)%\s+/\s+"
                        r"([+-][\d.]+)%", card)
     assert quoted, "codec.md no longer quotes its BD-rate against the default before it"
-    sweeps = [ROOT / "docs" / "results" / name / "rd.csv" for name in ("general", quoted[1])]
+    # the card names the two sweeps it compared (measured with the same payload header)
+    command = re.search(r"python dev/bd_between\.py\s+(docs/results/\w+/rd\.csv)\s+"
+                        rf"docs/results/{quoted[1]}/rd\.csv", card)
+    assert command, "codec.md no longer gives the command behind that BD-rate"
+    sweeps = [ROOT / command[1], ROOT / "docs" / "results" / quoted[1] / "rd.csv"]
     test, anchor = (neural_curve(read_csv(p), str(p))[1] for p in sweeps)
     assert float(quoted[2]) == pytest.approx(bd_rate(test, anchor, "psnr"), abs=0.05)
     assert float(quoted[3]) == pytest.approx(bd_rate(test, anchor, "ms_ssim"), abs=0.05)

@@ -7,7 +7,7 @@ import pytest
 from testkit.files import DATA, SAMPLE, read_photos
 
 from gan_compress_ros.codec import BitstreamError, ByteCapError, Codec, WeightsError, temporal
-from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, INTER_VERSION
+from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, INTER_VERSION, LEGACY_INTER_VERSION
 from gan_compress_ros.image import fit
 from gan_compress_ros.tools.fit_temporal import fit_tables
 from gan_compress_ros.training.metrics import psnr
@@ -139,7 +139,10 @@ def test_corrupt_inter_payloads_raise_or_wait(onnx: Codec, clip: np.ndarray) -> 
             continue
         # a flipped key tag: no key held for it; else 1 in 256 passes the check byte
         assert out is None or out.shape == (64, 64, 3)
-    for bad in (inter[:3], b"\x03", bytes([INTER_VERSION, 0, 0, 0, 0]) + inter[5:]):
+    other_model = bytes([LEGACY_INTER_VERSION, 0, 0]) + inter[2:]  # model 0000's id
+    other_tag = inter[:1] + bytes([inter[1] ^ 1]) + inter[2:]
+    other_check = inter[:2] + bytes([inter[2] ^ 1]) + inter[3:]  # e.g. other weights
+    for bad in (inter[:2], b"\x03", other_model, other_tag, other_check):
         with pytest.raises(BitstreamError):
             dec.decode(bad)
     clean = onnx.stream_decoder()

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import bitstream
-from .bitstream import INTER_VERSION
+from .bitstream import INTER_VERSIONS
 from .bundled import WeightsRef, bundled_names
 from .choices import BACKENDS, ONNXRUNTIME, PRECISIONS, TORCH, check_effort
 from .coders import intra_coder
 from .context_coding import QUALITY_LEVELS, ContextModel
 from .errors import BitstreamError, ByteCapError, WeightsError
 from .export_dir import is_export, read_export
-from .intra import ContextCoderV2, FixedRateCoder
+from .intra import ContextIntraCoder, FixedRateCoder
 from .latent import CodedFrame
 from .presets import FRAME_SIZE
 from .tables import CdfTables
@@ -401,7 +401,7 @@ class Codec:
         from .nn.objective import Objective
 
         coder = self.coder
-        assert isinstance(coder, ContextCoderV2)
+        assert isinstance(coder, ContextIntraCoder)
         qbytes = np.array([f.qbyte for f in coded], dtype=np.int64)
 
         def code(latent: np.ndarray, q: np.ndarray) -> tuple[list[bytes], np.ndarray]:
@@ -480,10 +480,10 @@ class Codec:
         return [f.payload for f in self.encode_frames(frames, quality, max_bytes, effort)]
 
     def read_header(self, payload: object, inter: bool = False) -> bitstream.Header:
-        """The checked header of one payload for this codec (``inter``: version 3 too)."""
-        versions = (self.coder.version, INTER_VERSION) if inter else (self.coder.version,)
+        """The checked header of one payload for this codec (``inter``: inter frames too)."""
+        versions = self.coder.reads + (INTER_VERSIONS if inter else ())
         header = bitstream.read_header(payload, self.model_id, versions)
-        if header.version == self.coder.version:
+        if header.version in self.coder.reads:
             self.coder.check(header)
         return header
 

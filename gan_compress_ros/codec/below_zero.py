@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ByteCapError
-from .intra import ContextCoderV2
+from .intra import ContextIntraCoder
 from .latent import CodedFrame
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def thinned(codec: Codec, y: np.ndarray, max_bytes: int) -> CodedFrame:
     is longer than ``max_bytes`` too.
     """
     coder = codec.coder
-    assert isinstance(coder, ContextCoderV2)
+    assert isinstance(coder, ContextIntraCoder)
     scaled = coder.gained(y, np.zeros(1, dtype=np.int64))
     latent = np.round(scaled).astype(np.int64)
     nonzero = np.flatnonzero(latent)

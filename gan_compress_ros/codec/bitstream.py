@@ -1,18 +1,27 @@
-"""The payload layout: a 4- or 5-byte header, then the range-coded latent symbols.
+"""The payload layouts: a 3-byte header (4 before 2026-12-07), then range-coded symbols.
 
-Version 1 (fixed-rate models with the factorized prior):
-``[version 1: 1 byte][model id: 2 bytes, big-endian][check: 1 byte][range-coded body]``
+Version 4 (variable-rate models with the context entropy model; written since 2026-12-07):
+``[version 4][model tag: 1 byte][check: 1 byte][quality: 1 byte][range-coded body]``.
 
-Version 2 (variable-rate models with the context entropy model) adds the quality byte the
-decoder needs, so no decoder setting has to match the encoder's:
-``[version 2][model id: 2 bytes][check: 1 byte][quality: 1 byte][range-coded body]``
-(the check byte then covers the quality byte and the body).
+Version 5 (inter frames of temporal mode, ``inter.py``):
+``[version 5][model tag][check][key tag: 1 byte][range-coded body]``.
+
+Version 1 (fixed-rate models with the factorized prior, the paper's preset):
+``[version 1][model id: 2 bytes, big-endian][check: 1 byte][range-coded body]``.
+
+Versions 2 and 3, read but no longer written, are 4 and 5 with the whole 2-byte model id in
+place of the model tag: ``[version 2][model id: 2 bytes][check][quality][body]``, and so on.
 
 The frame size and latent shape follow from the model, so the header carries only what a
 decoder must check before trusting the body: that it speaks this format, holds the same
-weights, and that the body arrived whole (the check byte is the low byte of the body's
-CRC-32, so a truncated or corrupted body is rejected with probability 255/256 instead of
-decoding to a wrong picture). Every payload is self-contained; no state between frames.
+weights, and that the body arrived whole. The check byte is the low byte of a CRC-32 of
+everything after it (truncated or corrupted bodies are rejected with probability 255/256
+instead of decoding to a wrong picture). In versions 4 and 5 the header keeps one byte of
+the model id, the tag, and that CRC starts from the CRC-32 of the whole id: a payload of
+other weights is named as such unless the tags agree (1 in 256), and then fails the check
+byte (255 in 256), so a wrong picture is as rare as it was when two models' 16-bit ids
+agreed, for one byte less a frame (0.5-2% of a 50-200 byte frame). Every payload is
+self-contained; no state between frames, except an inter frame's key.
 """
 
 from __future__ import annotations
@@ -25,18 +34,31 @@ from dataclasses import dataclass
 from .errors import BitstreamError
 
 FORMAT_VERSION = 1
-#: Payloads of context models (variable rate).
-CONTEXT_VERSION = 2
-#: Inter frames of temporal mode (``temporal.py``): they need their key frame.
-INTER_VERSION = 3
+#: Payloads of context models (variable rate), as written now.
+CONTEXT_VERSION = 4
+#: Inter frames of temporal mode (``temporal.py``), as written now: they need their key frame.
+INTER_VERSION = 5
+#: The same two kinds with the model id in the header: still read, no longer written.
+LEGACY_CONTEXT_VERSION = 2
+LEGACY_INTER_VERSION = 3
+#: Versions with a 1-byte model tag, their check byte covering the whole model id.
+PACKED_VERSIONS = frozenset({CONTEXT_VERSION, INTER_VERSION})
 #: ``CompressedImage.format`` of latent messages: short, since it travels with every frame.
 MESSAGE_FORMAT = "gan_compress"
 #: The kind of payload each version is; ``coders.py`` maps them to their coders.
-KINDS = {FORMAT_VERSION: "fixed", CONTEXT_VERSION: "intra", INTER_VERSION: "inter"}
-HEADER_BYTES = 4
+KINDS = {FORMAT_VERSION: "fixed", LEGACY_CONTEXT_VERSION: "intra",
+         LEGACY_INTER_VERSION: "inter", CONTEXT_VERSION: "intra", INTER_VERSION: "inter"}
+#: Versions of each kind, the one written first.
+INTRA_VERSIONS = (CONTEXT_VERSION, LEGACY_CONTEXT_VERSION)
+INTER_VERSIONS = (INTER_VERSION, LEGACY_INTER_VERSION)
+#: Header bytes of versions 4 and 5 (version, model tag, check) and of 1 to 3 (version,
+#: model id, check).
+HEADER_BYTES = 3
+LEGACY_HEADER_BYTES = 4
 #: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
 MAX_PAYLOAD_BYTES = 1 << 16
 _HEADER = struct.Struct(">BHB")
+_PACKED = struct.Struct(">BBB")
 
 
 def model_id_to_int(model_id: str) -> int:
@@ -44,25 +66,53 @@ def model_id_to_int(model_id: str) -> int:
     return int(model_id, 16)
 
 
-def check_byte(body: bytes) -> int:
-    """The integrity check of a body: the low byte of its CRC-32."""
-    return zlib.crc32(body) & 0xFF
+def header_bytes(version: int) -> int:
+    """The header's length in payloads of ``version``."""
+    return HEADER_BYTES if version in PACKED_VERSIONS else LEGACY_HEADER_BYTES
+
+
+def model_tag(model_id: str) -> int:
+    """The byte of the model id that headers of versions 4 and 5 carry: its low byte."""
+    return model_id_to_int(model_id) & 0xFF
+
+
+def model_seed(version: int, model_id: str) -> int:
+    """Where the check's CRC-32 starts: the model id's CRC-32 where the header has its tag."""
+    if version not in PACKED_VERSIONS:
+        return 0
+    return zlib.crc32(model_id_to_int(model_id).to_bytes(2, "big"))
+
+
+def check_byte(data: bytes, seed: int = 0) -> int:
+    """The integrity check of ``data``: the low byte of its CRC-32 started at ``seed``."""
+    return zlib.crc32(data, seed) & 0xFF
 
 
 def pack_header(version: int, model_id: str, check: int) -> bytes:
-    """The four bytes every payload starts with (``read_header`` reads them)."""
+    """The header every payload starts with (``read_header`` reads it)."""
+    if version in PACKED_VERSIONS:
+        return _PACKED.pack(version, model_tag(model_id), check)
     return _HEADER.pack(version, model_id_to_int(model_id), check)
+
+
+def seal(version: int, model_id: str, rest: bytes) -> bytes:
+    """A payload of ``version``: its header for ``model_id``, then ``rest``, all of it checked.
+
+    ``rest`` is the kind's own fields, then the body (the intra kinds; ``inter.py`` checks
+    its body against its key instead).
+    """
+    return pack_header(version, model_id,
+                       check_byte(rest, model_seed(version, model_id))) + rest
 
 
 def pack(model_id: str, body: bytes) -> bytes:
     """A version-1 payload: header for ``model_id``, then ``body``."""
-    return pack_header(FORMAT_VERSION, model_id, check_byte(body)) + body
+    return seal(FORMAT_VERSION, model_id, body)
 
 
 def pack_quality(model_id: str, quality: int, body: bytes) -> bytes:
-    """A version-2 payload: header for ``model_id``, the quality byte, then ``body``."""
-    rest = bytes([quality]) + body
-    return pack_header(CONTEXT_VERSION, model_id, check_byte(rest)) + rest
+    """A version-4 payload: header for ``model_id``, the quality byte, then ``body``."""
+    return seal(CONTEXT_VERSION, model_id, bytes([quality]) + body)
 
 
 def version_of(payload: bytes) -> int | None:
@@ -79,25 +129,32 @@ def kind_of(payload: bytes) -> str:
 
 
 def quality_of(payload: bytes) -> int | None:
-    """The quality byte of a version-2 payload (unchecked); None for any other."""
-    if version_of(payload) != CONTEXT_VERSION or len(payload) <= HEADER_BYTES:
+    """The quality byte of an intra payload of a context model (unchecked); None for any other."""
+    version = version_of(payload)
+    if version is None or version not in INTRA_VERSIONS:
         return None
-    return payload[HEADER_BYTES]
+    at = header_bytes(version)
+    return payload[at] if len(payload) > at else None
 
 
 @dataclass(frozen=True)
 class Header:
-    """The four bytes every payload starts with, checked, and what follows them."""
+    """The header every payload starts with, checked, and what follows it."""
 
     version: int
-    model: int  # the model id's 16-bit integer
+    model_id: str  # the decoder's, which the header names or the check covers
     check: int
     payload: bytes  # the whole payload
 
     @property
     def rest(self) -> bytes:
-        """Everything after the four bytes: the kind's own fields, then the body."""
-        return self.payload[HEADER_BYTES:]
+        """Everything after the header: the kind's own fields, then the body."""
+        return self.payload[header_bytes(self.version):]
+
+    @property
+    def seed(self) -> int:
+        """Where the check's CRC-32 starts (``model_seed``)."""
+        return model_seed(self.version, self.model_id)
 
 
 def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Header:
@@ -110,32 +167,43 @@ def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Head
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
     payload = bytes(payload)
-    if len(payload) < HEADER_BYTES:
+    size = header_bytes(payload[0]) if payload else HEADER_BYTES
+    if len(payload) < size:
         raise BitstreamError(f"truncated payload: {len(payload)} bytes, the header alone "
-                             f"is {HEADER_BYTES}")
+                             f"is {size}")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
-    version, mid, check = _HEADER.unpack_from(payload)
+    version = payload[0]
     readable = sorted(versions)
     if version not in readable:
-        if version == INTER_VERSION and CONTEXT_VERSION in readable:
+        if version in INTER_VERSIONS and CONTEXT_VERSION in readable:
             raise BitstreamError("an inter frame of temporal mode: it decodes only after its "
                                  "key frame, with Codec.stream_decoder()")
         raise BitstreamError(f"unsupported format version {version} (this decoder reads "
-                             f"version {' or '.join(map(str, readable))}): corrupt or "
+                             f"version {', '.join(map(str, readable))}): corrupt or "
                              "foreign payload, or one made by another generation of the "
                              "codec")
-    if mid != model_id_to_int(model_id):
-        raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
-                             f"{model_id}: load the weights the encoder used")
-    return Header(version, mid, check, payload)
+    if version in PACKED_VERSIONS:
+        _, tag, check = _PACKED.unpack_from(payload)
+        if tag != model_tag(model_id):
+            raise BitstreamError(f"payload is from a model whose id ends in {tag:02x}, this "
+                                 f"decoder holds model {model_id}: load the weights the "
+                                 "encoder used")
+    else:
+        _, mid, check = _HEADER.unpack_from(payload)
+        if mid != model_id_to_int(model_id):
+            raise BitstreamError(f"payload is from model {mid:04x}, this decoder holds model "
+                                 f"{model_id}: load the weights the encoder used")
+    return Header(version, model_id, check, payload)
 
 
 def checked(header: Header) -> bytes:
     """``header.rest`` where the check byte covers all of it (intra kinds); else raise."""
-    if check_byte(header.rest) != header.check:
-        raise BitstreamError(f"corrupt or truncated payload: the check byte does not match "
-                             f"its {len(header.rest)}-byte body")
+    if check_byte(header.rest, header.seed) != header.check:
+        other = (f", or from other weights whose id ends like this decoder's model "
+                 f"{header.model_id} (load the weights the encoder used)"
+                 if header.version in PACKED_VERSIONS else "")
+        raise BitstreamError(f"corrupt or truncated payload{other}: the check byte does not "
+                             f"match its {len(header.rest)}-byte body")
     return header.rest
-

@@ -7,25 +7,31 @@ of payload with one coder. ``Codec`` holds the intra coder its weights call for;
 
 from __future__ import annotations
 
-from .bitstream import CONTEXT_VERSION, FORMAT_VERSION, INTER_VERSION, KINDS
+from .bitstream import (
+    CONTEXT_VERSION,
+    FORMAT_VERSION,
+    INTER_VERSIONS,
+    INTRA_VERSIONS,
+    KINDS,
+)
 from .context_coding import ContextModel
 from .inter import InterCoder
-from .intra import ContextCoderV2, FixedRateCoder
+from .intra import ContextIntraCoder, FixedRateCoder
 from .latent import IntraCoder
 from .tables import CdfTables
 
 #: The kinds that decode alone, by version.
-INTRA_CODERS: dict[int, type[FixedRateCoder] | type[ContextCoderV2]] = {
+INTRA_CODERS: dict[int, type[FixedRateCoder] | type[ContextIntraCoder]] = {
     FORMAT_VERSION: FixedRateCoder,
-    CONTEXT_VERSION: ContextCoderV2,
+    **dict.fromkeys(INTRA_VERSIONS, ContextIntraCoder),
 }
 #: Every kind, by version (``bitstream.KINDS`` names them).
-CODERS: dict[int, type] = {**INTRA_CODERS, INTER_VERSION: InterCoder}
+CODERS: dict[int, type] = {**INTRA_CODERS, **dict.fromkeys(INTER_VERSIONS, InterCoder)}
 assert set(CODERS) == set(KINDS)
 
 
 def intra_coder(tables: CdfTables | ContextModel, latent_shape: tuple[int, int, int],
                 model_id: str) -> IntraCoder:
-    """The intra coder of a model's entropy tables: a context model writes version 2."""
+    """The intra coder of a model's entropy tables: a context model writes version 4."""
     version = CONTEXT_VERSION if isinstance(tables, ContextModel) else FORMAT_VERSION
     return INTRA_CODERS[version](tables, latent_shape, model_id)  # type: ignore[arg-type]

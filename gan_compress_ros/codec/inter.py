@@ -1,7 +1,10 @@
-"""The inter payload kind (version 3): the change of the latent since a key frame.
+"""The inter payload kind (version 5): the change of the latent since a key frame.
 
-Layout, 5 bytes of header: ``[version 3][model id: 2 bytes][check: 1 byte][key tag: 1 byte]
-[range-coded body]``; ``temporal.py`` explains the scheme and owns the stream coders.
+Layout, 4 bytes of header: ``[version 5][model tag: 1 byte][check: 1 byte][key tag: 1 byte]
+[range-coded body]``, the check's CRC-32 started from the key's, the temporal tables' and the
+model id's (``bitstream.model_seed``). Version 3, read but no longer written, carries the
+whole model id in place of the model tag. ``temporal.py`` explains the scheme and owns the
+stream coders.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import bitstream
-from .bitstream import INTER_VERSION, Header
+from .bitstream import INTER_VERSION, Header, header_bytes
 from .context_coding import MEAN_STEPS, SCALE_LEVELS, rows_by_table, runs_by_table
 from .errors import BitstreamError, corrupt_body
 from .latent import CodedFrame
@@ -30,7 +33,7 @@ SCALE_PER_BIN = 4
 SCALE_BINS = SCALE_LEVELS // SCALE_PER_BIN
 #: Table 0 codes the position flags; tables 1.. the residuals per scale bin.
 FLAG_TABLE = 0
-#: Header bytes of an inter payload: the common four and the key tag.
+#: Header bytes of an inter payload: version, model tag and check, then the key tag.
 HEADER_BYTES = bitstream.HEADER_BYTES + 1
 
 
@@ -87,9 +90,9 @@ class InterCoder:
     def code(self, d: np.ndarray, key: Key) -> CodedFrame:
         """The inter payload of change ``d`` (in steps) against ``key``."""
         body = self.encode(d, key)
-        check = zlib.crc32(body, key.crc ^ self.crc) & 0xFF
-        payload = bitstream.pack_header(INTER_VERSION, self.model_id, check) + \
-            bytes([key.tag]) + body
+        seed = key.crc ^ self.crc ^ bitstream.model_seed(INTER_VERSION, self.model_id)
+        payload = bitstream.pack_header(INTER_VERSION, self.model_id,
+                                        bitstream.check_byte(body, seed)) + bytes([key.tag]) + body
         return CodedFrame(payload, INTER_VERSION, self._latent(key, d), key.qbyte, key.bins)
 
     def decode(self, body: bytes, key: Key) -> np.ndarray:
@@ -115,21 +118,21 @@ class InterCoder:
         rest = header.rest
         if not rest:
             raise BitstreamError(f"truncated inter payload: {len(header.payload)} bytes, the "
-                                 f"header alone is {HEADER_BYTES}")
+                                 f"header alone is {header_bytes(header.version) + 1}")
         tag, body = rest[0], rest[1:]
         candidates = [k for k in keys if k.tag == tag]
         if not candidates:
             return None
         for key in reversed(candidates):
-            if zlib.crc32(body, key.crc ^ self.crc) & 0xFF == header.check:
+            if bitstream.check_byte(body, key.crc ^ self.crc ^ header.seed) == header.check:
                 break
         else:
-            raise BitstreamError("corrupt inter payload, or one for a key frame or temporal "
-                                 "tables this decoder does not hold: its check byte does not "
-                                 "match")
+            raise BitstreamError("corrupt inter payload, or one for a key frame, temporal "
+                                 "tables or weights this decoder does not hold: its check "
+                                 "byte does not match")
         with corrupt_body("inter"):
             d = self.decode(body, key)
-        return CodedFrame(header.payload, INTER_VERSION, self._latent(key, d), key.qbyte,
+        return CodedFrame(header.payload, header.version, self._latent(key, d), key.qbyte,
                           key.bins)
 
     def _latent(self, key: Key, d: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """The two intra payload kinds: each frame decodes alone (``bitstream.py`` has the layouts).
 
 ``FixedRateCoder`` (version 1): fixed-rate models, one factorized table per channel.
-``ContextCoderV2`` (version 2): variable-rate models, the integer context model
-(``context_coding.py``) and a quality byte. ``coders.py`` picks one by version.
+``ContextIntraCoder`` (version 4; reads version 2 too): variable-rate models, the integer
+context model (``context_coding.py``) and a quality byte. ``coders.py`` picks one by version.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import bitstream
-from .bitstream import CONTEXT_VERSION, FORMAT_VERSION, Header
+from .bitstream import FORMAT_VERSION, INTRA_VERSIONS, Header
 from .context_coding import ContextCoder, ContextModel
 from .errors import BitstreamError, corrupt_body
 from .latent import CodedFrame
@@ -22,6 +22,7 @@ class FixedRateCoder:
     """Version 1: the rounded latent, clamped to each channel's table, range coded."""
 
     version = FORMAT_VERSION
+    reads: tuple[int, ...] = (FORMAT_VERSION,)
     variable_rate = False
 
     def __init__(self, tables: CdfTables, latent_shape: tuple[int, int, int],
@@ -73,10 +74,12 @@ class FixedRateCoder:
         return latent.astype(np.float32)
 
 
-class ContextCoderV2:
-    """Version 2: the latent times a gain per quality byte, coded with the context model."""
+class ContextIntraCoder:
+    """Version 4: the latent times a gain per quality byte, coded with the context model."""
 
-    version = CONTEXT_VERSION
+    version = INTRA_VERSIONS[0]
+    #: Version 2 is the same payload with the model id in its header.
+    reads: tuple[int, ...] = INTRA_VERSIONS
     variable_rate = True
 
     def __init__(self, model: ContextModel, latent_shape: tuple[int, int, int],
@@ -114,7 +117,7 @@ class ContextCoderV2:
             raise BitstreamError("truncated payload: it ends before its quality byte")
 
     def read(self, headers: list[Header]) -> list[CodedFrame]:
-        """The latents of ``check``ed version-2 headers, decoded as one batch."""
+        """The latents of ``check``ed version-4 (or 2) headers, decoded as one batch."""
         qbytes, bodies = [], []
         for header in headers:
             rest = header.rest
@@ -123,7 +126,7 @@ class ContextCoderV2:
         q = np.array(qbytes, dtype=np.int64)
         with corrupt_body():
             latents, tables = self.context.read(bodies, q)
-        return [CodedFrame(h.payload, self.version, lat, int(qb), tab)
+        return [CodedFrame(h.payload, h.version, lat, int(qb), tab)
                 for h, lat, qb, tab in zip(headers, latents, q, tables, strict=True)]
 
     def dequantize(self, latent: np.ndarray, qbytes: np.ndarray) -> np.ndarray:

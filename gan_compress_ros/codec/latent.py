@@ -55,7 +55,8 @@ class CodedFrame:
 class IntraCoder(Protocol):
     """What one intra payload kind provides (``coders.py`` holds one per version)."""
 
-    version: int
+    version: int  # the version it writes
+    reads: tuple[int, ...]  # the versions it reads, that one first
     variable_rate: bool
 
     @property

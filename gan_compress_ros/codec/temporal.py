@@ -5,12 +5,13 @@ change of the integer latent since its key frame, never since the previous inter
 a lost inter frame costs one frame, a lost key frame costs the frames until the next key,
 and a late joiner waits at most ``key_interval`` frames.
 
-Inter payload (format version 3), 5 bytes of header:
-``[version 3][model id: 2 bytes][check: 1 byte][key tag: 1 byte][range-coded body]``.
-The key tag is a byte of the key payload's CRC-32, and the check byte is the low byte of a
-CRC-32 of the body seeded with the key's CRC-32 and the temporal tables' CRC-32: a decoder
-that holds another key, or other tables, rejects the payload (255 times in 256) instead of
-showing a wrong picture. Inter frames use their key frame's quality.
+Inter payload (format version 5), 4 bytes of header:
+``[version 5][model tag: 1 byte][check: 1 byte][key tag: 1 byte][range-coded body]``
+(version 3, still read, has the whole 2-byte model id in place of the model tag). The key
+tag is a byte of the key payload's CRC-32, and the check byte is the low byte of a CRC-32
+of the body seeded with the key's CRC-32, the temporal tables' CRC-32 and the model id's: a
+decoder that holds another key, other tables or other weights rejects the payload (255
+times in 256) instead of showing a wrong picture. Inter frames use their key frame's quality.
 
 The body: one flag per latent position (4x4) saying whether anything changed there, then
 the change of every channel at the changed positions, each coded with the table of its
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .bitstream import INTER_VERSION
+from .bitstream import INTER_VERSION, INTER_VERSIONS
 from .bundled import BUNDLED_DIR, EXPORT_TABLES, TABLES_SUFFIX, WeightsRef
 from .errors import BitstreamError, WeightsError
 from .export_dir import share
@@ -52,7 +53,7 @@ from .inter import (
     InterCoder,
     Key,
 )
-from .intra import ContextCoderV2
+from .intra import ContextIntraCoder
 from .latent import CodedFrame
 from .tables import CdfTables, quantize_pmf
 
@@ -328,7 +329,7 @@ class StreamEncoder:
         """
         assert self._inter is not None and self.tables is not None
         coder = self.codec.coder
-        assert isinstance(coder, ContextCoderV2)
+        assert isinstance(coder, ContextIntraCoder)
         settings = self.tables.settings
         u = coder.gained(y, np.array([key.qbyte])).reshape(-1)
         d = residual(u, key.latent, self.codec.latent_shape, settings)
@@ -381,7 +382,7 @@ class StreamDecoder:
         An intra frame runs the context network once: its tables give the key's bins.
         """
         header = self.codec.read_header(payload, inter=True)
-        if header.version != INTER_VERSION:
+        if header.version not in INTER_VERSIONS:
             coded = self.codec.coder.read([header])[0]
             if coded.tables is not None:  # a context-coded key frame
                 key = Key.of(coded)

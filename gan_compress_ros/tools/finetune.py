@@ -6,7 +6,7 @@ scales), and holds out the last 20% by time. At the end it prints the BD-rate of
 weights against the starting ones on those later frames (a quality sweep) and, with --val,
 on general photos, and writes OUT/weights.safetensors with a model card (and, with --export,
 the ONNX export in OUT/onnx). Ctrl-C stops training and saves what it has. The receiving side
-needs the same weights file: payloads carry its model id, and other weights refuse them.
+needs the same weights file: payloads are bound to its model id, and other weights refuse them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy as np
 from ..codec import Codec
 from ..codec.bundled import BUNDLED_DIR, MODEL, ONNX_DIR
 from ..codec.inter import Key
-from ..codec.intra import ContextCoderV2
+from ..codec.intra import ContextIntraCoder
 from ..codec.temporal import (
     DEFAULT_DEADZONE,
     DEFAULT_KEY_BOOST,
@@ -65,7 +65,7 @@ def count(codec: Codec, frames: np.ndarray, key_interval: int, settings: Setting
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Counts of position flags (2,) and of changes per scale bin (BINS, 2R+1) in one clip."""
     coder = codec.coder
-    if not isinstance(coder, ContextCoderV2):
+    if not isinstance(coder, ContextIntraCoder):
         raise ValueError("temporal mode needs a variable-rate model (preset compact2)")
     c, h, w = codec.latent_shape
     flags = np.zeros(2, dtype=np.int64)

@@ -25,13 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import BitstreamError, Codec
-from ..codec.bitstream import (
-    CONTEXT_VERSION,
-    FORMAT_VERSION,
-    HEADER_BYTES,
-    MAX_PAYLOAD_BYTES,
-    check_byte,
-)
+from ..codec.bitstream import MAX_PAYLOAD_BYTES, header_bytes, seal
 from ..training.data import eval_frames
 from .command import recorded
 from .common import SAMPLE_CLIP
@@ -46,13 +40,11 @@ WEIGHTS = {"random": 0.2, "truncate": 0.15, "bitflip": 0.2, "bytes": 0.15, "spli
 
 
 def with_header(codec: Codec, body: bytes) -> bytes:
-    """``body`` behind a header this codec accepts: version, model id, matching check byte.
+    """``body`` behind a header this codec accepts: its version, a matching check byte.
 
     For a variable-rate codec the body's first byte is read as the quality byte.
     """
-    version = CONTEXT_VERSION if codec.variable_rate else FORMAT_VERSION
-    return bytes([version]) + bytes.fromhex(codec.model_id) + bytes(
-        [check_byte(body)]) + body
+    return seal(codec.coder.version, codec.model_id, body)
 
 
 def _mutate(rng: np.random.Generator, data: bytes, edits: int) -> bytes:
@@ -76,7 +68,8 @@ def make_strategies(codec: Codec, seeds: list[bytes]
         return bytes(out)
 
     def mutated_body(rng: np.random.Generator) -> bytes:
-        body = pick(rng)[HEADER_BYTES:]
+        seed = pick(rng)
+        body = seed[header_bytes(seed[0]):]
         body = _mutate(rng, body, int(rng.integers(1, 9)))[:int(rng.integers(len(body) + 1))]
         return with_header(codec, body)
 
@@ -114,6 +107,7 @@ def run_case(codec: Codec, payload: bytes) -> str:
 def _reason(message: str) -> str:
     """A short class for a BitstreamError message, for the report's columns."""
     # "check byte" first: that message also says "corrupt or truncated payload"
+    message = message.replace("from a model whose id", "from model whose id")  # one column
     for key in ("check byte", "truncated payload", "format version", "from model",
                 "does not decode", "limit"):
         if key in message:

@@ -344,7 +344,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- Command: `{t['command']}`",
         f"- Steps: {t['steps_done']} in {t['wall_time_s']} s"
         + (" (stopped by Ctrl-C)" if t["interrupted"] else "") + f" (torch {t['torch']})",
-        "- The receiving side needs this same file: payloads carry model id "
+        "- The receiving side needs this same file: payloads are bound to model id "
         f"{meta['model_id']}, and a decoder with other weights refuses them.",
     ]
     for name, label in (("camera", "the camera's later frames"), ("general", "general photos")):
