@@ -176,7 +176,7 @@ class RateEncoder:
         except ByteCapError as exc:
             over_max_bytes = bool(self.max_bytes) and exc.smallest > self.max_bytes
             if budget is not None and budget_sets_cap and not over_max_bytes:
-                # skipped for the budget, not an error; a frame max_bytes could never hold is
+                # skipped for the budget, not an error (a frame max_bytes could never hold is)
                 budget.skipped(exc.smallest + overhead if exc.smallest else 0)
                 return Encoded(None, SKIP_BUDGET, str(exc), overhead, now)
             return Encoded(None, SKIP_CAP, str(exc), overhead, now)

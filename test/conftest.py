@@ -49,14 +49,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.ros)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-
-
 #: A model trained for seconds, not hours: the default architecture at reduced width.
 TRAIN_STEPS = 600
 SMALL = {"channels": 48, "latent_channels": 32}
-#: The variable-rate (context model) twin of SMALL.
-SMALL2 = {"channels": 48, "latent_channels": 32, "slices": 4, "checkerboard": 1,
-          "context_hidden": 32, "rate_levels": 4}
 
 
 @pytest.fixture(scope="session")
@@ -81,24 +76,6 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def codec(trained_weights: Path) -> Codec:
     """The briefly trained codec, loaded through the public API."""
     return Codec.load(str(trained_weights))
-
-
-@pytest.fixture(scope="session")
-def context_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small variable-rate context codec trained briefly on test/data/train."""
-    out = tmp_path_factory.mktemp("train2")
-    config = TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
-                         preset="compact2", preset_overrides=SMALL2, lmbda=20.0,
-                         lmbda_q0=1500.0, steps=300, batch=8, lr=2e-3, seed=0, threads=1,
-                         checkpoint_every=10_000, command="pytest fixture")
-    Trainer(config).train()
-    return out / "weights.safetensors"
-
-
-@pytest.fixture(scope="session")
-def codec2(context_weights: Path) -> Codec:
-    """The small variable-rate codec on torch: another model than the bundled one."""
-    return Codec.load(str(context_weights), backend="torch")
 
 
 @pytest.fixture(scope="session")

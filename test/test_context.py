@@ -11,12 +11,34 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from testkit.files import DATA
 
 from gan_compress_ros.codec import BitstreamError, Codec, WeightsError
 from gan_compress_ros.codec import context_coding as cc
 from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, HEADER_BYTES
 from gan_compress_ros.codec.nn.backend_torch import TorchTransforms
 from gan_compress_ros.codec.nn.weights import load_weights
+from gan_compress_ros.training.trainer import TrainConfig, Trainer
+
+SMALL2 = {"channels": 48, "latent_channels": 32, "slices": 4, "checkerboard": 1,
+          "context_hidden": 32, "rate_levels": 4}
+
+
+@pytest.fixture(scope="session")
+def context_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small variable-rate context codec trained briefly on test/data/train."""
+    out = tmp_path_factory.mktemp("train2")
+    config = TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
+                         preset="compact2", preset_overrides=SMALL2, lmbda=20.0,
+                         lmbda_q0=1500.0, steps=300, batch=8, lr=2e-3, seed=0, threads=1,
+                         checkpoint_every=10_000, command="pytest fixture")
+    Trainer(config).train()
+    return out / "weights.safetensors"
+
+
+@pytest.fixture(scope="module")
+def codec2(context_weights: Path) -> Codec:
+    return Codec.load(str(context_weights), backend="torch")
 
 
 def test_schedule_codes_every_element_once() -> None:

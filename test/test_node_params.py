@@ -11,7 +11,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 from testkit.ros import DiagnosticsWatch, Remote, image_msg, spin_until, start_node, stop_node
 
-from gan_compress_ros.codec.bitstream import MESSAGE_FORMAT
+from gan_compress_ros.codec.bitstream import CONTEXT_VERSION, INTER_VERSION, MESSAGE_FORMAT
 from gan_compress_ros.codec.bundled import DEFAULT_NAME
 from gan_compress_ros.nodes.encoder_node import STATUS_NAME as STATUS
 
@@ -91,11 +91,12 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
         assert ok, why
         same = [frames[0]] * 6
         _payloads(ros, pub, got, same, 70)
-        assert [p[0] for p in got[-6:]] == [2, 3, 3, 3, 2, 3]  # key, inter, ..., key
+        key, inter = CONTEXT_VERSION, INTER_VERSION
+        assert [p[0] for p in got[-6:]] == [key, inter, inter, inter, key, inter]
         ok, why = remote.set("max_bytes_per_frame", 100)  # the cap holds for both kinds
         assert ok, why
         _payloads(ros, pub, got, same, 80)
-        assert max(map(len, got[-6:])) <= 100 and {p[0] for p in got[-6:]} == {2, 3}
+        assert max(map(len, got[-6:])) <= 100 and {p[0] for p in got[-6:]} == {key, inter}
         ok, why = remote.set("key_interval", 0)
         assert not ok and "out of range" in why, why
         for name, value in (("key_interval", 1), ("max_bytes_per_frame", 0)):
@@ -107,7 +108,7 @@ def test_encoder_parameters_at_start_and_at_run_time(ros, frames) -> None:
         ok, why = remote.set("effort", 1)  # the encoder searches; payloads still intra
         assert ok, why
         _payloads(ros, pub, got, frames[:2], 90)
-        assert [p[0] for p in got[-2:]] == [2, 2]
+        assert [p[0] for p in got[-2:]] == [CONTEXT_VERSION] * 2
         ok, why = remote.set("effort", 0)
         assert ok, why
 

@@ -23,6 +23,7 @@ from testkit.ros import (
 )
 
 from gan_compress_ros.codec import Codec
+from gan_compress_ros.codec.bitstream import quality_of
 from gan_compress_ros.nodes.convert import fit
 
 
@@ -225,7 +226,7 @@ def test_encoder_quality_parameter(ros, photos: list[np.ndarray], trained_weight
     try:
         assert spin_until(ros, lambda: (pub.publish(image_msg(photos[0], 7)), bool(got))[1],
                           60.0), proc.lines[-20:]
-        assert got[0][4] == round(0.2 * 255)
+        assert quality_of(got[0]) == round(0.2 * 255)
         assert Codec.load().decode(got[0]).shape == (1, 64, 64, 3)
     finally:
         ros.destroy_subscription(sub)

@@ -1,8 +1,10 @@
 """Payload versions: 4 and 5 (written now) keep a byte of the model id; 2 and 3 still read.
 
 Legacy payloads are rebuilt here exactly as the encoder wrote them before 2026-12-07 (the
-same body behind the 4-byte header with the whole model id, the check started at 0), so these
-tests hold the decoder to every payload recorded before the change.
+same body behind the 4-byte header with the whole model id, the check a CRC-32 of what
+follows it alone), so these tests hold the decoder to every payload recorded before the
+change. The bytes of one legacy header are also pinned, so the rebuild cannot drift along
+with the code.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from gan_compress_ros.codec.bitstream import (
     LEGACY_HEADER_BYTES,
     LEGACY_INTER_VERSION,
     check_byte,
+    checked,
     header_bytes,
-    model_seed,
     model_tag,
     pack_header,
     quality_of,
@@ -31,22 +33,33 @@ from gan_compress_ros.codec.bitstream import (
 )
 from gan_compress_ros.codec.temporal import load_tables
 
+READ = (CONTEXT_VERSION, LEGACY_CONTEXT_VERSION)
+
 
 def legacy_intra(payload: bytes, model_id: str) -> bytes:
     """The version-2 payload of a version-4 one: the same quality byte and body."""
     assert payload[0] == CONTEXT_VERSION
-    return seal(LEGACY_CONTEXT_VERSION, model_id, payload[HEADER_BYTES:])
+    rest = payload[HEADER_BYTES:]
+    return bytes([LEGACY_CONTEXT_VERSION]) + bytes.fromhex(model_id) + bytes(
+        [zlib.crc32(rest) & 0xFF]) + rest
+
+
+def test_legacy_header_bytes_are_pinned() -> None:
+    rest = bytes([89]) + b"body"
+    assert legacy_intra(seal(CONTEXT_VERSION, "a543", rest), "a543") == bytes.fromhex(
+        "02a543") + bytes([zlib.crc32(rest) & 0xFF]) + rest
+    assert seal(LEGACY_CONTEXT_VERSION, "a543", rest) == legacy_intra(
+        seal(CONTEXT_VERSION, "a543", rest), "a543")
 
 
 def test_intra_header_is_version_tag_check_quality(onnx: Codec, val_frames: np.ndarray
                                                    ) -> None:
     payloads = onnx.encode(val_frames, quality=0.4)
-    seed = model_seed(CONTEXT_VERSION, onnx.model_id)
-    assert seed == zlib.crc32(bytes.fromhex(onnx.model_id))
+    model = bytes.fromhex(onnx.model_id)
     for p in payloads:
-        assert p[0] == CONTEXT_VERSION and p[1] == bytes.fromhex(onnx.model_id)[1]
+        assert p[0] == CONTEXT_VERSION and p[1] == model[1] == model_tag(onnx.model_id)
         assert quality_of(p) == round(0.4 * 255) == p[3]
-        assert p[2] == zlib.crc32(p[3:], seed) & 0xFF  # the check covers the whole model id
+        assert p[2] == zlib.crc32(p[3:] + model) & 0xFF  # the check covers the whole id
         assert len(legacy_intra(p, onnx.model_id)) == len(p) + 1
 
 
@@ -57,54 +70,53 @@ def test_version_2_payloads_still_decode_to_the_same_frames(onnx: Codec,
         old = [legacy_intra(p, onnx.model_id) for p in payloads]
         assert all(quality_of(o) == quality_of(p) for o, p in zip(old, payloads, strict=True))
         np.testing.assert_array_equal(onnx.decode(old), onnx.decode(payloads))
-        for o in old:  # and the legacy header still names a wrong model outright
-            wrong = o[:1] + bytes([o[1] ^ 0xFF]) + o[2:]
-            with pytest.raises(BitstreamError, match="from model"):
-                onnx.decode(wrong)
+    o = old[0]  # the legacy checks still run: the model id, then the check byte
+    with pytest.raises(BitstreamError, match="payload is from model"):
+        onnx.decode(o[:1] + bytes([o[1] ^ 0xFF]) + o[2:])
+    with pytest.raises(BitstreamError, match="check byte does not match") as bad_check:
+        onnx.decode(o[:3] + bytes([o[3] ^ 1]) + o[4:])
+    assert "other weights" not in str(bad_check.value)  # version 2 names its model
 
 
-def test_payload_of_other_weights_is_named_or_fails_the_check(
-        onnx: Codec, codec2: Codec, val_frames: np.ndarray) -> None:
-    assert codec2.coder.version == CONTEXT_VERSION
-    payloads = codec2.encode(val_frames, quality=0.5)
-    if model_tag(codec2.model_id) != model_tag(onnx.model_id):
+def test_other_weights_are_named_by_their_tag(onnx: Codec, val_frames: np.ndarray) -> None:
+    payload = onnx.encode(val_frames[0])[0]
+    other = f"{int(onnx.model_id, 16) ^ 0x005A:04x}"
+    with pytest.raises(BitstreamError, match=f"from a model whose id ends in "
+                                             f"{onnx.model_id[2:]}, this decoder holds "
+                                             f"model {other}: load the weights"):
+        read_header(payload, other, READ)
+
+
+def test_every_id_with_the_same_tag_fails_the_check(onnx: Codec,
+                                                    val_frames: np.ndarray) -> None:
+    """The ids a tag cannot tell apart (255 per model) are all refused, whatever the length."""
+    payloads = onnx.encode(val_frames, quality=0.5) + onnx.encode(val_frames, quality=0.0)
+    assert len({len(p) for p in payloads}) > 5
+    ours = int(onnx.model_id, 16)
+    for high in range(1, 256):
+        twin = f"{ours ^ (high << 8):04x}"
         for p in payloads:
-            with pytest.raises(BitstreamError, match=f"from a model whose id ends in "
-                                                     f"{codec2.model_id[2:]}, this decoder "
-                                                     f"holds model {onnx.model_id}"):
-                onnx.decode(p)
-    # ids that end alike (1 in 256): the check byte, started from the whole id, refuses them
-    twin = f"{int(onnx.model_id, 16) ^ 0x0100:04x}"
-    assert model_tag(twin) == model_tag(onnx.model_id)
-    refused = 0
-    for p in onnx.encode(val_frames, quality=0.5):
-        forged = seal(CONTEXT_VERSION, twin, p[HEADER_BYTES:])
-        assert forged[1] == p[1] and forged[3:] == p[3:]
-        try:
-            onnx.decode(forged)
-        except BitstreamError as exc:
-            assert "from other weights whose id ends like this decoder's model" in str(exc)
-            refused += 1
-    assert refused >= len(val_frames) - 1, refused  # 1 in 256 may pass the check
+            header = read_header(p, twin, READ)  # the tag agrees
+            with pytest.raises(BitstreamError, match="from other weights whose id ends like "
+                                                     f"this decoder's model {twin}"):
+                checked(header)
 
 
-def test_check_byte_is_seeded_only_in_packed_versions() -> None:
+def test_headers_by_version() -> None:
     body = bytes(range(40))
-    assert seal(LEGACY_CONTEXT_VERSION, "a543", body)[1:3] == bytes.fromhex("a543")
-    assert seal(LEGACY_CONTEXT_VERSION, "a543", body)[3] == check_byte(body)
     assert seal(CONTEXT_VERSION, "a543", body)[:2] == bytes([CONTEXT_VERSION, 0x43])
-    assert seal(CONTEXT_VERSION, "a543", body)[2] == check_byte(body, model_seed(
-        CONTEXT_VERSION, "a543"))
-    assert seal(CONTEXT_VERSION, "a543", body)[2] != seal(CONTEXT_VERSION, "b643", body)[2]
+    assert seal(CONTEXT_VERSION, "a543", body)[2] == check_byte(body + bytes.fromhex("a543"))
     assert [header_bytes(v) for v in (1, 2, 3, 4, 5)] == [LEGACY_HEADER_BYTES] * 3 + [
         HEADER_BYTES] * 2
     with pytest.raises(BitstreamError, match="truncated payload: 2 bytes, the header alone "
                                              "is 3"):
-        read_header(bytes([CONTEXT_VERSION, 0x43]), "a543", [CONTEXT_VERSION])
+        read_header(bytes([CONTEXT_VERSION, 0x43]), "a543", READ)
     with pytest.raises(BitstreamError, match="truncated payload: 3 bytes, the header alone "
                                              "is 4"):
-        read_header(bytes([LEGACY_CONTEXT_VERSION, 0xA5, 0x43]), "a543",
-                    [CONTEXT_VERSION, LEGACY_CONTEXT_VERSION])
+        read_header(bytes([LEGACY_CONTEXT_VERSION, 0xA5, 0x43]), "a543", READ)
+    with pytest.raises(BitstreamError, match="truncated payload: 0 bytes, the header alone "
+                                             "is 4"):  # a fixed-rate reader's own header
+        read_header(b"", "a543", [1])
 
 
 def test_version_3_inter_frames_still_decode(onnx: Codec, clip: np.ndarray) -> None:

@@ -96,7 +96,7 @@ def test_synthesis_only_training_keeps_every_payload_and_changes_the_picture(
     a, b = Codec.load(before), Codec.load(after)
     for q in (0.0, 0.5, 1.0):
         pa, pb = a.encode(frames, quality=q), b.encode(frames, quality=q)
-        assert [p[4:] for p in pa] == [p[4:] for p in pb]  # all but the model-id header
+        assert [p[4:] for p in pa] == [p[4:] for p in pb]  # all but tag and check byte
         assert not np.array_equal(a.decode(pa), b.decode(pb))  # the synthesis learned
 
 

@@ -1,4 +1,7 @@
-"""The payload layouts: a 3-byte header (4 before 2026-12-07), then range-coded symbols.
+"""The payload layouts: 4 bytes before the body of a frame (5 before 2026-12-07).
+
+Every version starts with a common header (version, model id or tag, check byte: 3 bytes in
+versions 4 and 5, 4 in versions 1 to 3); each kind adds its own byte (quality, key tag).
 
 Version 4 (variable-rate models with the context entropy model; written since 2026-12-07):
 ``[version 4][model tag: 1 byte][check: 1 byte][quality: 1 byte][range-coded body]``.
@@ -17,11 +20,15 @@ decoder must check before trusting the body: that it speaks this format, holds t
 weights, and that the body arrived whole. The check byte is the low byte of a CRC-32 of
 everything after it (truncated or corrupted bodies are rejected with probability 255/256
 instead of decoding to a wrong picture). In versions 4 and 5 the header keeps one byte of
-the model id, the tag, and that CRC starts from the CRC-32 of the whole id: a payload of
-other weights is named as such unless the tags agree (1 in 256), and then fails the check
-byte (255 in 256), so a wrong picture is as rare as it was when two models' 16-bit ids
-agreed, for one byte less a frame (0.5-2% of a 50-200 byte frame). Every payload is
-self-contained; no state between frames, except an inter frame's key.
+the model id, the tag, and the CRC-32 runs on over the whole id after the payload's bytes:
+a payload of other weights is named as such where the tags differ, and where they agree
+(the ids differ in their first byte only) it always fails the check byte, since a CRC's
+change from a change of that one byte at its end is fixed and never zero in its low byte
+(``test_payload_versions`` tries all 255). So other weights never draw a picture, as when
+the header carried the whole id, for one byte less a frame (0.5-2% of a 50-200 byte frame).
+(Starting the CRC from the id's CRC instead would let a fixed 1 in 256 of the lengths
+through.) Every payload is self-contained; no state between frames, except an inter frame's
+key.
 """
 
 from __future__ import annotations
@@ -51,8 +58,8 @@ KINDS = {FORMAT_VERSION: "fixed", LEGACY_CONTEXT_VERSION: "intra",
 #: Versions of each kind, the one written first.
 INTRA_VERSIONS = (CONTEXT_VERSION, LEGACY_CONTEXT_VERSION)
 INTER_VERSIONS = (INTER_VERSION, LEGACY_INTER_VERSION)
-#: Header bytes of versions 4 and 5 (version, model tag, check) and of 1 to 3 (version,
-#: model id, check).
+#: Common header bytes of versions 4 and 5 (version, model tag, check) and of 1 to 3
+#: (version, model id, check); each kind's own byte (quality, key tag) follows.
 HEADER_BYTES = 3
 LEGACY_HEADER_BYTES = 4
 #: No valid payload for a 64x64 frame comes near this; longer input is rejected unread.
@@ -76,16 +83,24 @@ def model_tag(model_id: str) -> int:
     return model_id_to_int(model_id) & 0xFF
 
 
-def model_seed(version: int, model_id: str) -> int:
-    """Where the check's CRC-32 starts: the model id's CRC-32 where the header has its tag."""
-    if version not in PACKED_VERSIONS:
-        return 0
-    return zlib.crc32(model_id_to_int(model_id).to_bytes(2, "big"))
+def model_suffix(version: int, model_id: str) -> bytes:
+    """What the check's CRC-32 covers after the data: the whole model id in versions 4 and 5.
+
+    At the end, not as the CRC's start value: a changed start value changes the low byte
+    by an amount that depends on the data's length, zero for 1 length in 256, while a
+    changed first id byte at the end changes it by a fixed amount that is never zero.
+    """
+    return model_id_to_int(model_id).to_bytes(2, "big") if version in PACKED_VERSIONS else b""
 
 
 def check_byte(data: bytes, seed: int = 0) -> int:
     """The integrity check of ``data``: the low byte of its CRC-32 started at ``seed``."""
     return zlib.crc32(data, seed) & 0xFF
+
+
+def check_of(version: int, model_id: str, data: bytes, seed: int = 0) -> int:
+    """The check byte a payload of ``version`` and ``model_id`` carries for ``data``."""
+    return check_byte(data + model_suffix(version, model_id), seed)
 
 
 def pack_header(version: int, model_id: str, check: int) -> bytes:
@@ -101,8 +116,7 @@ def seal(version: int, model_id: str, rest: bytes) -> bytes:
     ``rest`` is the kind's own fields, then the body (the intra kinds; ``inter.py`` checks
     its body against its key instead).
     """
-    return pack_header(version, model_id,
-                       check_byte(rest, model_seed(version, model_id))) + rest
+    return pack_header(version, model_id, check_of(version, model_id, rest)) + rest
 
 
 def pack(model_id: str, body: bytes) -> bytes:
@@ -151,10 +165,9 @@ class Header:
         """Everything after the header: the kind's own fields, then the body."""
         return self.payload[header_bytes(self.version):]
 
-    @property
-    def seed(self) -> int:
-        """Where the check's CRC-32 starts (``model_seed``)."""
-        return model_seed(self.version, self.model_id)
+    def matches(self, data: bytes, seed: int = 0) -> bool:
+        """Whether the check byte is ``data``'s (``check_of``; the CRC-32 started at ``seed``)."""
+        return check_of(self.version, self.model_id, data, seed) == self.check
 
 
 def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Header:
@@ -167,7 +180,8 @@ def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Head
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise BitstreamError(f"payload must be bytes, got {type(payload).__name__}")
     payload = bytes(payload)
-    size = header_bytes(payload[0]) if payload else HEADER_BYTES
+    readable = sorted(versions)
+    size = header_bytes(payload[0]) if payload else min(map(header_bytes, readable))
     if len(payload) < size:
         raise BitstreamError(f"truncated payload: {len(payload)} bytes, the header alone "
                              f"is {size}")
@@ -175,7 +189,6 @@ def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Head
         raise BitstreamError(f"payload of {len(payload)} bytes exceeds the "
                              f"{MAX_PAYLOAD_BYTES}-byte limit: not a gan_compress payload")
     version = payload[0]
-    readable = sorted(versions)
     if version not in readable:
         if version in INTER_VERSIONS and CONTEXT_VERSION in readable:
             raise BitstreamError("an inter frame of temporal mode: it decodes only after its "
@@ -200,7 +213,7 @@ def read_header(payload: object, model_id: str, versions: Iterable[int]) -> Head
 
 def checked(header: Header) -> bytes:
     """``header.rest`` where the check byte covers all of it (intra kinds); else raise."""
-    if check_byte(header.rest, header.seed) != header.check:
+    if not header.matches(header.rest):
         other = (f", or from other weights whose id ends like this decoder's model "
                  f"{header.model_id} (load the weights the encoder used)"
                  if header.version in PACKED_VERSIONS else "")

@@ -1,6 +1,6 @@
 """An ONNX export on disk: encoder and decoder models plus ``codec.json`` beside them.
 
-``codec.json`` holds what the ONNX graphs do not: the model id every payload carries, the
+``codec.json`` holds what the ONNX graphs do not: the model id every payload is bound to, the
 integer entropy tables (a context model's integer networks, tables and gains lie beside it in
 ``entropy.safetensors``), the latent shape and the source weights' metadata, and the SHA-256
 of each file. Reading it needs neither torch nor onnx, and it is validated like a weights
@@ -92,7 +92,7 @@ class ExportDir:
 
     @property
     def model_id(self) -> str:
-        """Short id carried in every payload (the source weights' id)."""
+        """Short id every payload is bound to (the source weights' id)."""
         return self.manifest["model_id"]
 
     @property

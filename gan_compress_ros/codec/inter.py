@@ -1,10 +1,10 @@
 """The inter payload kind (version 5): the change of the latent since a key frame.
 
 Layout, 4 bytes of header: ``[version 5][model tag: 1 byte][check: 1 byte][key tag: 1 byte]
-[range-coded body]``, the check's CRC-32 started from the key's, the temporal tables' and the
-model id's (``bitstream.model_seed``). Version 3, read but no longer written, carries the
-whole model id in place of the model tag. ``temporal.py`` explains the scheme and owns the
-stream coders.
+[range-coded body]``, the check's CRC-32 started from the key's and the temporal tables'
+CRCs and run on over the model id (``bitstream.check_of``). Version 3, read but no longer
+written, carries the whole model id in place of the model tag. ``temporal.py`` explains the
+scheme and owns the stream coders.
 """
 
 from __future__ import annotations
@@ -90,9 +90,9 @@ class InterCoder:
     def code(self, d: np.ndarray, key: Key) -> CodedFrame:
         """The inter payload of change ``d`` (in steps) against ``key``."""
         body = self.encode(d, key)
-        seed = key.crc ^ self.crc ^ bitstream.model_seed(INTER_VERSION, self.model_id)
-        payload = bitstream.pack_header(INTER_VERSION, self.model_id,
-                                        bitstream.check_byte(body, seed)) + bytes([key.tag]) + body
+        check = bitstream.check_of(INTER_VERSION, self.model_id, body, key.crc ^ self.crc)
+        payload = bitstream.pack_header(INTER_VERSION, self.model_id, check) + \
+            bytes([key.tag]) + body
         return CodedFrame(payload, INTER_VERSION, self._latent(key, d), key.qbyte, key.bins)
 
     def decode(self, body: bytes, key: Key) -> np.ndarray:
@@ -124,7 +124,7 @@ class InterCoder:
         if not candidates:
             return None
         for key in reversed(candidates):
-            if bitstream.check_byte(body, key.crc ^ self.crc ^ header.seed) == header.check:
+            if header.matches(body, key.crc ^ self.crc):
                 break
         else:
             raise BitstreamError("corrupt inter payload, or one for a key frame, temporal "

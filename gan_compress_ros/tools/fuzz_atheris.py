@@ -22,6 +22,7 @@ import atheris
 with atheris.instrument_imports(include=["gan_compress_ros.codec"]):
     from gan_compress_ros.codec import BitstreamError, Codec
 
+from gan_compress_ros.codec.bitstream import header_bytes  # noqa: E402
 from gan_compress_ros.tools.fuzz import _reason, seed_payloads, with_header  # noqa: E402
 from gan_compress_ros.tools.report import write_json  # noqa: E402
 
@@ -44,7 +45,7 @@ def main() -> None:
     corpus.mkdir()
     for i, payload in enumerate(seed_payloads(codec, args.data)[:16]):
         (corpus / f"valid{i}").write_bytes(b"\x00" + payload)
-        (corpus / f"body{i}").write_bytes(b"\x01" + payload[4:])
+        (corpus / f"body{i}").write_bytes(b"\x01" + payload[header_bytes(payload[0]):])
     counts: Counter[str] = Counter()
     start = time.perf_counter()
 

@@ -45,7 +45,7 @@ class LoadedWeights:
 
     @property
     def model_id(self) -> str:
-        """Short id carried in every payload."""
+        """Short id every payload is bound to (its last byte in the header)."""
         return self.metadata["model_id"]
 
 
