@@ -45,9 +45,9 @@ def legacy_intra(payload: bytes, model_id: str) -> bytes:
 
 
 def test_legacy_header_bytes_are_pinned() -> None:
-    rest = bytes([89]) + b"body"
+    rest = bytes([89]) + b"body"  # as 294d581 wrote it: version 2, model a543, check 0x09
     assert legacy_intra(seal(CONTEXT_VERSION, "a543", rest), "a543") == bytes.fromhex(
-        "02a543") + bytes([zlib.crc32(rest) & 0xFF]) + rest
+        "02a5430959626f6479")
     assert seal(LEGACY_CONTEXT_VERSION, "a543", rest) == legacy_intra(
         seal(CONTEXT_VERSION, "a543", rest), "a543")
 
@@ -141,3 +141,20 @@ def test_version_3_inter_frames_still_decode(onnx: Codec, clip: np.ndarray) -> N
         np.testing.assert_array_equal(old_dec.decode(o), new_dec.decode(p))
     assert old_dec.inter_bytes == new_dec.inter_bytes + sum(
         p[0] == INTER_VERSION for p in payloads)
+
+
+def test_inter_frames_of_every_id_with_the_same_tag_fail_the_check(onnx: Codec,
+                                                                   clip: np.ndarray) -> None:
+    """The same for inter frames, whose check also starts from their key's and tables' CRCs."""
+    enc = onnx.stream_encoder(key_interval=30)
+    payloads = [enc.encode(f) for f in clip[:10]]
+    key, inters = payloads[0], payloads[1:]
+    assert key[0] == CONTEXT_VERSION and {p[0] for p in inters} == {INTER_VERSION}
+    seed = zlib.crc32(key) ^ load_tables(onnx).crc
+    ours = int(onnx.model_id, 16)
+    for p in inters:
+        body = p[HEADER_BYTES + 1:]
+        assert read_header(p, onnx.model_id, [INTER_VERSION]).matches(body, seed)
+        for high in range(1, 256):
+            twin = read_header(p, f"{ours ^ (high << 8):04x}", [INTER_VERSION])
+            assert not twin.matches(body, seed)

@@ -18,9 +18,10 @@ place of the model tag: ``[version 2][model id: 2 bytes][check][quality][body]``
 The frame size and latent shape follow from the model, so the header carries only what a
 decoder must check before trusting the body: that it speaks this format, holds the same
 weights, and that the body arrived whole. The check byte is the low byte of a CRC-32 of
-everything after it (truncated or corrupted bodies are rejected with probability 255/256
-instead of decoding to a wrong picture). In versions 4 and 5 the header keeps one byte of
-the model id, the tag, and the CRC-32 runs on over the whole id after the payload's bytes:
+what follows it (an inter frame's body alone, after its key tag): truncated or corrupted
+bodies are rejected with probability 255/256 instead of decoding to a wrong picture. In
+versions 4 and 5 the header keeps one byte of the model id, the tag, and the CRC-32 runs on
+over the whole id after the payload's bytes:
 a payload of other weights is named as such where the tags differ, and where they agree
 (the ids differ in their first byte only) it always fails the check byte, since a CRC's
 change from a change of that one byte at its end is fixed and never zero in its low byte

@@ -10,8 +10,9 @@ Inter payload (format version 5), 4 bytes of header:
 (version 3, still read, has the whole 2-byte model id in place of the model tag). The key
 tag is a byte of the key payload's CRC-32, and the check byte is the low byte of a CRC-32
 of the body and the model id seeded with the key's CRC-32 and the temporal tables' CRC-32:
-a decoder that holds another key or other tables rejects the payload (255 times in 256),
-one with other weights always, instead of showing a wrong picture. Inter frames use their
+a decoder that holds another key or other tables rejects the payload (255 times in 256)
+instead of showing a wrong picture; one with other weights never holds the key (it refused
+the key frame), and its model tag or check byte refuses the payload. Inter frames use their
 key frame's quality.
 
 The body: one flag per latent position (4x4) saying whether anything changed there, then
