@@ -261,7 +261,7 @@ def test_encoder_byte_cap_parameter(ros, photos: list[np.ndarray], trained_weigh
         ros.destroy_subscription(sub)
         ros.destroy_publisher(pub)
         stop_node(proc)
-    # 12 B: under the bundled model's smallest payload (its most probable latent, 14 B)
+    # 12 B: under the bundled model's smallest payload (its most probable latent, 13 B)
     proc = start_node("encoder_node", "-r", "__ns:=/captest2", "-p", "max_bytes_per_frame:=12",
                       "-p", "diagnostics_period:=0.5")
     watch = DiagnosticsWatch(ros)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .api import Codec
 
 #: The smallest cap promised to fit every frame (the bundled model's most probable latent
-#: takes 14 B, a latent of zeros 39).
+#: takes 13 B, a latent of zeros 40, with the 4-byte header).
 MIN_CAP = 40
 
 
