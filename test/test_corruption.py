@@ -1,4 +1,8 @@
-"""Malformed payloads: each raises BitstreamError or decodes to a valid 64x64x3 image."""
+"""Malformed payloads: each raises BitstreamError or decodes to a valid 64x64x3 image.
+
+Every test runs on both payload kinds: the fixed-rate fixture's version 1 (2-byte model id)
+and the bundled variable-rate model's version 4 (model tag, quality byte, context-coded body).
+"""
 
 import numpy as np
 import pytest
@@ -6,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gan_compress_ros.codec import BitstreamError, Codec
-from gan_compress_ros.codec.bitstream import header_bytes, seal
+from gan_compress_ros.codec.bitstream import PACKED_VERSIONS, header_bytes, model_tag
+from gan_compress_ros.tools.fuzz import with_header
 
 
 def _decodes_safely(codec: Codec, payload: object) -> bool:
@@ -19,21 +24,31 @@ def _decodes_safely(codec: Codec, payload: object) -> bool:
     return False
 
 
-def _with_header(codec: Codec, body: bytes) -> bytes:
-    """``body`` behind a header this codec accepts (right version, model id and check)."""
-    return seal(codec.coder.version, codec.model_id, body)
+@pytest.fixture(scope="module", params=["fixed-rate v1", "bundled v4"])
+def codec(request: pytest.FixtureRequest) -> Codec:
+    """The codec under test: the session's briefly trained fixture, or the bundled model."""
+    if request.param == "bundled v4":
+        return Codec.load(backend="torch")
+    return request.getfixturevalue("trained_codec")
+
+
+@pytest.fixture(scope="module")
+def trained_codec(trained_weights) -> Codec:
+    return Codec.load(str(trained_weights))
 
 
 def test_corrupt_body_behind_valid_header_is_decoded_or_rejected(codec: Codec,
                                                                  payload: bytes) -> None:
     body = bytearray(payload[header_bytes(payload[0]):])
     body[len(body) // 2] ^= 0xFF
-    _decodes_safely(codec, _with_header(codec, bytes(body)))
+    _decodes_safely(codec, with_header(codec, bytes(body)))
 
 
 @pytest.fixture(scope="module")
 def payload(codec: Codec, val_frames: np.ndarray) -> bytes:
-    return codec.encode(val_frames[0])[0]
+    out = codec.encode(val_frames[0])[0]
+    assert out[0] == codec.coder.version == (4 if codec.variable_rate else 1)
+    return out
 
 
 def test_truncation_at_every_position(codec: Codec, payload: bytes) -> None:
@@ -60,7 +75,7 @@ def test_random_bytes(codec: Codec) -> None:
         _decodes_safely(codec, rng.integers(0, 256, n, dtype=np.uint8).tobytes())
         # the same junk behind a valid header and check byte reaches the range decoder
         body = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
-        _decodes_safely(codec, _with_header(codec, body))
+        _decodes_safely(codec, with_header(codec, body))
 
 
 def test_empty_payload(codec: Codec) -> None:
@@ -69,9 +84,15 @@ def test_empty_payload(codec: Codec) -> None:
 
 
 def test_foreign_model_id_is_named(codec: Codec, payload: bytes) -> None:
-    other = (int(codec.model_id, 16) ^ 0x5A5A).to_bytes(2, "big")
-    with pytest.raises(BitstreamError, match=f"from model {other.hex()}.*{codec.model_id}"):
-        codec.decode([payload[:1] + other + payload[3:]])
+    if payload[0] in PACKED_VERSIONS:  # the id's low byte only
+        other = model_tag(codec.model_id) ^ 0x5A
+        named = f"whose id ends in {other:02x}.*{codec.model_id}"
+        with pytest.raises(BitstreamError, match=named):
+            codec.decode([payload[:1] + bytes([other]) + payload[2:]])
+        return
+    other_id = (int(codec.model_id, 16) ^ 0x5A5A).to_bytes(2, "big")
+    with pytest.raises(BitstreamError, match=f"from model {other_id.hex()}.*{codec.model_id}"):
+        codec.decode([payload[:1] + other_id + payload[3:]])
 
 
 def test_wrong_version_is_named(codec: Codec, payload: bytes) -> None:
@@ -108,7 +129,7 @@ def test_bitstream_error_is_a_value_error() -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=600), keep_header=st.booleans())
 def test_fuzz_decode(codec: Codec, data: bytes, keep_header: bool) -> None:
-    _decodes_safely(codec, _with_header(codec, data) if keep_header else data)
+    _decodes_safely(codec, with_header(codec, data) if keep_header else data)
 
 
 @settings(max_examples=200, deadline=None,

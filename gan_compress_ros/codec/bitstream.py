@@ -100,8 +100,11 @@ def check_byte(data: bytes, seed: int = 0) -> int:
 
 
 def check_of(version: int, model_id: str, data: bytes, seed: int = 0) -> int:
-    """The check byte a payload of ``version`` and ``model_id`` carries for ``data``."""
-    return check_byte(data + model_suffix(version, model_id), seed)
+    """The check byte a payload of ``version`` and ``model_id`` carries for ``data``.
+
+    The CRC runs on from ``data`` over the id suffix, so the payload is not copied.
+    """
+    return check_byte(model_suffix(version, model_id), zlib.crc32(data, seed))
 
 
 def pack_header(version: int, model_id: str, check: int) -> bytes:
