@@ -27,6 +27,7 @@ QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def main() -> None:
+    """Print, per quality, how many frames move and where, then the BD-rates."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=60, help="frames, evenly drawn")
     parser.add_argument("--reach", type=int, default=24, help="largest |q' - q| tried")

@@ -6,9 +6,9 @@ of their own). Here the encoder, still at quality byte 0, sets the latent's weak
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
 of the picture, and zeros are what the context model mostly predicts cheaply. The decoder and
 the payload format are unchanged (any integer latent decodes). Where even a latent of zeros
-does not fit (a543's takes 40 bytes, ``MIN_CAP`` itself, with the 4-byte header), the frame
-is sent as the latent the context model finds most probable everywhere (13 bytes with a543;
-it shows no picture of the frame either), so every cap from ``MIN_CAP`` is met.
+does not fit (e453's takes 41 bytes, one over ``MIN_CAP``; a543's took 40), the frame is
+sent as the latent the context model finds most probable everywhere (13 bytes with e453; it
+shows no picture of the frame either), so every cap from ``MIN_CAP`` is met.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .api import Codec
 
 #: The smallest cap promised to fit every frame (the bundled model's most probable latent
-#: takes 13 B, a latent of zeros 40, with the 4-byte header).
+#: takes 13 B, a latent of zeros 41, with the 4-byte header).
 MIN_CAP = 40
 
 
