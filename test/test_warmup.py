@@ -61,3 +61,11 @@ def test_a_restarted_run_keeps_the_lineage_of_the_weights_it_started_from(tmp_pa
     card = (tmp_path / "b" / "model_card.md").read_text()
     assert f"ancestor model {first.model_id} (2 steps" in card
     assert f"Initialised from: model {first.model_id}'s weights (an earlier command" in card
+    # restarted again from those weights: the middle run names where it started, not scratch
+    second = tmp_path / "b" / "weights.safetensors"
+    Trainer(_config(tmp_path / "c", steps=2, warmup=4, init=str(second))).train()
+    mid = Codec.load(second, backend="torch").model_id
+    card = (tmp_path / "c" / "model_card.md").read_text()
+    assert f"ancestor model {first.model_id} (2 steps" in card and "from scratch)" in card
+    assert (f"ancestor model {mid} (3 steps, data {DATA / 'train'}; initialised from model "
+            f"{first.model_id}'s weights") in card

@@ -581,10 +581,12 @@ def _init_text(t: dict[str, Any]) -> str:
     return f"{_source(ancestry[-1])}'s weights (an earlier command of this run started from them)"
 
 
-def _ancestor_lines(a: dict[str, Any]) -> list[str]:
+def _ancestor_lines(a: dict[str, Any], earlier: list[dict[str, Any]]) -> list[str]:
+    """An ancestor's card lines; ``earlier``: the ancestors before it (where it started)."""
     data = f", data {', '.join(a['data'])}" if a.get("data") else ""
+    started = _init_text({"init": a.get("init"), "ancestry": earlier})
     return [f"  - ancestor {_source(a)} ({a.get('steps_done')} steps{data}; initialised from "
-            f"{a.get('init') or 'scratch'}), commands:",
+            f"{started}), commands:",
             *_command_lines(a.get("commands", []), "    ")]
 
 
@@ -607,7 +609,8 @@ def model_card(meta: dict[str, Any]) -> str:
         "- Commands (in order; later ones resumed the run):",
         *_command_lines(t.get("commands", [t.get("command", "")]), "  "),
         f"- Initialised from: {_init_text(t)}",
-        *[line for a in t.get("ancestry", []) for line in _ancestor_lines(a)],
+        *[line for k, a in enumerate(t.get("ancestry", []))
+          for line in _ancestor_lines(a, t["ancestry"][:k])],
         f"- Seed: {t.get('seed')}; steps: {t.get('steps_done')}; batch {t.get('batch')} x "
         f"{t.get('processes', 1)} process(es); lr {t.get('lr')}; lambda {t.get('lmbda')}"
         + (f" at quality 1 to {t.get('lmbda_q0')} at quality 0 (variable rate)"
