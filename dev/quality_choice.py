@@ -46,20 +46,22 @@ def main() -> None:
         lam = objective.lmbda(torch.full((len(frames),), q))
         tried = sorted({int(np.clip(q + d, 0, 255))
                         for d in range(-args.reach, args.reach + 1, args.step)})
-        scores, payloads = [], []
+        scores, payloads, decoded = [], [], []
         for qq in tried:
             pay = [c.payload for c in codec.code_analysis(y, qq)]
-            x_hat = torch.from_numpy(codec.decode(pay)).permute(0, 3, 1, 2).float() / 255.0
+            dec = codec.decode(pay)
+            x_hat = torch.from_numpy(dec).permute(0, 3, 1, 2).float() / 255.0
             bits = torch.tensor([8.0 * len(p) for p in pay])
             scores.append(objective.loss(x_hat, x, bits, lam).numpy())
             payloads.append(pay)
+            decoded.append(dec)
         best = np.array(scores).argmin(0)
-        picked = [payloads[b][n] for n, b in enumerate(best)]
-        base = payloads[tried.index(q)]
-        for out, pay in ((plain, base), (chosen, picked)):
-            out.append(measured_point("a", f"{quality}", frames, [len(p) for p in pay],
-                                      codec.decode(pay)))
-        print(f"quality {quality} (byte {q}): {np.mean(best != tried.index(q)):.0%} of frames "
+        base = tried.index(q)
+        picked = ([payloads[b][n] for n, b in enumerate(best)],
+                  np.stack([decoded[b][n] for n, b in enumerate(best)]))
+        for out, (pay, dec) in ((plain, (payloads[base], decoded[base])), (chosen, picked)):
+            out.append(measured_point("a", f"{quality}", frames, [len(p) for p in pay], dec))
+        print(f"quality {quality} (byte {q}): {np.mean(best != base):.0%} of frames "
               f"moved; {plain[-1].bytes_per_frame:.1f} B / {plain[-1].psnr:.2f} dB -> "
               f"{chosen[-1].bytes_per_frame:.1f} B / {chosen[-1].psnr:.2f} dB", flush=True)
     print(f"model {codec.model_id}, {len(frames)} frames: chosen against plain "

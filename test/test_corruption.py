@@ -10,7 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gan_compress_ros.codec import BitstreamError, Codec
-from gan_compress_ros.codec.bitstream import PACKED_VERSIONS, header_bytes, model_tag
+from gan_compress_ros.codec.bitstream import (
+    CONTEXT_VERSION,
+    FORMAT_VERSION,
+    PACKED_VERSIONS,
+    header_bytes,
+    model_tag,
+)
 from gan_compress_ros.tools.fuzz import with_header
 
 
@@ -47,7 +53,8 @@ def test_corrupt_body_behind_valid_header_is_decoded_or_rejected(codec: Codec,
 @pytest.fixture(scope="module")
 def payload(codec: Codec, val_frames: np.ndarray) -> bytes:
     out = codec.encode(val_frames[0])[0]
-    assert out[0] == codec.coder.version == (4 if codec.variable_rate else 1)
+    kind = CONTEXT_VERSION if codec.variable_rate else FORMAT_VERSION
+    assert out[0] == codec.coder.version == kind
     return out
 
 
