@@ -125,7 +125,7 @@ def table(args: argparse.Namespace) -> str:
 
 def _table(args: argparse.Namespace, frames: np.ndarray, anchors: dict[str, list[Any]],
            onnx: str | None) -> str:
-    from ..codec.nn.effort import EFFORT_STEPS
+    from ..codec.nn.effort import EFFORT_STEPS, GREEDY_TRIALS
     from ..training.rd_eval import bd_rate
 
     codecs = {"torch": Codec.load(args.weights, backend="torch"),
@@ -146,14 +146,15 @@ def _table(args: argparse.Namespace, frames: np.ndarray, anchors: dict[str, list
              f"{args.frame_stride}), qualities {', '.join(f'{q:g}' for q in QUALITIES)}; "
              f"payloads decoded by a fresh onnxruntime decoder; time: encoding "
              f"{args.time_frames} frames in one batch at quality 0.5.", "",
-             "| effort | search steps | BD-rate PSNR | BD-rate MS-SSIM | bytes at q0 / q1 | "
-             "PSNR at q0 / q1 (dB) | ms/frame torch | ms/frame onnxruntime |"
+             "| effort | search steps | greedy trials | BD-rate PSNR | BD-rate MS-SSIM | "
+             "bytes at q0 / q1 | PSNR at q0 / q1 (dB) | ms/frame torch | ms/frame onnxruntime |"
              + "".join(f" against {name}, PSNR / MS-SSIM |" for name in anchors),
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
              + " ---: |" * len(anchors)]
     for effort, points in curves.items():
         lines.append(
-            f"| {effort} | {EFFORT_STEPS[effort]} | {bd_rate(points, base, 'psnr'):+.1f}% | "
+            f"| {effort} | {EFFORT_STEPS[effort]} | {GREEDY_TRIALS[effort]} | "
+            f"{bd_rate(points, base, 'psnr'):+.1f}% | "
             f"{bd_rate(points, base, 'ms_ssim'):+.1f}% | {points[0].bytes_per_frame:.1f} / "
             f"{points[-1].bytes_per_frame:.1f} | {points[0].psnr:.2f} / {points[-1].psnr:.2f} | "
             f"{timing[effort]['torch']:.1f} | {timing[effort]['onnxruntime']:.1f} |"
