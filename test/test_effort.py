@@ -68,10 +68,23 @@ def test_effort_never_loses_to_the_single_pass(codecs: dict[str, Codec], frames:
 
 
 @pytest.mark.slow
-def test_greedy_moves_lower_the_float_objective(codecs: dict[str, Codec],
-                                                frames: np.ndarray) -> None:
-    """The greedy pass keeps a +-1 move only where the frame's float objective falls."""
+def test_greedy_moves_lower_the_float_objective(codecs: dict[str, Codec], frames: np.ndarray,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The greedy pass keeps a +-1 move only where the frame's float objective falls.
+
+    The next round is ranked with the moves the first one rejected marked.
+    """
     from gan_compress_ros.codec.nn import effort
+
+    monkeypatch.setattr(effort, "ROUND_TRIALS", 8)  # 16 trials: two rounds
+    marked: list[int] = []
+    ranked = effort._ranked
+
+    def spy(grad: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
+        marked.append(int(rejected.sum()))
+        return ranked(grad, rejected)
+
+    monkeypatch.setattr(effort, "_ranked", spy)
 
     codec = codecs["torch"]
     model = codec._torch_model()
@@ -94,6 +107,19 @@ def test_greedy_moves_lower_the_float_objective(codecs: dict[str, Codec],
     assert changed.max() <= 16 and changed.sum() > 0  # one +-1 move per trial at most
     assert np.all(loss(moved) <= loss(start) + 1e-3)
     assert loss(moved).mean() < loss(start).mean()
+    # the first round's rejections (of its 8 trials per frame) reach the second round
+    assert len(marked) == 2 and marked[0] == 0 and 0 < marked[1] <= 8 * len(frames)
+
+
+def test_greedy_ranking_puts_rejected_moves_last() -> None:
+    """Strongest gradient first; an element whose move was rejected only after all others."""
+    from gan_compress_ros.codec.nn import effort
+
+    grad = torch.tensor([[0.5, -3.0, 1.0, -2.0], [0.1, 0.2, -0.3, 0.0]])
+    rejected = torch.tensor([[False, True, False, False], [False, False, False, False]])
+    order = effort._ranked(grad, rejected)
+    assert order[0].tolist() == [3, 2, 0, 1]
+    assert order[1].tolist() == [2, 1, 0, 3]
 
 
 @pytest.mark.slow
@@ -167,16 +193,23 @@ def test_onnxruntime_only_install_says_so_in_one_line() -> None:
 @pytest.mark.slow
 def test_effort_bench_writes_its_table(tmp_path: Path) -> None:
     from gan_compress_ros.tools.bench import main
+    from gan_compress_ros.training.rd_eval import bd_rate, read_csv
 
-    out = tmp_path / "results.md"
+    out, csv = tmp_path / "results.md", tmp_path / "effort.csv"
     out.write_text("# Results\n")
     assert main(["effort", "--data", str(DATA), "--efforts", "1", "--max-frames", "2",
-                 "--time-frames", "1", "--frame-stride", "1", "--out", str(out)]) == 0
+                 "--time-frames", "1", "--frame-stride", "1", "--out", str(out),
+                 "--csv", str(csv)]) == 0
     text = out.read_text()
     assert text.startswith("# Results") and "<!-- begin effort -->" in text
     rows = [line for line in text.splitlines() if line.startswith("| 0 |") or
             line.startswith("| 1 |")]
     assert len(rows) == 2 and rows[0].split("|")[4].strip() == "+0.0%"
+    curves = read_csv(csv)  # the table's BD-rate, recomputed from the written points
+    assert sorted(curves) == ["effort 0", "effort 1"]
+    assert all(len(pts) == 5 and pts[0].frames == 2 for pts in curves.values())
+    recomputed = bd_rate(curves["effort 1"], curves["effort 0"], "psnr")
+    assert rows[1].split("|")[4].strip() == f"{recomputed:+.1f}%"
 
 
 @pytest.mark.slow

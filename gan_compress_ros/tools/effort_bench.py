@@ -42,6 +42,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=48, help="frames, spread over the set")
     p.add_argument("--time-frames", type=int, default=8, help="frames the timing encodes")
     p.add_argument("--out", help="Markdown file whose 'effort' section is rewritten")
+    p.add_argument("--csv", help="also write every effort's measured points to this rd.csv "
+                   "(gan-compress-eval's format, curves 'effort N'): BD-rates can then be "
+                   "recomputed, to more digits or against other curves, without a rerun")
     p.add_argument("--anchors", help="an rd.csv of gan-compress-eval on the same frames (same "
                    "--data, --frame-stride, multi-scale crops, every frame: --max-frames at "
                    "least their number): adds BD-rates against WebP and libaom AV1 intra")
@@ -126,7 +129,7 @@ def table(args: argparse.Namespace) -> str:
 def _table(args: argparse.Namespace, frames: np.ndarray, anchors: dict[str, list[Any]],
            onnx: str | None) -> str:
     from ..codec.nn.effort import EFFORT_STEPS, GREEDY_TRIALS
-    from ..training.rd_eval import bd_rate
+    from ..training.rd_eval import bd_rate, write_csv
 
     codecs = {"torch": Codec.load(args.weights, backend="torch"),
               "onnxruntime": Codec.load(onnx, backend="onnxruntime")}
@@ -140,6 +143,8 @@ def _table(args: argparse.Namespace, frames: np.ndarray, anchors: dict[str, list
         curves[effort] = _curve(codecs["torch"], decoder, frames, effort)
         timing[effort] = {b: _ms_per_frame(c, frames[:args.time_frames], effort)
                           for b, c in codecs.items()}
+    if args.csv:
+        write_csv([p for points in curves.values() for p in points], Path(args.csv))
     base = curves[min(curves)]
     lines = [f"Written by `gan-compress-bench effort` on {len(frames)} frames (multi-scale "
              f"crops of {', '.join(str(d) for d in args.data)}, frame stride "
