@@ -87,9 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "e.g. resuming from the bundled weights on a new machine); 0: none")
     p.add_argument("--train-only", choices=list(TRAIN_ONLY),
                    help="which weights learn (all); synthesis: the decoder side only, with "
-                   "the encoder and entropy model of --init kept, so payloads stay the same; "
-                   "analysis: the encoder side only, priced on the rounded latent, so every "
-                   "payload decodes with the decoder of --init")
+                   "the encoder and entropy model of --init kept, so payloads stay the same")
     p.add_argument("--init", help="start from these weights or a checkpoint.pt (same "
                    "preset), e.g. to train another rate point from a converged one")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"],

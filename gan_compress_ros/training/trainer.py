@@ -95,21 +95,13 @@ class TrainConfig:
     balance: bool = False
     #: Which weights learn (``TRAIN_ONLY``): ``synthesis`` keeps the encoder, the entropy
     #: model and the encoder-side gains as they are, so payloads keep their bytes (all but the
-    #: model id) and only the reconstruction learns (capacity at the top, issue 23);
-    #: ``analysis`` keeps the decoder and the entropy model and tunes the encoder against the
-    #: rate of the rounded latent the range coder codes (``analysis_only``).
+    #: model id) and only the reconstruction learns (capacity at the top, issue 23).
     train_only: str = "all"
     command: str = ""
 
 
 #: The choices of ``TrainConfig.train_only``.
-TRAIN_ONLY = ("all", "synthesis", "analysis")
-
-
-def _train_only(model: CodecModel, names: list[str]) -> list[str]:
-    for name, param in model.named_parameters():
-        param.requires_grad_(name in names)
-    return names
+TRAIN_ONLY = ("all", "synthesis")
 
 
 def synthesis_only(model: CodecModel) -> list[str]:
@@ -117,21 +109,11 @@ def synthesis_only(model: CodecModel) -> list[str]:
 
     That is the synthesis transform and the decoder-side gains of a variable-rate model.
     """
-    return _train_only(model, [n for n, _ in model.named_parameters()
-                               if n.startswith("decoder.") or n == "gain.log_dec"])
-
-
-def analysis_only(model: CodecModel) -> list[str]:
-    """Freeze all but the encoder side; the names left to train.
-
-    That is the analysis transform and the encoder-side gains. Training prices the latent as
-    the range coder does, rounded (straight-through), not with the uniform noise that trains
-    the entropy model: with the decoder and entropy model fixed nothing needs the noise, and
-    the encoder learns the latents the real bytes favour ("soft then hard", Guo et al. 2021).
-    Every payload the tuned encoder writes decodes with the decoder it started with.
-    """
-    return _train_only(model, [n for n, _ in model.named_parameters()
-                               if n.startswith("encoder.") or n == "gain.log_enc"])
+    names = [n for n, _ in model.named_parameters()
+             if n.startswith("decoder.") or n == "gain.log_dec"]
+    for name, param in model.named_parameters():
+        param.requires_grad_(name in names)
+    return names
 
 
 #: The paper's setting (Table 1, batch 8, lr 0.0004 / 0.004, noise level 100, BCE losses).
@@ -275,13 +257,11 @@ class Trainer:
             self._init_from(config.init)
         if config.train_only not in TRAIN_ONLY:
             raise ValueError(f"train_only must be one of {TRAIN_ONLY}, not {config.train_only!r}")
-        if config.train_only != "all" and not config.init:
-            raise ValueError(f"--train-only {config.train_only} needs --init: the weights it "
-                             "keeps would stay untrained")
         if config.train_only == "synthesis":
+            if not config.init:
+                raise ValueError("--train-only synthesis needs --init: an untrained encoder "
+                                 "and entropy model would stay untrained")
             synthesis_only(self.model)
-        elif config.train_only == "analysis":
-            analysis_only(self.model)
         self.disc = build_discriminator(config.discriminator, self.model.latent_shape[0])
         self.opt_g = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
                                       lr=config.lr)
@@ -431,8 +411,7 @@ class Trainer:
         if self.model.variable_rate:
             qbytes = torch.randint(0, 256, (n,), device=x.device)
         with self._amp():
-            out = self.g_net(x, fresh_noise=cfg.fresh_decoder_noise, qbytes=qbytes,
-                             rate_quant="ste" if cfg.train_only == "analysis" else "noise")
+            out = self.g_net(x, fresh_noise=cfg.fresh_decoder_noise, qbytes=qbytes)
         x_hat, y_hat = out["x_hat"].float(), out["y_hat"].float()
         if qbytes is None:
             bpp = losses.rate_bpp(out["likelihoods"], n)

@@ -90,19 +90,16 @@ class CodecModel(nn.Module):
         return self.gain is not None
 
     def forward(self, x: torch.Tensor, decoder_quant: str = "ste", fresh_noise: bool = False,
-                qbytes: torch.Tensor | None = None,
-                rate_quant: str = "noise") -> dict[str, torch.Tensor]:
+                qbytes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Training path: reconstruction, likelihoods of the noisy latent, and the latent.
 
         ``qbytes`` (N,): quality bytes 0..255 of a variable-rate model (default 255). The
         returned ``y_hat`` is the synthesis input (the rounded latent times the inverse gain).
-        ``rate_quant="ste"`` prices the rounded latent the range coder codes instead of the
-        noisy one (tuning the encoder alone against a fixed entropy model).
         """
         y = self.analyse(x)
         if not self.context:
             with torch.autocast(device_type=y.device.type, enabled=False):  # rate stays fp32
-                likelihoods = self.prior.likelihood(quantize(y.float(), rate_quant))
+                likelihoods = self.prior.likelihood(quantize(y.float(), "noise"))
             y_hat = quantize(y, decoder_quant)
             return {"x_hat": self.synthesise(y_hat, fresh_noise), "likelihoods": likelihoods,
                     "y_hat": y_hat}
@@ -114,7 +111,7 @@ class CodecModel(nn.Module):
             if self.gain is not None:
                 enc_gain, dec_gain = self.gain.gains(qbytes)
                 y = y * enc_gain
-            likelihoods = self.prior.likelihood(quantize(y, rate_quant), quantize(y, "ste"),
+            likelihoods = self.prior.likelihood(quantize(y, "noise"), quantize(y, "ste"),
                                                 qbytes)
             y_hat = quantize(y, decoder_quant)
             if dec_gain is not None:
