@@ -12,9 +12,9 @@ the real objective. From effort 2 a greedy pass follows: single-element +-1 move
 chosen integer latent, ranked by the objective's gradient and kept where the float objective
 falls, an element whose move was rejected not tried again; annealing leaves the latent short
 of such a local optimum (the pass gained 2.6 points of PSNR BD-rate at effort 5 on model
-e453, docs/results.md "Encoder effort"). The objective
-is the one the model was trained on (``objective.py``), its MS-SSIM term included: a
-search on squared error alone trades MS-SSIM away.
+e453, docs/results.md "Encoder effort"). The objective is the one the model was trained on
+(``objective.py``), its MS-SSIM term included: a search on squared error alone trades
+MS-SSIM away.
 
 A slow link gives the encoder this time: at 9,600 bit/s a 200-byte frame leaves the radio
 every 170 ms.
