@@ -37,7 +37,7 @@ TRAIN = ["../shared/datasets/photos/train", "../shared/datasets/wallpapers/train
 
 
 def search_targets(weights: Path, out: Path, crops: int, effort: int) -> None:
-    """Search ``crops`` training crops (8 at a time, each eight at one random quality byte)."""
+    """Search ``crops`` training crops, 8 at a time, each batch at one random quality byte."""
     images, shares = load_balanced(TRAIN, 10, None, 0.0, progress=False)
     sampler = CropSampler(images, seed=11, weights=shares)
     rng = np.random.default_rng(5)
