@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from run_data import train_folders
 from tqdm import tqdm
 
 from gan_compress_ros.codec.api import Codec
@@ -32,13 +33,10 @@ from gan_compress_ros.codec.bundled import resolve
 from gan_compress_ros.codec.nn.weights import load_weights, save_weights
 from gan_compress_ros.training.data import CropSampler, load_balanced
 
-TRAIN = ["../shared/datasets/photos/train", "../shared/datasets/wallpapers/train",
-         "../shared/datasets/video/train/intel", "../shared/datasets/birds525/train"]
-
 
 def search_targets(weights: Path, out: Path, crops: int, effort: int) -> None:
     """Search ``crops`` training crops, 8 at a time, each batch at one random quality byte."""
-    images, shares = load_balanced(TRAIN, 10, None, 0.0, progress=False)
+    images, shares = load_balanced(train_folders(), 10, None, 0.0, progress=False)
     sampler = CropSampler(images, seed=11, weights=shares)
     rng = np.random.default_rng(5)
     codec = Codec.load(weights, backend="torch")

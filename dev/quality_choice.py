@@ -15,14 +15,13 @@ import argparse
 
 import numpy as np
 import torch
+from run_data import general_val
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.codec.nn.objective import Objective
 from gan_compress_ros.training.data import eval_frames
 from gan_compress_ros.training.rd_eval import bd_rate, measured_point
 
-GENERAL_VAL = ["../shared/datasets/photos/val", "../shared/datasets/wallpapers/val",
-               "../shared/datasets/video/val"]
 QUALITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -34,7 +33,7 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=4, help="spacing of the q' tried")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    frames = eval_frames(GENERAL_VAL, stride=10, crops="multiscale")
+    frames = eval_frames(general_val(), stride=10, crops="multiscale")
     frames = frames[:: max(1, len(frames) // args.frames)][: args.frames]
     codec = Codec.load(backend="torch")
     objective = Objective.of_metadata(codec.metadata)

@@ -3,10 +3,10 @@
 Below quality 0 the encoder thins the latent, down to a latent of zeros and, where even
 that does not fit, to the context model's most probable latent (``codec/below_zero.py``);
 every cap of at least ``MIN_CAP`` bytes must then be met for every frame. These payloads
-move with the entropy model and the header: model e453's zeros code to 41 bytes and its most
-probable latent to 13 with the 4-byte header (a543's 40 and 13; 41 and 14 with the 5-byte
-one, where 536d's
-zeros took 39 and 3e82's 36; 536d: 41 and 17 while bodies ended on a whole 32-bit word).
+move with the entropy model and the header: model 3dcf's zeros code to 42 bytes and its most
+probable latent to 13 with the 4-byte header (e453's 41 and 13, a543's 40 and 13; 41 and 14
+with the 5-byte one, where 536d's zeros took 39 and 3e82's 36; 536d: 41 and 17 while bodies
+ended on a whole 32-bit word).
 
     python dev/zero_latent.py runs/RUN/weights.safetensors     # exit 1 when over MIN_CAP
 """

@@ -42,7 +42,7 @@ def test_every_cap_from_40_bytes_is_met(bundled: Codec, detailed: np.ndarray) ->
 
 def test_thinning_keeps_the_most_picture_for_the_bytes(bundled: Codec,
                                                        detailed: np.ndarray) -> None:
-    # At MIN_CAP all but nothing is kept: with e453 a latent of zeros costs 41 bytes, so the
+    # At MIN_CAP all but nothing is kept: with 3dcf a latent of zeros costs 42 bytes, so the
     # most probable latent goes instead (a543's zeros took 40 with the 4-byte header).
     zeros = bundled.decode(bundled.encode(detailed, max_bytes=MIN_CAP))
     at_55 = bundled.decode(bundled.encode(detailed, max_bytes=55))
@@ -55,9 +55,9 @@ def test_under_a_latent_of_zeros_the_most_probable_latent_is_sent(bundled: Codec
                                                                    detailed: np.ndarray) -> None:
     """Caps between the most probable latent and a latent of zeros are met with the former.
 
-    A latent of zeros costs 41 bytes with e453 and 40 with a543, with the 4-byte header
-    (5-byte header: 41 with a543, 39 with 536d, 36 with 3e82); the context model's most
-    probable latent 13 with both (14 with the 5-byte header).
+    A latent of zeros costs 42 bytes with 3dcf, 41 with e453 and 40 with a543, with the
+    4-byte header (5-byte header: 41 with a543, 39 with 536d, 36 with 3e82); the context
+    model's most probable latent 13 with all three (14 with the 5-byte header).
     """
     zeros = np.zeros((1, *bundled.latent_shape), dtype=np.int64)
     at_zeros = len(bundled.code_latent(zeros, qbyte=0)[0].payload)

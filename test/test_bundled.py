@@ -18,14 +18,15 @@ from gan_compress_ros.training.metrics import mean_psnr
 #: ``dev/data_credits.py`` credits them).
 COMMERCIAL = ("photos/train", "wallpapers/train", "video/train/intel", "birds525/train")
 
-#: PSNR floors per preset: about 1 dB under what model e453 measured here when it was
-#: bundled (low 22.96 dB at 101.5 B, mid 25.68 at 229.5 B, high 27.51 at 360.8 B, 4-byte
-#: header; a543 with the 5-byte one 22.97, 25.64, 27.51 at 103.8, 228.4, 365.5 B; 536d 22.86,
-#: 25.55, 27.50; 3e82, f1b0, 90be, 5881, b29b, 5bfc, 317f and 184a within 0.3 dB of 536d;
-#: c436: 22.64, 25.34, 26.73 dB at 97.0, 213.0, 336.5 B).
+#: PSNR floors per preset: about 1 dB under what model 3dcf measured here when it was
+#: bundled (low 22.93 dB at 100.6 B, mid 25.64 at 226.2 B, high 27.58 at 366.5 B, 4-byte
+#: header; e453 22.96, 25.68, 27.51 at 101.5, 229.5, 360.8 B; a543 with the 5-byte one
+#: 22.97, 25.64, 27.51 at 103.8, 228.4, 365.5 B; 536d 22.86, 25.55, 27.50; 3e82, f1b0,
+#: 90be, 5881, b29b, 5bfc, 317f and 184a within 0.3 dB of 536d; c436: 22.64, 25.34, 26.73
+#: dB at 97.0, 213.0, 336.5 B).
 FLOORS = {"low": 21.7, "mid": 24.3, "high": 26.2}
-#: The same at quality 1 (e453: 30.48 dB at 996.0 B; a543: 30.45 dB at 997.4 B with the
-#: 5-byte header; 536d: 30.42 dB at 1,003.0 B).
+#: The same at quality 1 (3dcf: 30.52 dB at 994.1 B; e453: 30.48 dB at 996.0 B; a543:
+#: 30.45 dB at 997.4 B with the 5-byte header; 536d: 30.42 dB at 1,003.0 B).
 TOP_FLOOR = 29.2
 
 
@@ -73,9 +74,9 @@ def test_quality_floor(measured: dict[str, tuple[float, float]], name: str) -> N
 def test_quality_range_spans_the_links(val_frames: np.ndarray) -> None:
     """From fewer than 100 bytes a frame to more than 600, in one set of weights.
 
-    Measured when bundled (e453): 58.6 B at quality 0, 996.0 B and 30.48 dB at quality 1
-    (a543 with the 5-byte header: 60.5 B, 997.4 B and 30.45 dB; 536d: 62.0 B with bodies
-    ending on a whole word; 1,003.0 B and 30.42 dB).
+    Measured when bundled (3dcf): 58.5 B at quality 0, 994.1 B and 30.52 dB at quality 1
+    (e453: 58.6 B, 996.0 B and 30.48 dB; a543 with the 5-byte header: 60.5 B, 997.4 B and
+    30.45 dB; 536d: 62.0 B with bodies ending on a whole word; 1,003.0 B and 30.42 dB).
     """
     codec = Codec.load()
     sizes, psnrs = [], []

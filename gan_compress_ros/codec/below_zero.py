@@ -6,8 +6,8 @@ of their own). Here the encoder, still at quality byte 0, sets the latent's weak
 zero, the fewest that make the payload fit: the weakest first, because they carry the least
 of the picture, and zeros are what the context model mostly predicts cheaply. The decoder and
 the payload format are unchanged (any integer latent decodes). Where even a latent of zeros
-does not fit (e453's takes 41 bytes, one over ``MIN_CAP``; a543's took 40), the frame is
-sent as the latent the context model finds most probable everywhere (13 bytes with e453; it
+does not fit (3dcf's takes 42 bytes, two over ``MIN_CAP``; a543's took 40), the frame is
+sent as the latent the context model finds most probable everywhere (13 bytes with 3dcf; it
 shows no picture of the frame either), so every cap from ``MIN_CAP`` is met.
 """
 

@@ -199,7 +199,7 @@ class ContextModel:
 
         The cheapest latent to code there is, near enough: each element costs its table's
         largest probability. A latent of zeros costs more wherever the network predicts a
-        value away from zero (41 bytes against 13 with model e453). Computed
+        value away from zero (42 bytes against 13 with model 3dcf). Computed
         once per quality byte: the byte cap may fall back to it on every frame.
         """
         cache = self.__dict__.setdefault("_modes", {})
