@@ -30,7 +30,7 @@ def train_folders() -> list[str]:
     """The run's training folders (commercial-use data only): RUN_DATA's --data list."""
     flags = _array("RUN_DATA")
     start = flags.index("--data") + 1
-    end = next(i for i in range(start, len(flags)) if flags[i].startswith("--"))
+    end = next((i for i in range(start, len(flags)) if flags[i].startswith("--")), len(flags))
     return flags[start:end]
 
 
