@@ -20,7 +20,7 @@ $(STAMP): setup.py package.xml Makefile
 	touch $(STAMP)
 
 test: setup
-	$(PY) -m pytest -q test
+	$(PY) -m pytest -q --durations=15 test  # the slowest, to keep CI near 10 minutes
 
 # The tier for every change: no ROS nodes, nothing slow (markers in test/conftest.py).
 test-fast: setup

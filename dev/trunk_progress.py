@@ -85,6 +85,20 @@ def projection(rows: list[dict], anchor: str, metric: int) -> tuple[float, float
     return float(slope), float(2 ** ((target - icpt) / slope))
 
 
+def _crowded(a: float, b: float) -> bool:
+    """Whether two branch steps sit too close on the log axis for side-by-side labels."""
+    return abs(math.log2(b / a)) < 0.3
+
+
+def _spread(steps: list[int]) -> list[int]:
+    """The steps to put ticks at: the last one, then each one not crowding the tick after it."""
+    kept = [steps[-1]]
+    for s in reversed(steps[:-1]):
+        if abs(math.log2(kept[-1] / s)) >= 0.15:
+            kept.append(s)
+    return kept[::-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(description=__doc__,
@@ -121,11 +135,16 @@ def main(argv: list[str] | None = None) -> int:
                         label=f"{label} BD-rate")
                 ax.axhline(TARGETS[anchor][metric], color=colour, ls="--", lw=1,
                            label=f"issue 23 target ({label})")
-            for r in rows:
+            level = 0
+            for i, r in enumerate(rows):  # crowded labels climb in steps, each with a leader
+                level = level + 1 if i and _crowded(steps[i - 1], steps[i]) else 0
                 ax.annotate(r["id"], (r["branch"], r["bd"][anchor][0]), fontsize=7,
-                            textcoords="offset points", xytext=(3, 4))
+                            textcoords="offset points", xytext=(0, 8 + 9 * (level % 4)),
+                            ha="center", va="bottom",
+                            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"})
             ax.set_xscale("log", base=2)
-            ax.set_xticks(steps, [f"{s / 1000:.0f}k" for s in steps], rotation=45, fontsize=8)
+            ticks = _spread(steps)
+            ax.set_xticks(ticks, [f"{s / 1000:.0f}k" for s in ticks], rotation=45, fontsize=8)
             ax.minorticks_off()
             ax.set_xlabel("trunk step the ending branched from")
             ax.set_ylabel("BD-rate, % (negative: fewer bytes)")
