@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 # Integration tests talk over real DDS: a random domain and localhost-only discovery keep
@@ -14,6 +15,7 @@ os.environ["ROS_LOCALHOST_ONLY"] = "1"
 
 import numpy as np
 import pytest
+import torch
 from testkit.files import DATA, SAMPLE, read_photos  # noqa: E402 (after the ROS environment)
 
 from gan_compress_ros.codec import Codec
@@ -49,6 +51,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.ros)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+#: torch's thread count as the session starts (every core). Trainers and codecs given a
+#: ``threads`` set it for the whole process; without this, one fixture trained on one thread
+#: would leave every later test on one.
+TORCH_THREADS = torch.get_num_threads()
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads_restored() -> Iterator[None]:
+    """Each test ends with torch back on the session's thread count."""
+    yield
+    torch.set_num_threads(TORCH_THREADS)
+
+
 #: A model trained for seconds, not hours: the default architecture at reduced width.
 TRAIN_STEPS = 600
 SMALL = {"channels": 48, "latent_channels": 32}
@@ -66,7 +83,7 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("train")
     config = TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
                          preset_overrides=SMALL, lmbda=50.0, steps=TRAIN_STEPS, batch=8,
-                         lr=2e-3, seed=0, threads=1, checkpoint_every=10_000,
+                         lr=2e-3, seed=0, threads=0, checkpoint_every=10_000,
                          command="pytest fixture")
     Trainer(config).train()
     return out / "weights.safetensors"

@@ -30,7 +30,7 @@ def context_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("train2")
     config = TrainConfig(data=[str(DATA / "train")], val=[str(DATA / "val")], out=str(out),
                          preset="compact2", preset_overrides=SMALL2, lmbda=20.0,
-                         lmbda_q0=1500.0, steps=300, batch=8, lr=2e-3, seed=0, threads=1,
+                         lmbda_q0=1500.0, steps=300, batch=8, lr=2e-3, seed=0, threads=0,
                          checkpoint_every=10_000, command="pytest fixture")
     Trainer(config).train()
     return out / "weights.safetensors"
