@@ -260,6 +260,20 @@ def _up(ros, base: _Base) -> int:
     return i
 
 
+def _shut(procs: list, *probes) -> list[tuple[int, str]]:
+    """Close this process's probes and relays, then stop the nodes: (exit code, log) each."""
+    for probe in probes:
+        probe.close()
+    return [stop_node(p) for p in procs]
+
+
+def _clean(logs: list[tuple[int, str]]) -> list[str]:
+    """The logs, once every node has exited cleanly."""
+    for code, log in logs:
+        assert code == 0 and "Traceback" not in log, log
+    return [log for _, log in logs]
+
+
 def test_keyed_udp_refuses_foreign_replayed_and_flipped_datagrams(ros, tmp_path) -> None:
     key, other = _keygen(tmp_path / "link.key"), _keygen(tmp_path / "other.key")
     listen = _free_port()
@@ -315,11 +329,8 @@ def test_keyed_udp_refuses_foreign_replayed_and_flipped_datagrams(ros, tmp_path)
         assert spin_until(ros, lambda: len(base.got) >= n_before + 10, 10.0)
         assert base.stamps()[n_before:] == more
     finally:
-        base.close()
-        recorder.close()
-        logs = [stop_node(p) for p in procs]
-    for code, log in logs:
-        assert code == 0 and "Traceback" not in log, log
+        logs = _shut(procs, base, recorder)
+    for log in _clean(logs):
         assert "not authenticated" not in log
 
 
@@ -365,11 +376,9 @@ def test_keyed_serial_resyncs_after_garbage_and_refuses_forgeries(ros, tmp_path)
         values = base.values[f"{base_ns}/link_receive"]
         assert int(float(values["replayed"])) + int(float(values["auth_failed"])) > 0
     finally:
-        base.close()
-        logs = [stop_node(p) for p in procs]
-        relay.close()
-    for code, log in logs:
-        assert code == 0 and "Traceback" not in log, log
+        logs = _shut(procs, base)
+        relay.close()  # the pty pair outlives the nodes that hold it open
+    _clean(logs)
 
 
 def test_unkeyed_link_survives_a_forged_far_future_table(ros) -> None:
@@ -393,11 +402,8 @@ def test_unkeyed_link_survives_a_forged_far_future_table(ros) -> None:
         values = base.values[f"{base_ns}/link_receive"]
         assert int(float(values["tables_rejected"])) == 1
     finally:
-        base.close()
-        recorder.close()
-        logs = [stop_node(p) for p in procs]
-    for code, log in logs:
-        assert code == 0 and "Traceback" not in log, log
+        logs = _shut(procs, base, recorder)
+    for log in _clean(logs):
         assert log.count("not authenticated") == 1  # warned once, at start
 
 
