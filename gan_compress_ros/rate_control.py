@@ -17,6 +17,12 @@ Two rules, both on the bytes actually published (payload plus message overhead):
   (``lowest_only``) and go out whenever the credit covers them. So the encoder first
   lowers quality down to 0, and only then skips frames: a frame that cannot fit leaves its
   credit to the next, which goes out at about quality 0 once the credit covers it.
+
+Frames are not thinned below quality 0 to spend a small credit sooner (``RateEncoder``):
+such a frame shows little or nothing of the scene. Only where quality 0 is more than a
+whole window can hold (``below_zero``) do frames go out thinner, each when the credit is
+full, so each is the best that the window allows. On slow links (a share of a fraction of
+a byte) the credit builds up the same way until it covers a whole frame.
 """
 
 from __future__ import annotations
@@ -70,10 +76,12 @@ class BitBudget:
         self._expire(now)
         return int(self.limit - self._in_window)
 
-    def allowance(self, now: float, overhead: int) -> int:
+    def allowance(self, now: float, overhead: int, min_interval: float = 0.0) -> int:
         """Payload bytes the frame arriving at ``now`` may take (< 1: skip it).
 
-        ``overhead``: bytes the message adds around the payload.
+        ``overhead``: bytes the message adds around the payload. ``min_interval``: the
+        shortest time between frames that may be sent (a frame-rate limit's period), so
+        each one's share is at least that much of the budget.
         """
         if self._last_arrival is not None:
             gap = max(now - self._last_arrival, 0.0)
@@ -81,19 +89,31 @@ class BitBudget:
                 (1 - INTERVAL_SMOOTHING) * self._interval + INTERVAL_SMOOTHING * gap
         self._last_arrival = now
         interval = self._interval if self._interval is not None else FIRST_INTERVAL_S
+        interval = max(interval, min_interval)
         share = SHARE * self.limit * min(interval / self.window_s, 1.0)
         self._credit = min(self._credit + share, float(self.limit))
         # a share too small for the smallest frame: the next frame goes out at quality 0
         # once the credit covers it (skipping until then); otherwise up to twice the
         # share, from credit that smaller frames left
-        self.lowest_only = self.floor > share
+        # the share below the smallest frame (or below one byte beside the overhead, before
+        # any frame has said its size): quality 0, once the credit covers a whole frame
+        self.lowest_only = max(self.floor, overhead + 1) > share
         target = self._credit if self.lowest_only else min(self._credit, 2 * share)
+        if self.lowest_only and min(self._credit, self.room(now)) < min(self.floor, self.limit):
+            target = 0.0  # skipped without coding it: no room or credit for a frame yet
         return int(min(target, self._credit, self.room(now))) - overhead
 
-    def sent(self, now: float, total_bytes: int, at_lowest: bool = False) -> None:
+    @property
+    def below_zero(self) -> bool:
+        """Whether frames must go below quality 0: quality 0 needs more than a window holds."""
+        return self.floor > self.limit
+
+    def sent(self, now: float, total_bytes: int, at_lowest: bool = False,
+             thinned: bool = False) -> None:
         """Record a published message of ``total_bytes`` (payload plus overhead).
 
-        ``at_lowest``: it was coded at quality 0, so it is the frame's smallest size.
+        ``at_lowest``: it was coded at quality 0, so it is the frame's smallest size;
+        ``thinned``: below quality 0 (``below_zero``), so it says nothing of that size.
         """
         if total_bytes > self.room(now):
             raise ValueError(f"{total_bytes} bytes exceed the {self.room(now)} bytes left in "
@@ -103,6 +123,8 @@ class BitBudget:
         self._credit = max(self._credit - total_bytes, 0.0)
         self.frames_sent += 1
         self.bytes_sent += total_bytes
+        if thinned:
+            return
         if at_lowest:
             self.floor = total_bytes
         elif self.floor:  # this frame fitted above quality 0: its smallest is smaller still

@@ -7,7 +7,9 @@ the bit budget (``rate_control.BitBudget``): the cap and the budget's allowance 
 one ``max_bytes``; a frame that cannot fit is skipped with the reason, counted for the
 budget where the budget was the tighter bound and reported as an error where the fixed
 cap was. What was published is recorded with ``published`` (a frame whose publishing
-failed does not spend the budget).
+failed does not spend the budget). Frames are thinned below quality 0
+(``codec/below_zero.py``) for the fixed cap only, or where the budget's window cannot hold
+quality 0 at all: a smaller allowance skips the frame, and the budget waits for a whole one.
 """
 
 from __future__ import annotations
@@ -162,22 +164,29 @@ class RateEncoder:
             return Encoded(None, SKIP_RATE, f"over max_rate_hz {self.max_rate_hz:g}", 0, now)
         quality, cap, budget = self.quality, self.max_bytes or None, self.budget
         budget_sets_cap = False  # whether the budget's allowance, not max_bytes, is the cap
+        below_zero = True
         if budget is not None:
-            allowed = budget.allowance(now, overhead)
+            allowed = budget.allowance(now, overhead, 1.0 / self.max_rate_hz
+                                       if self.max_rate_hz else 0.0)
             budget_sets_cap = cap is None or allowed < cap
             cap = allowed if cap is None else min(cap, allowed)
             if budget.lowest_only:  # the share is below quality 0's size
                 quality = 0.0
+            below_zero = not budget_sets_cap or budget.below_zero
         try:
             if cap is not None and cap < 1:
                 raise ByteCapError("no bytes left in the budget", 0, 0)
             coded = self.stream.encode_frame(frame, quality=quality, max_bytes=cap,
-                                             effort=self.effort)
+                                             effort=self.effort, below_zero=below_zero)
         except ByteCapError as exc:
-            over_max_bytes = bool(self.max_bytes) and exc.smallest > self.max_bytes
+            # exc.smallest: the cheapest latent's size where frames may go below quality 0,
+            # else quality 0's (a frame over max_bytes there would still be thinned to it)
+            over_max_bytes = bool(self.max_bytes) and exc.smallest > self.max_bytes \
+                and below_zero
             if budget is not None and budget_sets_cap and not over_max_bytes:
                 # skipped for the budget, not an error (a frame max_bytes could never hold is)
-                budget.skipped(exc.smallest + overhead if exc.smallest else 0)
+                smallest = min(exc.smallest, self.max_bytes or exc.smallest)
+                budget.skipped(smallest + overhead if smallest else 0)
                 return Encoded(None, SKIP_BUDGET, str(exc), overhead, now)
             return Encoded(None, SKIP_CAP, str(exc), overhead, now)
         return Encoded(coded, overhead=overhead, arrived=now)
@@ -190,7 +199,8 @@ class RateEncoder:
         if self.key_interval > 1:
             self._kinds.append((coded.kind == "inter", len(coded)))
         if self.budget is not None:
-            self.budget.sent(now, encoded.overhead + len(coded), at_lowest=coded.qbyte == 0)
+            self.budget.sent(now, encoded.overhead + len(coded), at_lowest=coded.qbyte == 0,
+                             thinned=coded.below_zero)
         self._last = encoded.arrived
         if self.codec.variable_rate:  # an inter frame has its key's quality
             self._qualities.append(coded.qbyte)

@@ -42,31 +42,35 @@ def test_every_cap_from_40_bytes_is_met(bundled: Codec, detailed: np.ndarray) ->
 
 def test_thinning_keeps_the_most_picture_for_the_bytes(bundled: Codec,
                                                        detailed: np.ndarray) -> None:
-    # At MIN_CAP all but nothing is kept: with 3dcf a latent of zeros costs 42 bytes, so the
-    # most probable latent goes instead (a543's zeros took 40 with the 4-byte header).
-    zeros = bundled.decode(bundled.encode(detailed, max_bytes=MIN_CAP))
+    at_40 = bundled.decode(bundled.encode(detailed, max_bytes=MIN_CAP))
     at_55 = bundled.decode(bundled.encode(detailed, max_bytes=55))
     at_85 = bundled.decode(bundled.encode(detailed, max_bytes=85))
-    p0, p55, p85 = (float(np.mean(psnr_per_frame(detailed, d))) for d in (zeros, at_55, at_85))
-    assert p0 < p55 < p85, (p0, p55, p85)
+    p40, p55, p85 = (float(np.mean(psnr_per_frame(detailed, d))) for d in (at_40, at_55, at_85))
+    assert p40 < p55 < p85, (p40, p55, p85)
 
 
-def test_under_a_latent_of_zeros_the_most_probable_latent_is_sent(bundled: Codec,
-                                                                   detailed: np.ndarray) -> None:
-    """Caps between the most probable latent and a latent of zeros are met with the former.
+def test_under_a_latent_of_zeros_frames_still_show_their_picture(bundled: Codec,
+                                                                 detailed: np.ndarray) -> None:
+    """Caps between the most probable latent and a latent of zeros carry the frame's values.
 
-    A latent of zeros costs 42 bytes with 3dcf, 41 with e453 and 40 with a543, with the
-    4-byte header (5-byte header: 41 with a543, 39 with 536d, 36 with 3e82); the context
-    model's most probable latent 13 with all three (14 with the 5-byte header).
+    A latent of zeros costs 42 bytes with 3dcf (41 with e453, 40 with a543); the context
+    model's most probable latent 13 (4-byte header). Thinning towards zeros sent that
+    latent alone under 42 bytes: the same picture for every frame (2026-12-07:
+    ``dev/below_zero_thinning.py`` measured 12.1 against 18.7 dB at 40 bytes).
     """
     zeros = np.zeros((1, *bundled.latent_shape), dtype=np.int64)
     at_zeros = len(bundled.code_latent(zeros, qbyte=0)[0].payload)
     floor = bundled.code_latent(bundled.coder.model.mode(0), qbyte=0)[0].payload
     assert len(floor) < at_zeros
-    cap = at_zeros - 1
+    cap = min(at_zeros - 1, MIN_CAP)
     payloads = bundled.encode(detailed[:4], max_bytes=cap)
-    assert [len(p) for p in payloads] == [len(floor)] * 4 and payloads[0] == floor
-    assert bundled.decode(payloads).shape == detailed[:4].shape
+    assert all(len(floor) < len(p) <= cap for p in payloads)
+    assert len(set(payloads)) == 4  # each its own frame
+    alone = bundled.decode([floor] * 4)
+    assert np.all(psnr_per_frame(detailed[:4], bundled.decode(payloads))
+                  > psnr_per_frame(detailed[:4], alone) + 2.0)
+    assert all(len(p) <= len(floor)
+               for p in bundled.encode(detailed[:4], max_bytes=len(floor)))
     with pytest.raises(ByteCapError) as info:
         bundled.encode(detailed[:1], max_bytes=len(floor) - 1)
     assert info.value.smallest == len(floor)

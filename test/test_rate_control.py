@@ -96,3 +96,47 @@ def test_quality_drops_to_zero_before_frames_are_skipped() -> None:
         sizes.append(size)
     assert np.median(sizes) <= 110  # near quality 0
     assert len(sizes) >= 0.9 * 1000 * 30 / 100  # about budget / smallest frames a second
+
+
+def test_slow_links_send_once_the_credit_covers_a_frame() -> None:
+    """54 bit/s over 60 s windows (LoRa at a 1% duty cycle) for a 10 fps camera.
+
+    A share of half a byte a frame: frames go out whenever the credit covers one at quality
+    0 (60 B and 8 of framing). Until 2026-12-07 a frame could take at most twice its share,
+    never a byte beside the framing, and no frame was ever sent.
+    """
+    budget = BitBudget(54, window_s=60.0)  # 405 bytes a window
+    sent: list[tuple[float, int]] = []
+    coded = 0
+    for i in range(6000):  # ten minutes
+        t = i / 10
+        allowed = budget.allowance(t, 8)
+        if allowed < 1:  # the node skips it unread
+            budget.skipped()
+            continue
+        coded += 1
+        if allowed < 60:  # the coder reports quality 0's size
+            budget.skipped(68)
+            continue
+        budget.sent(t, 68, at_lowest=True)
+        sent.append((t, 68))
+    assert _windows_ok(sent, 405, 60.0)
+    assert len(sent) >= 0.95 * 600 / 60 * (405 // 68), len(sent)  # 5 whole frames a window
+    assert coded <= 2 * len(sent) + 2  # frames wait uncoded until the credit covers one
+
+
+def test_a_window_under_quality_0_sends_below_it_with_the_full_window() -> None:
+    budget = BitBudget(300)  # 37 bytes a second, under any frame's quality 0 with framing
+    assert budget.allowance(0.0, 8) < 1 and not budget.below_zero
+    budget.skipped()
+    for i in range(1, 60):
+        allowed = budget.allowance(i / 30, 8)
+        if allowed >= 1:
+            break
+    budget.skipped(60 + 8)  # the coder: quality 0 needs 60 bytes
+    assert budget.below_zero  # no window can hold it: frames must go thinner
+    allowances = [budget.allowance(1 + i / 30, 8) for i in range(40)]
+    first = next(i for i, a in enumerate(allowances) if a >= 1)
+    assert allowances[first] == 37 - 8  # the whole window, not a first byte of credit
+    budget.sent(1 + first / 30, 37, thinned=True)
+    assert budget.below_zero  # a thinned frame says nothing of quality 0's size

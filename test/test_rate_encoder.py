@@ -7,6 +7,7 @@ import pytest
 
 from gan_compress_ros.codec import Codec
 from gan_compress_ros.rate_encoder import SKIP_BUDGET, SKIP_CAP, SKIP_RATE, RateEncoder
+from gan_compress_ros.tools.rate_bench import LINK_FRAMING, LINKS, link_rows
 
 
 def _run(rate: RateEncoder, frames: np.ndarray, fps: float = 30.0, overhead: int = 0,
@@ -66,16 +67,62 @@ def test_no_bytes_left_in_the_budget_is_a_budget_skip(onnx: Codec, clip: np.ndar
     """
     for max_bytes in (0, 80):
         rate = RateEncoder(onnx, max_bytes=max_bytes, max_bitrate=12_000)
-        rate.budget.allowance = lambda now, overhead: 0  # the window is full
+        rate.budget.allowance = lambda now, overhead, *_: 0  # the window is full
         got = rate.encode(clip[0], 0.0)
         assert got.coded is None and got.skipped == SKIP_BUDGET, (max_bytes, got.skipped)
         assert rate.budget.frames_skipped == 1
-    # a cap no frame fits stays a cap error, whatever the budget allows
-    for allowance in (5, 3):
+    # a cap no frame fits is a cap error once the budget allows that cap; below it the
+    # budget is what holds the frame back
+    for allowance, skipped in ((5, SKIP_CAP), (30, SKIP_CAP), (3, SKIP_BUDGET)):
         rate = RateEncoder(onnx, max_bytes=5, max_bitrate=12_000)
-        rate.budget.allowance = lambda now, overhead, a=allowance: a
+        rate.budget.allowance = lambda now, overhead, *_, a=allowance: a
         got = rate.encode(clip[0], 0.0)
-        assert got.coded is None and got.skipped == SKIP_CAP, (allowance, got.skipped)
+        assert got.coded is None and got.skipped == skipped, (allowance, got.skipped)
+
+
+def test_a_small_budget_waits_for_whole_quality_0_frames(onnx: Codec, clip: np.ndarray) -> None:
+    """9600 bit/s for a 30 fps camera and 48 B messages: a share of 40 B, under quality 0.
+
+    The frames that go out are whole quality-0 frames, not frames thinned below it to spend
+    a small credit sooner (which once sent 31 B frames at 19 dB, some showing nothing).
+    """
+    frames = np.concatenate([clip] * 4)
+    rate = RateEncoder(onnx, max_bitrate=9600)
+    got = _run(rate, frames, overhead=48)
+    sent = [(f, e.coded) for f, e in zip(frames, got, strict=True) if e.coded is not None]
+    assert len(sent) >= 0.8 * 1200 * len(frames) / 30 / (48 + 115)  # most of the budget
+    assert not any(c.below_zero for _, c in sent)
+    assert all(c.qbyte == 0 and c.payload == onnx.encode(f, quality=0.0)[0] for f, c in sent)
+    assert all(e.skipped == SKIP_BUDGET for e in got if e.coded is None)
+
+
+def test_a_window_too_small_for_quality_0_sends_the_fullest_thinned_frames(
+        onnx: Codec, clip: np.ndarray) -> None:
+    """300 bit/s over 1 s windows: 37 B, under any frame's quality 0 with 8 B of framing.
+
+    Frames must go below quality 0 then, and each waits for the whole window's bytes.
+    """
+    rate = RateEncoder(onnx, max_bitrate=300)
+    got = _run(rate, np.concatenate([clip] * 4), overhead=8)
+    sent = [(i / 30, e.coded) for i, e in enumerate(got) if e.coded is not None]
+    assert 4 <= len(sent) <= 7  # about one a second for 6.4 s (the first after a first skip)
+    assert all(c.below_zero and 37 - 8 - 4 <= len(c) <= 37 - 8 for _, c in sent[1:])
+    assert all(b - a >= 0.95 for (a, _), (b, _) in zip(sent, sent[1:], strict=False))
+
+
+def test_the_slow_links_parameters_send_whole_packets(onnx: Codec, clip: np.ndarray) -> None:
+    """The README's links table, measured through ``RateEncoder``: the slow links' rows.
+
+    With the table's ``max_rate_hz`` each frame fills most of a packet, within the budget.
+    (Before 2026-12-07 the table was computed, not measured, and these parameters sent
+    nothing: a share of a fraction of a byte never covered the framing.)
+    """
+    slow = [link for link in LINKS if link[3] > 1.0]  # windows of 10 s and more
+    assert len(slow) >= 3
+    for link, row in zip(slow, link_rows(onnx, clip, 10.0, slow), strict=True):
+        _, packet, bits_per_s, _, _ = link
+        assert row["fps"] > 0 and row["worst_window_bps"] <= bits_per_s, row
+        assert 0.5 * packet <= row["payload_bytes"] <= packet - LINK_FRAMING, row
 
 
 def test_unpublished_frames_do_not_spend_the_budget(onnx: Codec, clip: np.ndarray) -> None:

@@ -324,15 +324,21 @@ class Codec:
         """Coded frames of analysis output ``y`` (N, C, H, W) at quality byte ``qbyte``."""
         return self.code_latent(self.quantize(y, qbyte), qbyte=qbyte)
 
-    def code_to_cap(self, y: np.ndarray, quality: float | None, max_bytes: int) -> CodedFrame:
+    def code_to_cap(self, y: np.ndarray, quality: float | None, max_bytes: int,
+                    below_zero: bool = True) -> CodedFrame:
         """The best intra frame of at most ``max_bytes`` for one analysis output ``y``.
 
         A binary search over the quality byte up to ``quality`` (None: 1); only the
-        entropy coding repeats. ByteCapError where even quality 0 does not fit.
+        entropy coding repeats. Where even quality 0 does not fit: a thinner latent
+        (``below_zero.py``), or ByteCapError naming quality 0's size if ``below_zero`` is
+        False (a bit budget would rather wait for the bytes of a whole frame).
         """
         self.check_cap(max_bytes)
         ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
         best = self.code_analysis(y, 0)[0]
+        if len(best.payload) > max_bytes and not below_zero:
+            raise ByteCapError(f"needs {len(best.payload)} bytes at quality 0, over the cap "
+                               f"of {max_bytes}", 0, len(best.payload))
         if len(best.payload) > max_bytes:  # below quality 0: a thinner latent
             from .below_zero import thinned
 
@@ -348,8 +354,13 @@ class Codec:
         return best
 
     def encode_frames(self, frames: np.ndarray, quality: float | None = None,
-                      max_bytes: int | None = None, effort: int = 0) -> list[CodedFrame]:
-        """``encode``, keeping each frame's latent and entropy tables (``CodedFrame``)."""
+                      max_bytes: int | None = None, effort: int = 0,
+                      below_zero: bool = True) -> list[CodedFrame]:
+        """``encode``, keeping each frame's latent and entropy tables (``CodedFrame``).
+
+        ``below_zero`` False: no frame is thinned below quality 0 to meet ``max_bytes``
+        (``code_to_cap``); one that does not fit raises ``ByteCapError`` as below 40 bytes.
+        """
         effort = self.check_effort(effort)
         if max_bytes is not None:
             arr = self.check_frames(frames)
@@ -359,7 +370,8 @@ class Codec:
             failed: ByteCapError | None = None
             for n in range(len(arr)):
                 try:
-                    found.append(self.code_to_cap(y[n:n + 1], quality, max_bytes))
+                    found.append(self.code_to_cap(y[n:n + 1], quality, max_bytes,
+                                                  below_zero))
                 except ByteCapError as exc:  # the other frames are still coded
                     found.append(None)
                     failed = failed or ByteCapError(f"frame {n} {exc}", n, exc.smallest)

@@ -29,7 +29,8 @@ class CodedFrame:
     range clamped into it). ``qbyte``: the quality byte (0 for a fixed-rate model; an inter
     frame's is its key's). ``tables``: the entropy table of each latent element (C*H*W,)
     for context-coded intra frames, the residual table per element for inter frames, None
-    for fixed-rate payloads (one table per channel).
+    for fixed-rate payloads (one table per channel). ``below_zero``: thinned below quality 0
+    to meet a byte cap (``below_zero.py``), so smaller than the frame at quality 0.
     """
 
     payload: bytes
@@ -37,6 +38,7 @@ class CodedFrame:
     latent: np.ndarray
     qbyte: int
     tables: np.ndarray | None = None
+    below_zero: bool = False
 
     @property
     def kind(self) -> str:

@@ -271,11 +271,13 @@ class StreamEncoder:
         return self.encode_frame(frame, quality, max_bytes).payload
 
     def encode_frame(self, frame: np.ndarray, quality: float | None = None,
-                     max_bytes: int | None = None, effort: int = 0) -> CodedFrame:
+                     max_bytes: int | None = None, effort: int = 0,
+                     below_zero: bool = True) -> CodedFrame:
         """``encode``, keeping the frame's kind, quality and latent (``CodedFrame``).
 
         ``effort`` (``Codec.encode``) applies to intra streams (key interval 1); key frames
-        of temporal mode are coded in a single pass, as inter frames are.
+        of temporal mode are coded in a single pass, as inter frames are. ``below_zero``:
+        as ``Codec.encode_frames``.
         """
         codec = self.codec
         arr = codec.check_frames(frame)
@@ -288,7 +290,7 @@ class StreamEncoder:
         if self.tables is None:  # key_interval 1 (any model): intra, as Codec.encode
             self.keys += 1
             return codec.encode_frames(arr, quality=quality, max_bytes=max_bytes,
-                                       effort=effort)[0]
+                                       effort=effort, below_zero=below_zero)[0]
         y = codec.analyse(arr)
         if self.key is not None and self._since_key < self.key_interval:
             inter = self._inter_frame(y, self.key, max_bytes)
@@ -297,10 +299,10 @@ class StreamEncoder:
                 self.inters += 1
                 self.inter_bytes += len(inter.payload)
                 return inter
-        return self._key_frame(y, quality, max_bytes)
+        return self._key_frame(y, quality, max_bytes, below_zero)
 
-    def _key_frame(self, y: np.ndarray, quality: float | None,
-                   max_bytes: int | None) -> CodedFrame:
+    def _key_frame(self, y: np.ndarray, quality: float | None, max_bytes: int | None,
+                   below_zero: bool = True) -> CodedFrame:
         codec = self.codec
         if self.tables is not None and (quality is not None or max_bytes is None):
             # key frames a little above the requested quality (with a cap and no quality,
@@ -310,7 +312,7 @@ class StreamEncoder:
                 (default if default is not None else 0.5)
             quality = min(1.0, base + self.tables.key_boost)
         if max_bytes is not None:
-            coded = codec.code_to_cap(y, quality, max_bytes)
+            coded = codec.code_to_cap(y, quality, max_bytes, below_zero)
         else:
             coded = codec.code_analysis(y, codec.quality_byte(quality))[0]
         if self._inter is not None:

@@ -7,7 +7,7 @@ that cannot fit at all, and the PSNR at the cap against the fixed-quality point 
 mean bytes (interpolated on the model's quality sweep).
 
 Budgets: a camera at ``fps`` is simulated for ``seconds`` (arrival times with 10% jitter),
-each frame goes through ``rate_control.BitBudget`` and the codec exactly as in
+each frame goes through ``RateEncoder`` (budget, cap and codec) exactly as in
 ``encoder_node`` (the message overhead is that of a serialized CompressedImage). Reported:
 the worst 1-second window (must not exceed the budget), the share of the budget used,
 frames sent and skipped, mean quality and PSNR.
@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..codec import ByteCapError, Codec
-from ..rate_control import BitBudget
+from ..rate_encoder import RateEncoder
 from ..training.metrics import psnr_per_frame
 
 #: Serialized CompressedImage around the payload (header, frame_id "camera", format "gan_compress",
@@ -103,40 +103,43 @@ def caps(codec: Codec, frames: np.ndarray, cap: int, best: np.ndarray,
 
 
 def budget(codec: Codec, frames: np.ndarray, bits_per_s: int, fps: float, seconds: float,
-           overhead: int, seed: int = 0) -> dict:
-    """Simulate ``seconds`` of a camera at ``fps`` under a ``bits_per_s`` budget."""
+           overhead: int, seed: int = 0, window_s: float = 1.0, max_bytes: int = 0,
+           max_rate_hz: float = 0.0) -> dict:
+    """Simulate ``seconds`` of a camera at ``fps`` under a ``bits_per_s`` budget.
+
+    Each frame goes through ``RateEncoder``, as in encoder_node: the budget over
+    ``window_s``-second windows, the byte cap ``max_bytes`` and the frame rate limit
+    ``max_rate_hz`` (0: none).
+    """
     rng = np.random.default_rng(seed)
-    planner = BitBudget(bits_per_s)
+    rate = RateEncoder(codec, max_bytes=max_bytes, max_bitrate=bits_per_s, window_s=window_s,
+                       max_rate_hz=max_rate_hz)
     sent: list[tuple[float, int]] = []
     qualities, kept = [], []
     t = 0.0
     n = int(seconds * fps)
     for i in tqdm(range(n), desc=f"budget {bits_per_s} bit/s", disable=None):
         t += rng.uniform(0.9, 1.1) / fps
-        frame = frames[i % len(frames)]
-        allowed = planner.allowance(t, overhead)
-        try:
-            if allowed < 1:
-                raise ByteCapError("no room", 0, 0)
-            coded = codec.encode_frames(frame, max_bytes=allowed,
-                                        quality=0.0 if planner.lowest_only else None)[0]
-        except ByteCapError as exc:
-            planner.skipped(exc.smallest + overhead if exc.smallest else 0)
+        encoded = rate.encode(frames[i % len(frames)], t, overhead)
+        if encoded.coded is None:
             continue
-        planner.sent(t, len(coded) + overhead, at_lowest=coded.qbyte == 0)
-        sent.append((t, len(coded) + overhead))
-        qualities.append(coded.qbyte)
-        kept.append((i % len(frames), coded.payload))
+        rate.published(encoded, t)
+        sent.append((t, len(encoded.coded) + overhead))
+        qualities.append(encoded.coded.qbyte)
+        kept.append((i % len(frames), encoded.payload))
     times = np.array([s for s, _ in sent])
     sizes = np.array([b for _, b in sent])
-    worst = max(int(sizes[(times >= s) & (times < s + 1.0)].sum()) for s in times) * 8
-    index = np.array([k for k, _ in kept])
-    psnr = float(np.mean(psnr_per_frame(frames[index], decode(codec, [p for _, p in kept]))))
+    worst = max((int(sizes[(times >= s) & (times < s + window_s)].sum()) for s in times),
+                default=0) * 8 / window_s
+    index = np.array([k for k, _ in kept], dtype=np.int64)
+    psnr = float(np.mean(psnr_per_frame(frames[index], decode(codec, [p for _, p in kept])))) \
+        if kept else float("nan")
     return {"budget_bps": bits_per_s, "fps": fps, "seconds": seconds, "frames": n,
-            "sent": len(sent), "skipped": n - len(sent), "worst_window_bps": worst,
+            "sent": len(sent), "skipped": n - len(sent), "worst_window_bps": round(worst),
             "used": float(sizes.sum() * 8 / t / bits_per_s),
-            "mean_quality": float(np.mean(qualities) / 255), "psnr_db": psnr,
-            "payload_bytes": float(sizes.mean() - overhead)}
+            "mean_quality": float(np.mean(qualities) / 255) if kept else float("nan"),
+            "psnr_db": psnr,
+            "payload_bytes": float(sizes.mean() - overhead) if kept else float("nan")}
 
 
 def markdown(cap_rows: list[dict], budget_rows: list[dict], command: str, machine: str,
@@ -189,31 +192,46 @@ LINKS = [
 LINK_FRAMING = 8
 
 
-def link_rows(codec: Codec, frames: np.ndarray, camera_fps: float) -> list[dict]:
-    """For each link: the parameters that fit it, and bytes, PSNR and frame rate on ``frames``."""
+def packet_rate(packet: int, bits_per_s: int) -> float:
+    """Whole packets a second the link's rate carries (3 significant digits, rounded down).
+
+    As ``max_rate_hz``: each frame then fills a packet, where a faster camera would have the
+    budget send frames at quality 0 as often as their bytes allow.
+    """
+    rate = bits_per_s / 8 / packet
+    digits = 2 - int(np.floor(np.log10(rate)))
+    return float(np.floor(rate * 10**digits) / 10**digits)
+
+
+def link_rows(codec: Codec, frames: np.ndarray, camera_fps: float,
+              links: list[tuple[str, int, int, float, str]] = LINKS) -> list[dict]:
+    """For each link: the parameters that fit it, and what ``RateEncoder`` sends with them.
+
+    A camera at ``camera_fps`` showing ``frames`` in turn, for ten of the budget's windows
+    (at least a minute): frames sent per second, their mean payload and PSNR.
+    """
     rows = []
-    for name, packet, bits_per_s, window, note in LINKS:
+    for name, packet, bits_per_s, window, note in links:
         cap = packet - LINK_FRAMING
-        payloads, index = [], []
-        for i, frame in enumerate(frames):
-            try:
-                payloads.append(codec.encode(frame, max_bytes=cap)[0])
-                index.append(i)
-            except ByteCapError:
-                continue
-        mean = float(np.mean([len(p) for p in payloads]))
-        per_window = int(bits_per_s * window / 8 // (mean + LINK_FRAMING))
-        psnr = float(np.mean(psnr_per_frame(frames[index], decode(codec, payloads))))
+        seconds = max(10 * window, 60.0)
+        hz = packet_rate(packet, bits_per_s)
+        r = budget(codec, frames, bits_per_s, camera_fps, seconds, LINK_FRAMING,
+                   window_s=window, max_bytes=cap, max_rate_hz=hz)
         rows.append({"link": name, "note": note, "max_bytes_per_frame": cap,
-                     "max_bitrate": bits_per_s, "max_bitrate_window": window,
-                     "fps": min(per_window / window, camera_fps), "payload_bytes": mean,
-                     "psnr_db": psnr, "fit": len(index), "frames": len(frames)})
+                     "max_bitrate": bits_per_s, "max_bitrate_window": window, "max_rate_hz": hz,
+                     "fps": r["sent"] / seconds, "payload_bytes": r["payload_bytes"],
+                     "psnr_db": r["psnr_db"], "worst_window_bps": r["worst_window_bps"],
+                     "camera_fps": camera_fps})
     return rows
 
 
 def link_markdown(rows: list[dict], command: str, machine: str) -> str:
     """The links table for the README and docs/benchmarks.md."""
+    camera = rows[0]["camera_fps"] if rows else 0
     lines = [f"`{command}` on {machine}", "",
+             f"Measured: `RateEncoder` (as in encoder_node) with these parameters, a camera at "
+             f"{camera:g} fps showing the frames in turn for ten of the budget's windows (at "
+             "least a minute); frames sent, their mean payload and PSNR.", "",
              "| link | encoder parameters | payload B/frame | frames/s | PSNR dB |",
              "| --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -225,6 +243,7 @@ def link_markdown(rows: list[dict], command: str, machine: str) -> str:
         lines.append(f"| {r['link']}{note} | "
                      f"`max_bytes_per_frame:={r['max_bytes_per_frame']} "
                      f"max_bitrate:={r['max_bitrate']} "
-                     f"max_bitrate_overhead:={LINK_FRAMING}{window}` | {r['payload_bytes']:.0f} | "
+                     f"max_bitrate_overhead:={LINK_FRAMING}{window} "
+                     f"max_rate_hz:={r['max_rate_hz']:g}` | {r['payload_bytes']:.0f} | "
                      f"{fps} | {r['psnr_db']:.2f} |")
     return "\n".join(lines)
