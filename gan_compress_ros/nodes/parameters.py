@@ -118,7 +118,9 @@ ENCODER = (
           "nothing new. Needs PyTorch and the .safetensors weights; applies to intra frames "
           "(key_interval 1)", low=0, high=9, dynamic=True),
     Param("max_rate_hz", 0.0, "drop frames arriving faster than this rate (0: encode every "
-          "frame)", low=0.0, dynamic=True),
+          "frame); under max_bitrate each frame sent gets the budget of 1/max_rate_hz seconds, "
+          "so on a packet link, packets per second make each frame fill a packet",
+          low=0.0, dynamic=True),
     Param("max_bytes_per_frame", 0, "variable-rate models: every payload at most this many "
           "bytes, at the best quality that fits; a frame that cannot fit is dropped and "
           "counted (0: no cap)", low=0, high=65535, dynamic=True),

@@ -173,7 +173,7 @@ def link_run(args: argparse.Namespace) -> int:
     configs = [dict(link="serial", baud=9600, max_bytes=150),
                dict(link="serial", baud=9600, max_bytes=150, bit_error_rate=1e-4),
                dict(link="serial", baud=57600),
-               dict(link="udp", loss=0.1)]
+               dict(link="udp", loss=0.1, rate=4000)]
     rows = []
     for config in configs:
         rows.append(link_bench.run(seconds=args.seconds, **config))  # type: ignore[arg-type]

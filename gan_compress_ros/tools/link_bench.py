@@ -20,8 +20,12 @@ from .pipeline_bench import SAMPLE, probe_session, spawn, spin_for
 
 
 def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
-        camera_fps: float = 10.0, bit_error_rate: float = 0.0, loss: float = 0.0) -> dict:
-    """One configuration: ``link`` is ``serial`` or ``udp``."""
+        camera_fps: float = 10.0, bit_error_rate: float = 0.0, loss: float = 0.0,
+        rate: float = 0.0) -> dict:
+    """One configuration: ``link`` is ``serial`` or ``udp`` (``rate``: its bytes/s).
+
+    RuntimeError where a node has stopped by the end: its log says why.
+    """
     from sensor_msgs.msg import CompressedImage, Image
 
     from ..image import fit, read_rgb
@@ -35,7 +39,7 @@ def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
         receive = ["-p", f"serial_port:={relay.receiver_port}", "-p", f"baud:={baud}"]
     else:
         relay = UdpRelay(loss)
-        send = ["-p", f"udp:=127.0.0.1:{relay.in_port}"]
+        send = ["-p", f"udp:=127.0.0.1:{relay.in_port}", "-p", f"rate_bytes_per_s:={rate:g}"]
         receive = ["-p", f"udp:=127.0.0.1:{relay.out_port}"]
     clip = [read_rgb(p) for p in find_images([SAMPLE])]
     encoder = ["-r", "__ns:=/bench_robot"] + (["-p", f"max_bytes_per_frame:={max_bytes}"]
@@ -71,14 +75,17 @@ def run(link: str, baud: int = 9600, max_bytes: int = 0, seconds: float = 30.0,
                 i += 1
                 spin_for(executor, start + i / camera_fps - time.monotonic(), 0.01)
             spin_for(executor, 3.0)  # the frames in flight
+            stopped = [p.args for p in procs if p.poll() is not None]
     finally:
         relay.close()
+    if stopped:  # a row of zeros would read as a link that carries nothing
+        raise RuntimeError(f"{link}: nodes stopped during the run: {stopped}")
     stamps = sorted(set(decoded) & set(originals))
     psnr = float(np.mean(psnr_per_frame(np.stack([originals[s] for s in stamps]),
                                         np.stack([decoded[s] for s in stamps])))) \
         if stamps else float("nan")
     return {"link": link, "baud": baud if link == "serial" else None, "max_bytes": max_bytes,
-            "bit_error_rate": bit_error_rate, "loss": loss, "seconds": seconds,
+            "bit_error_rate": bit_error_rate, "loss": loss, "rate": rate, "seconds": seconds,
             "offered": len(originals), "decoded": len(stamps),
             "fps": len(stamps) / seconds, "payload_bytes": float(np.mean(link_bytes))
             if link_bytes else float("nan"), "psnr_db": psnr,
@@ -97,6 +104,8 @@ def markdown(rows: list[dict], command: str, machine: str) -> str:
         link = f"serial {r['baud']} baud" if r["link"] == "serial" else "UDP"
         if r["bit_error_rate"]:
             link += f", bit errors {r['bit_error_rate']:g}"
+        if r["link"] == "udp":
+            link += f" at {r['rate']:g} bytes/s"
         if r["loss"]:
             link += f", {100 * r['loss']:.0f}% datagrams lost, some reordered"
         cap = f"max_bytes_per_frame {r['max_bytes']}" if r["max_bytes"] else "none"

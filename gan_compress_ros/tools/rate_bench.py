@@ -161,7 +161,7 @@ def markdown(cap_rows: list[dict], budget_rows: list[dict], command: str, machin
                      f"{r['binding_frames']} | {r['psnr_db']:.2f} | "
                      f"{r['fixed_quality_psnr_db']:.2f} |")
     if budget_rows:
-        lines += ["", f"Bit-rate budgets (`rate_control.BitBudget` as in encoder_node, "
+        lines += ["", f"Bit-rate budgets (`RateEncoder` as in encoder_node, "
                   f"{overhead} bytes of message overhead per frame, arrivals jittered by "
                   "10%): the worst 1-second window of what was sent, the share of the budget "
                   "used, frames sent.", "",
@@ -182,7 +182,8 @@ def markdown(cap_rows: list[dict], budget_rows: list[dict], command: str, machin
 #: bridge (LINK_FRAMING) comes off the packet, the rest is the codec's.
 LINKS = [
     ("LoRa SF7/125 kHz, no duty-cycle limit", 222, 5000, 1.0, "5.47 kbit/s air rate"),
-    ("LoRa SF7/125 kHz, EU868 1% duty cycle", 222, 54, 60.0, "one 222-byte packet a minute"),
+    ("LoRa SF7/125 kHz, EU868 1% duty cycle", 222, 54, 60.0,
+     "0.35 s of air time a 222-byte packet: one every 33 s"),
     ("Iridium SBD (9602/9603), one message per 20 s", 340, 136, 20.0, "340-byte MO message"),
     ("IEEE 802.15.4 (Zigbee, Thread)", 100, 40000, 1.0, "~100 B of a 127 B frame"),
     ("acoustic modem, 100 bit/s", 100, 100, 10.0, ""),
