@@ -92,11 +92,9 @@ class BitBudget:
         interval = max(interval, min_interval)
         share = SHARE * self.limit * min(interval / self.window_s, 1.0)
         self._credit = min(self._credit + share, float(self.limit))
-        # a share too small for the smallest frame: the next frame goes out at quality 0
-        # once the credit covers it (skipping until then); otherwise up to twice the
-        # share, from credit that smaller frames left
-        # the share below the smallest frame (or below one byte beside the overhead, before
-        # any frame has said its size): quality 0, once the credit covers a whole frame
+        # a share below the smallest frame (or below one byte beside the overhead, before any
+        # frame has said its size): quality 0, once the credit covers a whole frame (skipping
+        # until then); otherwise up to twice the share, from credit that smaller frames left
         self.lowest_only = max(self.floor, overhead + 1) > share
         target = self._credit if self.lowest_only else min(self._credit, 2 * share)
         if self.lowest_only and min(self._credit, self.room(now)) < min(self.floor, self.limit):
