@@ -107,11 +107,13 @@ class BitBudget:
         return self.floor > self.limit
 
     def sent(self, now: float, total_bytes: int, at_lowest: bool = False,
-             thinned: bool = False) -> None:
+             below_floor: bool = False) -> None:
         """Record a published message of ``total_bytes`` (payload plus overhead).
 
         ``at_lowest``: it was coded at quality 0, so it is the frame's smallest size;
-        ``thinned``: below quality 0 (``below_zero``), so it says nothing of that size.
+        ``below_floor``: smaller than the frame's own single-pass intra frame at quality 0
+        (thinned below it, searched at effort > 0, or an inter frame), so it says nothing of
+        that size.
         """
         if total_bytes > self.room(now):
             raise ValueError(f"{total_bytes} bytes exceed the {self.room(now)} bytes left in "
@@ -121,7 +123,7 @@ class BitBudget:
         self._credit = max(self._credit - total_bytes, 0.0)
         self.frames_sent += 1
         self.bytes_sent += total_bytes
-        if thinned:
+        if below_floor:
             return
         if at_lowest:
             self.floor = total_bytes

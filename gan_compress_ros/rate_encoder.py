@@ -199,8 +199,12 @@ class RateEncoder:
         if self.key_interval > 1:
             self._kinds.append((coded.kind == "inter", len(coded)))
         if self.budget is not None:
+            # only a single-pass intra frame tells the budget quality 0's size, which is
+            # what ``code_to_cap`` checks; a searched or inter frame is smaller
+            below_floor = coded.below_zero or coded.kind == "inter" or \
+                (self.effort > 0 and coded.qbyte == 0)
             self.budget.sent(now, encoded.overhead + len(coded), at_lowest=coded.qbyte == 0,
-                             thinned=coded.below_zero)
+                             below_floor=below_floor)
         self._last = encoded.arrived
         if self.codec.variable_rate:  # an inter frame has its key's quality
             self._qualities.append(coded.qbyte)

@@ -138,5 +138,5 @@ def test_a_window_under_quality_0_sends_below_it_with_the_full_window() -> None:
     allowances = [budget.allowance(1 + i / 30, 8) for i in range(40)]
     first = next(i for i, a in enumerate(allowances) if a >= 1)
     assert allowances[first] == 37 - 8  # the whole window, not a first byte of credit
-    budget.sent(1 + first / 30, 37, thinned=True)
+    budget.sent(1 + first / 30, 37, below_floor=True)
     assert budget.below_zero  # a thinned frame says nothing of quality 0's size

@@ -110,6 +110,22 @@ def test_a_window_too_small_for_quality_0_sends_the_fullest_thinned_frames(
     assert all(b - a >= 0.95 for (a, _), (b, _) in zip(sent, sent[1:], strict=False))
 
 
+def test_inter_frames_do_not_tell_the_budget_quality_0s_size(onnx: Codec,
+                                                            clip: np.ndarray) -> None:
+    """Temporal mode under a budget below quality 0: the floor stays a key frame's size.
+
+    An inter frame carries its key's quality byte (0 here) and is far smaller; taken as
+    quality 0's size it let the next key frame be coded only to be skipped.
+    """
+    frames = np.concatenate([clip] * 2)
+    rate = RateEncoder(onnx, max_bitrate=9600, key_interval=10)
+    got = _run(rate, frames, overhead=48)
+    kinds = {e.coded.kind for e in got if e.coded is not None}
+    assert kinds == {"intra", "inter"}, kinds
+    smallest_key = min(len(p) for p in onnx.encode(frames, quality=0.0))
+    assert rate.budget is not None and rate.budget.floor >= smallest_key + 48
+
+
 def test_the_slow_links_parameters_send_whole_packets(onnx: Codec, clip: np.ndarray) -> None:
     """The README's links table, measured through ``RateEncoder``: the slow links' rows.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -426,7 +427,9 @@ class Codec:
         searched = coder.code(latents, qbytes)
         if max_bytes is None:
             return searched
-        return [s if len(s) <= max_bytes else c for s, c in zip(searched, coded, strict=True)]
+        # a searched frame in place of a thinned one is below quality 0 too
+        return [replace(s, below_zero=c.below_zero) if len(s) <= max_bytes else c
+                for s, c in zip(searched, coded, strict=True)]
 
     def search_with(self, other: Codec) -> None:
         """Run effort > 0 searches with ``other``'s torch model, which must be this model.
