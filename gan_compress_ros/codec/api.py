@@ -337,10 +337,10 @@ class Codec:
         self.check_cap(max_bytes)
         ceiling = QUALITY_LEVELS - 1 if quality is None else self.quality_byte(quality)
         best = self.code_analysis(y, 0)[0]
-        if len(best.payload) > max_bytes and not below_zero:
-            raise ByteCapError(f"needs {len(best.payload)} bytes at quality 0, over the cap "
-                               f"of {max_bytes}", 0, len(best.payload))
-        if len(best.payload) > max_bytes:  # below quality 0: a thinner latent
+        if len(best.payload) > max_bytes:  # below quality 0: a thinner latent, if allowed
+            if not below_zero:
+                raise ByteCapError(f"needs {len(best.payload)} bytes at quality 0, over the "
+                                   f"cap of {max_bytes}", 0, len(best.payload))
             from .below_zero import thinned
 
             return thinned(self, y, max_bytes)
