@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from gan_compress_ros.codec import Codec
-from gan_compress_ros.codec.below_zero import MIN_CAP
+from gan_compress_ros.codec.below_zero import MIN_CAP, smallest_payload
 from gan_compress_ros.codec.intra import ContextIntraCoder
 
 
@@ -27,9 +27,7 @@ def floor_bytes(codec: Codec) -> tuple[int, int]:
     if not isinstance(codec.coder, ContextIntraCoder):
         raise SystemExit(f"model {codec.model_id} has no context model (no cap below quality 0)")
     zeros = np.zeros((1, *codec.latent_shape), dtype=np.int64)
-    sizes = [len(codec.code_latent(latent, qbyte=0)[0].payload)
-             for latent in (zeros, codec.coder.model.mode(0))]
-    return sizes[0], sizes[1]
+    return len(codec.code_latent(zeros, qbyte=0)[0].payload), smallest_payload(codec)
 
 
 def main(argv: list[str] | None = None) -> int:

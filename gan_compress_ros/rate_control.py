@@ -9,9 +9,10 @@ Two rules, both on the bytes actually published (payload plus message overhead):
 * A sliding window: the bytes sent in any interval of ``window_s`` seconds never exceed the
   budget. (A token bucket that guarantees the same must refill at half the budget, with a
   bucket of the other half, and so leaves half the link unused in steady state.)
-* A share: each arriving frame earns ``budget / frame rate`` bytes of credit, spent by the
-  frames that are sent, so a steady stream spends the budget evenly instead of bursting at
-  the start of each window. A frame may take its share (up to twice it from credit that
+* A share: credit accrues at the budget's rate with the time between arriving frames and
+  is spent by the frames that are sent; each frame's share is ``budget / frame rate``
+  bytes, so a steady stream spends the budget evenly instead of bursting at the start of
+  each window. A frame may take its share (up to twice it from credit that
   smaller frames left); when the share is below the smallest message the recent frames
   could be (their size at quality 0, ``floor``), frames are coded at quality 0
   (``lowest_only``) and go out whenever the credit covers them. So the encoder first
@@ -83,6 +84,7 @@ class BitBudget:
         shortest time between frames that may be sent (a frame-rate limit's period), so
         each one's share is at least that much of the budget.
         """
+        gap = None
         if self._last_arrival is not None:
             gap = max(now - self._last_arrival, 0.0)
             self._interval = gap if self._interval is None else \
@@ -91,7 +93,10 @@ class BitBudget:
         interval = self._interval if self._interval is not None else FIRST_INTERVAL_S
         interval = max(interval, min_interval)
         share = SHARE * self.limit * min(interval / self.window_s, 1.0)
-        self._credit = min(self._credit + share, float(self.limit))
+        # credit is earned by the time elapsed, the share (a frame's size) by the frame rate:
+        # a frame arriving soon after a skipped one earns only that short while
+        earned = share if gap is None else SHARE * self.limit * min(gap / self.window_s, 1.0)
+        self._credit = min(self._credit + earned, float(self.limit))
         # a share below the smallest frame (or below one byte beside the overhead, before any
         # frame has said its size): quality 0, once the credit covers a whole frame (skipping
         # until then); otherwise up to twice the share, from credit that smaller frames left

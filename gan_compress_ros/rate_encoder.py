@@ -6,10 +6,11 @@ It applies, per frame, the frame-rate limit, the quality, the key interval (temp
 the bit budget (``rate_control.BitBudget``): the cap and the budget's allowance merge into
 one ``max_bytes``; a frame that cannot fit is skipped with the reason, counted for the
 budget where the budget was the tighter bound and reported as an error where the fixed
-cap was. What was published is recorded with ``published`` (a frame whose publishing
-failed does not spend the budget). Frames are thinned below quality 0
-(``codec/below_zero.py``) for the fixed cap only, or where the budget's window cannot hold
-quality 0 at all: a smaller allowance skips the frame, and the budget waits for a whole one.
+cap was, or where no window of the budget can ever hold the frame. What was published is
+recorded with ``published`` (a frame whose publishing failed does not spend the budget).
+Frames are thinned below quality 0 (``codec/below_zero.py``) for the fixed cap only, or
+where the budget's window cannot hold quality 0 at all: a smaller allowance skips the
+frame, and the budget waits for a whole one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .codec import ByteCapError, Codec, WeightsError
+from .codec.below_zero import smallest_payload
 from .codec.latent import CodedFrame
 from .codec.temporal import StreamEncoder
 from .rate_control import BitBudget
@@ -30,6 +32,7 @@ RECENT_FRAMES = 300
 SKIP_RATE = "rate"  # max_rate_hz: too soon after the last frame sent
 SKIP_BUDGET = "budget"  # the bit budget has no room for it now (a drop, not an error)
 SKIP_CAP = "cap"  # over max_bytes even at quality 0 (bad input for this cap)
+SKIP_WINDOW = "window"  # more than a whole window of the budget holds (a setting to fix)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class RateEncoder:
         #: Encoder search effort (``Codec.encode``): 0 single pass .. 9.
         self.effort = 0
         self._last = -np.inf
+        self._smallest: int | None = None  # ``_smallest_payload``, once asked
         self._qualities: deque[int] = deque(maxlen=RECENT_FRAMES)
         self._kinds: deque[tuple[bool, int]] = deque(maxlen=RECENT_FRAMES)  # (inter, bytes)
 
@@ -147,8 +151,15 @@ class RateEncoder:
         except WeightsError as exc:
             raise ValueError(f"{exc} (or set key_interval 1)") from None
         self.codec, self.stream = codec, stream
+        self._smallest = None
 
     # -- per frame -----------------------------------------------------------------------
+
+    def _smallest_payload(self) -> int:
+        """The smallest payload these weights can send (the most probable latent's bytes)."""
+        if self._smallest is None:
+            self._smallest = smallest_payload(self.codec)
+        return self._smallest
 
     def due(self, now: float) -> bool:
         """Whether a frame arriving at ``now`` passes ``max_rate_hz`` (else: drop it unread)."""
@@ -173,6 +184,13 @@ class RateEncoder:
             if budget.lowest_only:  # the share is below quality 0's size
                 quality = 0.0
             below_zero = not budget_sets_cap or budget.below_zero
+            if budget.limit - overhead < self._smallest_payload():
+                # no window will ever hold a frame: a setting to fix, not a drop
+                return Encoded(None, SKIP_WINDOW, f"max_bitrate {self.max_bitrate} bit/s holds "
+                               f"{int(budget.limit)} bytes per {self.window_s:g} s window; the "
+                               f"smallest frame needs {self._smallest_payload()} bytes and "
+                               f"{overhead} of overhead: raise max_bitrate or window_s",
+                               overhead, now)
         try:
             if cap is not None and cap < 1:
                 raise ByteCapError("no bytes left in the budget", 0, 0)

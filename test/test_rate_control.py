@@ -140,3 +140,17 @@ def test_a_window_under_quality_0_sends_below_it_with_the_full_window() -> None:
     assert allowances[first] == 37 - 8  # the whole window, not a first byte of credit
     budget.sent(1 + first / 30, 37, below_floor=True)
     assert budget.below_zero  # a thinned frame says nothing of quality 0's size
+
+
+def test_credit_is_earned_by_the_time_elapsed() -> None:
+    """A frame-rate limit's period sets a frame's share, not the credit it earns.
+
+    With ``max_rate_hz`` a skipped frame leaves the next camera frame due; until 2026-12-07
+    that one earned a whole period's share again, 1/30 s after the last.
+    """
+    budget = BitBudget(9600)  # 1200 B/s; at 5 Hz a share of 0.97 * 240 bytes
+    first = budget.allowance(0.0, 0, min_interval=0.2)
+    budget.skipped()
+    soon = budget.allowance(1 / 30, 0, min_interval=0.2)
+    assert first == pytest.approx(0.97 * 240, abs=1)
+    assert soon - first <= 0.97 * 1200 / 30 + 1, (first, soon)

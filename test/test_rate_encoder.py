@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from gan_compress_ros.codec import Codec
-from gan_compress_ros.rate_encoder import SKIP_BUDGET, SKIP_CAP, SKIP_RATE, RateEncoder
+from gan_compress_ros.rate_encoder import (
+    SKIP_BUDGET,
+    SKIP_CAP,
+    SKIP_RATE,
+    SKIP_WINDOW,
+    RateEncoder,
+)
 from gan_compress_ros.tools.rate_bench import LINK_FRAMING, LINKS, link_rows
 
 
@@ -168,3 +174,20 @@ def test_settings_are_checked(onnx: Codec, codec: Codec) -> None:
     with pytest.raises(ValueError, match="key_interval"):
         rate.set_key_interval(0)
     assert rate.key_interval == 1
+
+
+def test_a_window_that_cannot_hold_any_frame_is_an_error(onnx: Codec, clip: np.ndarray) -> None:
+    """80 bit/s over 1 s windows with 8 B of framing: 2 payload bytes a window.
+
+    The most probable latent needs 13. Until 2026-12-07 every frame was a budget skip,
+    forever, and nothing said why.
+    """
+    rate = RateEncoder(onnx, max_bitrate=80)
+    got = _run(rate, clip[:10], overhead=8)
+    assert all(e.skipped == SKIP_WINDOW for e in got), [e.skipped for e in got]
+    assert "raise max_bitrate or window_s" in got[0].message
+    assert "13 bytes" in got[0].message and "10 bytes per 1 s window" in got[0].message
+    rate.set_window(10.0)  # 100 bytes a window: the budget waits, then sends whole frames
+    got = _run(rate, np.concatenate([clip] * 8), overhead=8)  # 12.8 s
+    assert SKIP_WINDOW not in {e.skipped for e in got}
+    assert any(e.coded is not None for e in got)

@@ -34,6 +34,17 @@ if TYPE_CHECKING:
 MIN_CAP = 40
 
 
+def smallest_payload(codec: Codec) -> int:
+    """Bytes of the smallest payload the encoder sends: the most probable latent's.
+
+    0 where the weights have no context model (no frame goes below quality 0 there).
+    """
+    coder = codec.coder
+    if not isinstance(coder, ContextIntraCoder):
+        return 0
+    return len(codec.code_latent(coder.model.mode(0), qbyte=0)[0].payload)
+
+
 def thinned(codec: Codec, y: np.ndarray, max_bytes: int) -> CodedFrame:
     """The frame at quality byte 0 of analysis output ``y`` (1, C, H, W), thinned to fit.
 

@@ -29,7 +29,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..codec import Codec
-from ..rate_encoder import SKIP_CAP, RateEncoder
+from ..rate_encoder import SKIP_CAP, SKIP_WINDOW, RateEncoder
 from .camera_info import fitted_camera_info
 from .convert import LATENT_FORMAT, FrameError, fit, image_to_rgb, latent_overhead
 from .declare import declare, load_codec, on_change, open_codec
@@ -200,6 +200,8 @@ class EncoderNode(Node):
         if encoded.coded is None:
             if encoded.skipped == SKIP_CAP:
                 self.diag.bad_input("frame over max_bytes_per_frame", encoded.message)
+            elif encoded.skipped == SKIP_WINDOW:
+                self.diag.bad_input("frame over the bit budget's window", encoded.message)
             else:  # the budget's: counted as dropped, not as an error
                 self.diag.stats.dropped += 1
             return
