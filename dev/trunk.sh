@@ -4,9 +4,11 @@
 # The trunk (lr 3e-4, the rate-distortion loss only) is where the codec's gains come from
 # (docs/results.md, "Does more training still pay?"); every bundled model is an ending branched
 # from it (dev/branch_ending.sh). Its run directory is git-ignored, so a new checkout has none:
-# then the trunk restarts from the bundled weights (optimizer state lost, a 1,000-step lr
-# warm-up) and writes which model it started from to runs/v3/restarted_from. Run it at the start
-# of every session; it prints the pid (also in runs/v3/pid) to pause with kill -STOP / -CONT.
+# then the trunk resumes from the committed snapshot dev/trunk/trunk.pt (dev/trunk_snapshot.py)
+# or, without one, restarts from the bundled weights; either way the optimizer state is lost
+# (a 1,000-step lr warm-up), and runs/v3/restarted_from says which model the run started from.
+# Run it at the start of every session; it prints the pid (also in runs/v3/pid) to pause with
+# kill -STOP / -CONT.
 #
 #   dev/trunk.sh            # 2 threads; THREADS=1 beside other work
 set -euo pipefail
@@ -18,8 +20,14 @@ if [ -f "$TRUNK/pid" ] && kill -0 "$(cat "$TRUNK/pid")" 2>/dev/null; then
   echo "trunk already running: pid $(cat "$TRUNK/pid")"; exit 0
 fi
 mkdir -p "$TRUNK"
+SNAPSHOT=dev/trunk/trunk.pt
 if [ -f "$TRUNK/checkpoint.pt" ]; then
   START=(--resume)
+elif [ -f "$SNAPSHOT" ]; then
+  cp "$SNAPSHOT" "$TRUNK/checkpoint.pt"
+  cp dev/trunk/restarted_from "$TRUNK/restarted_from"
+  START=(--resume --warmup 1000)
+  echo "no $TRUNK/checkpoint.pt: resuming the trunk from $SNAPSHOT (dev/trunk/README.md)"
 else
   START=(--init "$W" --warmup 1000)
   .venv/bin/python -c "import sys; from gan_compress_ros.codec.api import Codec; \

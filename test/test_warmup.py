@@ -69,3 +69,44 @@ def test_a_restarted_run_keeps_the_lineage_of_the_weights_it_started_from(tmp_pa
     assert f"ancestor model {first.model_id} (2 steps" in card and "from scratch)" in card
     assert (f"ancestor model {mid} (3 steps, data {DATA / 'train'}; initialised from model "
             f"{first.model_id}'s weights") in card
+
+
+def test_a_slim_checkpoint_resumes_with_a_fresh_optimizer(tmp_path: Path) -> None:
+    """``dev/trunk_snapshot.py``'s snapshot: the model in fp16, the step, no Adam state.
+
+    The trunk resumes from it on a new machine: same step and records, the model within
+    fp16 rounding, and the lr ramped up again from that step.
+    """
+    import torch
+
+    from gan_compress_ros.training.trainer import slim_checkpoint
+
+    trunk = Trainer(_config(tmp_path / "a", steps=3))
+    trunk.train()
+    trunk.save_checkpoint()
+    full = tmp_path / "a" / "checkpoint.pt"
+    (tmp_path / "b").mkdir()
+    assert slim_checkpoint(full, tmp_path / "b" / "checkpoint.pt") == 3
+    slim = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    assert "optimizer" not in slim and "disc" not in slim
+    assert all(v.dtype == torch.float16 for v in slim["model"].values()
+               if v.is_floating_point())
+    assert (tmp_path / "b" / "checkpoint.pt").stat().st_size < 0.6 * full.stat().st_size
+    resumed = Trainer(_config(tmp_path / "b", steps=5, warmup=4))
+    assert resumed.resume() and resumed.optimizer_fresh and resumed.step == 3
+    assert resumed.history == [trunk.config.command, "(resumed at step 3)"]
+    for key, value in trunk.model.state_dict().items():
+        if value.is_floating_point():
+            assert torch.allclose(resumed.model.state_dict()[key], value, rtol=2 ** -10,
+                                  atol=1e-7), key
+    seen: list[float] = []
+    step = resumed.opt_g.step
+
+    def record(*args: object, **kwargs: object) -> object:
+        seen.append(resumed.opt_g.param_groups[0]["lr"])
+        return step(*args, **kwargs)
+
+    resumed.opt_g.step = record  # type: ignore[method-assign]
+    resumed.train()
+    assert seen == [resumed.config.lr * k / 4 for k in (1, 2)]
+    assert resumed.step == 5

@@ -352,13 +352,19 @@ class Trainer:
         return SummaryWriter(str(self.out / "tensorboard"))
 
     def resume(self) -> bool:
-        """Continue from ``checkpoint.pt`` in the output folder if there is one."""
+        """Continue from ``checkpoint.pt`` in the output folder if there is one.
+
+        A slim checkpoint (the model alone, ``slim_checkpoint``: what a new machine gets
+        from a committed snapshot) continues with a fresh optimizer, ramped up over
+        ``warmup`` steps, and a fresh discriminator.
+        """
         if not self.checkpoint_path.is_file():
             return False
         state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        self.model.load_state_dict(state["model"])
-        self.opt_g.load_state_dict(state["optimizer"])
-        self.optimizer_fresh = False
+        self.model.load_state_dict(state["model"])  # a slim one's fp16 tensors are cast
+        if "optimizer" in state:
+            self.opt_g.load_state_dict(state["optimizer"])
+            self.optimizer_fresh = False
         if "disc" in state:  # a warm-up checkpoint has no discriminator yet
             self.disc.load_state_dict(state["disc"])
             self.opt_d.load_state_dict(state["optimizer_d"])
@@ -630,3 +636,26 @@ def model_card(meta: dict[str, Any]) -> str:
                      f"{e['bytes_per_frame']:.1f} bytes/frame ({e['bpp']:.3f} bpp), "
                      f"PSNR {e['psnr']:.2f} dB, MS-SSIM {e['ms_ssim']:.4f}")
     return "\n".join(lines) + "\n"
+
+
+def slim_checkpoint(src: str | Path, dst: str | Path) -> int:
+    """Copy checkpoint ``src`` to ``dst`` with its model in fp16 and no optimizer state.
+
+    Keeps the step and the records; returns the step. Half the size of a weights file: small
+    enough to commit, so a run continues on a new machine (``Trainer.resume`` takes it with
+    a fresh optimizer) where its git-ignored run directory is gone. fp16 rounds each weight
+    by at most 2**-11 of its size.
+    """
+    state = torch.load(src, map_location="cpu", weights_only=True)
+    model = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
+    bad = [k for k, v in model.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"{src}: tensors {bad[:3]} overflow fp16")
+    step = int(state["step"])
+    slim = {"model": model, "step": step, "elapsed": float(state["elapsed"]),
+            "commands": list(state.get("commands", [])),
+            "ancestry": list(state.get("ancestry", []))}
+    tmp = Path(str(dst) + ".tmp")
+    torch.save(slim, tmp)
+    tmp.replace(dst)
+    return step
