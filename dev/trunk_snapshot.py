@@ -3,7 +3,7 @@
 The trunk's run directory (``runs/v3``) is git-ignored and lost with the machine; without a
 snapshot ``dev/trunk.sh`` restarts from the bundled weights, an ending branched tens of
 thousands of steps back. This writes ``dev/trunk/trunk.pt`` (the model in fp16 with the
-step and the commands, no optimizer: ``trainer.slim_checkpoint``, about 8.5 MB) and its card
+step and the commands, no optimizer: ``trainer.slim_checkpoint``, 5.6 MB) and its card
 ``dev/trunk/README.md``; ``dev/trunk.sh`` resumes from it with a fresh optimizer and a
 1,000-step lr warm-up. Rounding 3dcf's weights to fp16 changed no payload size and at most
 0.01 dB (240 general-set crops at qualities 0, 0.5 and 1). Run it with the trunk paused
@@ -31,11 +31,11 @@ OUT = ROOT / "dev" / "trunk"
 RECENT_ROWS = 40
 
 
-def recent_loss(log: Path) -> str:
-    """Mean train loss / mse / bpp over the last ``RECENT_ROWS`` rows of ``train_log.csv``."""
+def recent_loss(log: Path, step: int) -> str:
+    """Mean train loss / mse / bpp of ``train_log.csv``'s last ``RECENT_ROWS`` rows to ``step``."""
     if not log.is_file():
         return "no train_log.csv"
-    rows = list(csv.DictReader(log.open()))[-RECENT_ROWS:]
+    rows = [r for r in csv.DictReader(log.open()) if int(r["step"]) <= step][-RECENT_ROWS:]
     if not rows:
         return "an empty train_log.csv"
     mean = {k: sum(float(r[k]) for r in rows) / len(rows) for k in ("loss", "mse", "bpp")}
@@ -71,7 +71,7 @@ and is not measured as a codec.
 - Data: `dev/trunk_flags.sh` (`RUN_DATA`): commercial-use sets only, as listed with their
   licences in `gan_compress_ros/weights/DATA_CREDITS.md`.
 - Seed 3; wall time {state['elapsed'] / 3600:.1f} h on 2 CPU cores (pauses included).
-- Recent training loss: {recent_loss(run / 'train_log.csv')}.
+- Recent training loss: {recent_loss(run / 'train_log.csv', step)}.
 - Commands (in order; later ones resumed the run):
 {commands}
 """)
