@@ -6,10 +6,11 @@ thousands of steps back. This writes ``dev/trunk/trunk.pt`` (the model in fp16 w
 step and the commands, no optimizer: ``trainer.slim_checkpoint``, 5.6 MB) and its card
 ``dev/trunk/README.md``; ``dev/trunk.sh`` resumes from it with a fresh optimizer and a
 1,000-step lr warm-up. Rounding 3dcf's weights to fp16 changed no payload size and at most
-0.01 dB (240 general-set crops at qualities 0, 0.5 and 1). Run it with the trunk paused
-near the end of a session, and commit the two files when the trunk moved 20,000 steps on.
+0.01 dB (``--check-fp16``). Run it with the trunk paused near the end of a session, and
+commit the two files when the trunk moved 20,000 steps on.
 
     python dev/trunk_snapshot.py            # runs/v3/checkpoint.pt -> dev/trunk/
+    python dev/trunk_snapshot.py --check-fp16   # the bundled model, fp32 against fp16
 """
 
 from __future__ import annotations
@@ -43,12 +44,55 @@ def recent_loss(log: Path, step: int) -> str:
             f"(steps {rows[0]['step']}-{rows[-1]['step']}, random qualities)")
 
 
+def check_fp16(weights: str, crops: int = 240) -> None:
+    """Print bytes and PSNR of ``weights`` as they are and with their transforms in fp16.
+
+    Both with the entropy tables frozen again from the model, on ``crops`` general-set crops
+    at qualities 0, 0.5 and 1.
+    """
+    import tempfile
+
+    import numpy as np
+    from run_data import general_val
+
+    from gan_compress_ros.codec import Codec
+    from gan_compress_ros.codec.nn.weights import load_weights, save_weights
+    from gan_compress_ros.training.data import eval_frames
+
+    frames = eval_frames(general_val(), crops="multiscale")
+    frames = frames[np.random.default_rng(0).choice(len(frames), crops, replace=False)]
+    for half in (False, True):
+        loaded = load_weights(weights)
+        if half:
+            with torch.no_grad():
+                for param in loaded.model.parameters():
+                    param.copy_(param.half().float())
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "w.safetensors"
+            save_weights(path, loaded.model, loaded.model.freeze_tables(), loaded.metadata)
+            codec = Codec.load(path, backend="torch")
+            cells = []
+            for q in (0.0, 0.5, 1.0):
+                payloads = codec.encode(frames, quality=q)
+                err = (codec.decode(payloads).astype(float) - frames) ** 2
+                psnr = np.mean(10 * np.log10(255 ** 2 / err.mean(axis=(1, 2, 3))))
+                cells.append(f"q{q:g} {np.mean([len(b) for b in payloads]):.1f} B "
+                             f"{psnr:.2f} dB")
+        print(f"{'fp16' if half else 'fp32'}: {', '.join(cells)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the snapshot and its card; print the step."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", default=str(TRUNK), help="the trunk's run directory")
     p.add_argument("--out", default=str(OUT), help="where the snapshot and its card go")
+    p.add_argument("--check-fp16", nargs="?", const="gan_compress_ros/weights/codec.safetensors",
+                   metavar="WEIGHTS", help="measure what fp16 rounding costs these weights "
+                   "instead (general set, dev machines)")
     args = p.parse_args(argv)
+    if args.check_fp16:
+        check_fp16(args.check_fp16)
+        return 0
     run, out = Path(args.run), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     step = slim_checkpoint(run / "checkpoint.pt", out / "trunk.pt")

@@ -114,3 +114,20 @@ def test_trunk_progress_table_is_current() -> None:
     text = (ROOT / "docs" / "results.md").read_text()
     missing = [line for line in trunk_progress.table(rows) if line not in text]
     assert not missing, missing
+
+
+def test_readme_tables_are_the_generated_ones() -> None:
+    """The README's links and link-bridge tables are the benchmarks' sections, not copies.
+
+    ``gan-compress-bench links|link --out docs/benchmarks.md README.md`` writes both; a table
+    edited by hand in one file, or a rerun that wrote only the other, shows here.
+    """
+    def section(path: Path, name: str) -> str:
+        found = re.search(rf"<!-- begin {name} -->.*?<!-- end {name} -->", path.read_text(),
+                          re.S)
+        assert found, f"{path.name} has no '{name}' section"
+        return found[0]
+
+    for name in ("links", "link"):
+        assert section(ROOT / "README.md", name) == \
+            section(ROOT / "docs" / "benchmarks.md", name), name

@@ -152,7 +152,9 @@ def link_arguments(p: argparse.ArgumentParser) -> None:
 
     p.description = link_bench.__doc__
     p.add_argument("--seconds", type=float, default=30.0, help="per configuration")
-    p.add_argument("--out", help="markdown file whose 'link' section is rewritten")
+    p.add_argument("--out", nargs="+", default=[], metavar="FILE",
+                   help="markdown files whose 'link' section is rewritten (docs/benchmarks.md "
+                   "README.md: the README shows the same generated table)")
     p.add_argument("--costs", action="store_true", help="only the receiver's cost of hostile "
                    "input and the framing share on a 300 bit/s link (no nodes; section "
                    "'link costs')")
@@ -166,8 +168,8 @@ def link_run(args: argparse.Namespace) -> int:
         text = link_bench.costs_markdown(link_bench.parse_costs(), args.command_line,
                                          machine_line())
         print(text)
-        if args.out:
-            update_section(args.out, "link costs", text)
+        for path in args.out:
+            update_section(path, "link costs", text)
         return 0
     pipeline_bench.local_ros_env()
     configs = [dict(link="serial", baud=9600, max_bytes=150),
@@ -181,8 +183,8 @@ def link_run(args: argparse.Namespace) -> int:
     command = args.command_line
     text = link_bench.markdown(rows, command.strip(), machine_line())
     print(text)
-    if args.out:
-        update_section(args.out, "link", text)
+    for path in args.out:
+        update_section(path, "link", text)
     return 0 if all(r["decoded"] and not r["stray"] for r in rows) else 1
 
 

@@ -81,7 +81,8 @@ def plot_soak(result: dict, out_png: Path) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.suptitle(f"{result['fps']:g} fps, {result['size'][0]}x{result['size'][1]}, "
-                 f"{result['duration_s'] / 60:.0f} min, {result['lost']} frames lost")
+                 f"{result['duration_s'] / 60:.0f} min, {result['lost']} "
+                 f"frame{'' if result['lost'] == 1 else 's'} lost")
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
