@@ -21,11 +21,13 @@ if [ -f "$TRUNK/pid" ] && kill -0 "$(cat "$TRUNK/pid")" 2>/dev/null; then
 fi
 mkdir -p "$TRUNK"
 SNAPSHOT=dev/trunk/trunk.pt
+# --warmup only acts where the optimizer state is missing (a snapshot, or --init); it is
+# given on every start, since a trunk stopped before its first save still holds the snapshot
 if [ -f "$TRUNK/checkpoint.pt" ]; then
-  START=(--resume)
+  START=(--resume --warmup 1000)
 elif [ -f "$SNAPSHOT" ]; then
+  cat dev/trunk/restarted_from > "$TRUNK/restarted_from" 2>/dev/null || echo unknown > "$TRUNK/restarted_from"
   cp "$SNAPSHOT" "$TRUNK/checkpoint.pt"
-  cp dev/trunk/restarted_from "$TRUNK/restarted_from"
   START=(--resume --warmup 1000)
   echo "no $TRUNK/checkpoint.pt: resuming the trunk from $SNAPSHOT (dev/trunk/README.md)"
 else

@@ -7,7 +7,7 @@ step and the commands, no optimizer: ``trainer.slim_checkpoint``, 5.6 MB) and it
 ``dev/trunk/README.md``; ``dev/trunk.sh`` resumes from it with a fresh optimizer and a
 1,000-step lr warm-up. Rounding 3dcf's weights to fp16 changed no payload size and at most
 0.01 dB (``--check-fp16``). Run it with the trunk paused near the end of a session, and
-commit the two files when the trunk moved 20,000 steps on.
+commit `dev/trunk/` (three files) when the trunk moved 20,000 steps on.
 
     python dev/trunk_snapshot.py            # runs/v3/checkpoint.pt -> dev/trunk/
     python dev/trunk_snapshot.py --check-fp16   # the bundled model, fp32 against fp16

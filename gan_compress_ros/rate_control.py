@@ -9,8 +9,8 @@ Two rules, both on the bytes actually published (payload plus message overhead):
 * A sliding window: the bytes sent in any interval of ``window_s`` seconds never exceed the
   budget. (A token bucket that guarantees the same must refill at half the budget, with a
   bucket of the other half, and so leaves half the link unused in steady state.)
-* A share: credit accrues at the budget's rate with the time between arriving frames and
-  is spent by the frames that are sent; each frame's share is ``budget / frame rate``
+* A share: credit accrues at ``SHARE`` of the budget's rate with the time between arriving
+  frames and is spent by the frames that are sent; each frame's share is ``budget / frame rate``
   bytes, so a steady stream spends the budget evenly instead of bursting at the start of
   each window. A frame may take its share (up to twice it from credit that
   smaller frames left); when the share is below the smallest message the recent frames

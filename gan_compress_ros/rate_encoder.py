@@ -189,7 +189,8 @@ class RateEncoder:
                 return Encoded(None, SKIP_WINDOW, f"max_bitrate {self.max_bitrate} bit/s holds "
                                f"{int(budget.limit)} bytes per {self.window_s:g} s window; the "
                                f"smallest frame needs {self._smallest_payload()} bytes and "
-                               f"{overhead} of overhead: raise max_bitrate or window_s",
+                               f"{overhead} of overhead: raise max_bitrate or max_bitrate_window "
+                               "(or lower max_bitrate_overhead)",
                                overhead, now)
         try:
             if cap is not None and cap < 1:

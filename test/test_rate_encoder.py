@@ -185,7 +185,7 @@ def test_a_window_that_cannot_hold_any_frame_is_an_error(onnx: Codec, clip: np.n
     rate = RateEncoder(onnx, max_bitrate=80)
     got = _run(rate, clip[:10], overhead=8)
     assert all(e.skipped == SKIP_WINDOW for e in got), [e.skipped for e in got]
-    assert "raise max_bitrate or window_s" in got[0].message
+    assert "raise max_bitrate or max_bitrate_window" in got[0].message
     assert "13 bytes" in got[0].message and "10 bytes per 1 s window" in got[0].message
     rate.set_window(10.0)  # 100 bytes a window: the budget waits, then sends whole frames
     got = _run(rate, np.concatenate([clip] * 8), overhead=8)  # 12.8 s

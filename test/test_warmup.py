@@ -110,3 +110,19 @@ def test_a_slim_checkpoint_resumes_with_a_fresh_optimizer(tmp_path: Path) -> Non
     resumed.train()
     assert seen == [resumed.config.lr * k / 4 for k in (1, 2)]
     assert resumed.step == 5
+
+
+def test_a_slim_checkpoint_past_the_adversarial_start_is_refused(tmp_path: Path) -> None:
+    """It has no discriminator: the adversarial term would start from an untrained one."""
+    import pytest
+
+    from gan_compress_ros.training.trainer import slim_checkpoint
+
+    run = Trainer(_config(tmp_path / "a", steps=2))
+    run.train()
+    run.save_checkpoint()
+    (tmp_path / "b").mkdir()
+    slim_checkpoint(tmp_path / "a" / "checkpoint.pt", tmp_path / "b" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="untrained discriminator"):
+        Trainer(_config(tmp_path / "b", steps=4, beta=1.0, gan_start=1)).resume()
+    assert Trainer(_config(tmp_path / "b", steps=4, beta=1.0, gan_start=3)).resume()

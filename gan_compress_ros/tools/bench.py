@@ -168,7 +168,9 @@ def link_run(args: argparse.Namespace) -> int:
         text = link_bench.costs_markdown(link_bench.parse_costs(), args.command_line,
                                          machine_line())
         print(text)
-        for path in args.out:
+        # only docs/benchmarks.md has this section: a README named beside it is left alone
+        for path in [p for p in args.out if Path(p).is_file() and
+                     "<!-- begin link costs -->" in Path(p).read_text()] or args.out[:1]:
             update_section(path, "link costs", text)
         return 0
     pipeline_bench.local_ros_env()

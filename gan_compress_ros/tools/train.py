@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.resume and trainer.resume():
             print(f"resumed at step {trainer.step}", file=sys.stderr)
+            if trainer.optimizer_fresh and not config.warmup:
+                print("gan-compress-train: warning: the checkpoint has no optimizer state (a "
+                      "slim one) and --warmup is 0: Adam starts at the full lr", file=sys.stderr)
     except (RuntimeError, KeyError, ValueError) as exc:
         print(f"gan-compress-train: cannot resume from {trainer.checkpoint_path} (a run with "
               f"other settings?): {exc}", file=sys.stderr)
