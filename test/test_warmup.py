@@ -126,3 +126,24 @@ def test_a_slim_checkpoint_past_the_adversarial_start_is_refused(tmp_path: Path)
     with pytest.raises(ValueError, match="untrained discriminator"):
         Trainer(_config(tmp_path / "b", steps=4, beta=1.0, gan_start=1)).resume()
     assert Trainer(_config(tmp_path / "b", steps=4, beta=1.0, gan_start=3)).resume()
+
+
+def test_a_paused_run_does_not_count_the_pause(tmp_path: Path, monkeypatch) -> None:
+    """``kill -STOP`` between two steps (benchmarks pause the trunk): the card's wall time
+    and ``time_limit`` leave the gap out. Until 2026-12-07 cards counted every pause."""
+    import types
+
+    from gan_compress_ros.training import trainer as trainer_module
+
+    clock = {"now": 1000.0, "calls": 0}
+
+    def monotonic() -> float:  # 0.1 s per call, and an hour's pause after the 4th call
+        clock["calls"] += 1
+        clock["now"] += 3600.0 if clock["calls"] == 4 else 0.1
+        return clock["now"]
+
+    monkeypatch.setattr(trainer_module, "time", types.SimpleNamespace(monotonic=monotonic))
+    run = Trainer(_config(tmp_path / "a", steps=4, time_limit=1800.0))
+    run.train()
+    assert run.step == 4  # the pause did not use up the time limit
+    assert run.elapsed < 10.0, run.elapsed

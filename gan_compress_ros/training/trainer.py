@@ -41,6 +41,9 @@ from .metrics import mean_psnr, msssim_np
 from .plots import plot_losses, save_grid
 
 LOG_EVERY = 50
+#: A step that took longer than this (seconds) was paused (``kill -STOP``, a suspended
+#: machine), not training: the run's wall time leaves the gap out. A step takes under 2 s.
+PAUSE_S = 60.0
 #: Gain units start as if the transforms were trained at this lambda: a latent gain of
 #: sqrt(GAIN_REF_LMBDA / lambda) keeps the quantization step proportional to sqrt(lambda).
 GAIN_REF_LMBDA = 300.0
@@ -488,6 +491,7 @@ class Trainer:
         keys = ("loss", "mse", "bpp", "g_adv", "d_loss")
         acc: dict[str, list[float]] = {k: [] for k in keys}
         batches = Prefetcher(self.sampler, cfg.batch)
+        tick = time.monotonic()
         while self.step < cfg.steps and not self._stop_now(started):
             batch = torch.from_numpy(batches.next())
             x = batch.to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
@@ -496,6 +500,11 @@ class Trainer:
             for k, v in self.train_step(x).items():
                 acc[k].append(v)
             self.step += 1
+            now = time.monotonic()
+            if now - tick > PAUSE_S:  # paused, not training: neither clock counts the gap
+                started += now - tick
+                start += now - tick
+            tick = now
             bar.update(1)
             if self.step % LOG_EVERY == 0 or self.step == cfg.steps:
                 row = {k: float(np.mean(v)) if v else float("nan") for k, v in acc.items()}
