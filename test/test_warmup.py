@@ -129,8 +129,10 @@ def test_a_slim_checkpoint_past_the_adversarial_start_is_refused(tmp_path: Path)
 
 
 def test_a_paused_run_does_not_count_the_pause(tmp_path: Path, monkeypatch) -> None:
-    """``kill -STOP`` between two steps (benchmarks pause the trunk): the card's wall time
-    and ``time_limit`` leave the gap out. Until 2026-12-07 cards counted every pause."""
+    """``kill -STOP`` between two steps: the wall time and ``time_limit`` leave it out.
+
+    Benchmarks pause the trunk; until 2026-12-07 the cards counted every pause.
+    """
     import types
 
     from gan_compress_ros.training import trainer as trainer_module
