@@ -149,3 +149,17 @@ def test_a_paused_run_does_not_count_the_pause(tmp_path: Path, monkeypatch) -> N
     run.train()
     assert run.step == 4  # the pause did not use up the time limit
     assert run.elapsed < 10.0, run.elapsed
+
+
+def test_a_resumed_run_logs_each_step_once(tmp_path: Path) -> None:
+    """Rows logged after the last checkpoint are dropped on resume: those steps run again."""
+    run = Trainer(_config(tmp_path / "a", steps=3))
+    run.train()  # checkpoint and a log row at step 3
+    log = tmp_path / "a" / "train_log.csv"
+    with log.open("a") as f:  # as if it had gone on to log step 6 before being stopped
+        f.write("6,1.0,1.0,1.0,1.0,nan,nan\n")
+    resumed = Trainer(_config(tmp_path / "a", steps=6))
+    assert resumed.resume() and resumed.step == 3
+    resumed.train()
+    steps = [line.split(",")[0] for line in log.read_text().splitlines()[1:]]
+    assert steps == ["3", "6"], steps

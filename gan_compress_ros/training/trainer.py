@@ -378,6 +378,7 @@ class Trainer:
             self.opt_d.load_state_dict(state["optimizer_d"])
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed"])
+        self._drop_log_rows_after(self.step)
         self.history = [*state.get("commands", []), f"(resumed at step {self.step})"]
         self.ancestry = list(state.get("ancestry", []))
         self.sampler.rng = np.random.default_rng([self.config.seed, self.rank, self.step])
@@ -395,6 +396,23 @@ class Trainer:
                     "commands": [*self.history, self.config.command],
                     "ancestry": self.ancestry}, tmp)
         tmp.replace(self.checkpoint_path)
+
+    def _drop_log_rows_after(self, step: int) -> None:
+        """Remove ``train_log.csv``'s rows past ``step``.
+
+        A resumed run trains the steps after its checkpoint again: logged twice otherwise.
+        """
+        path = self.out / "train_log.csv"
+        if not self.main or not path.is_file():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        kept = lines[:1] + [line for line in lines[1:]
+                            if not line.split(",", 1)[0].isdigit()
+                            or int(line.split(",", 1)[0]) <= step]
+        if len(kept) < len(lines):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("".join(kept))
+            tmp.replace(path)
 
     def _log(self, row: dict[str, Any]) -> None:
         if not self.main:
