@@ -126,7 +126,8 @@ ENCODER = (
           "counted (0: no cap)", low=0, high=65535, dynamic=True),
     Param("max_bitrate", 0, "variable-rate models: bit/s that the published messages "
           "(payload and message overhead) never exceed over any max_bitrate_window; quality "
-          "drops first, then frames are skipped and counted (0: no budget)", low=0,
+          "drops first, then frames are skipped and counted; a window too small for the "
+          "smallest frame is logged as an error (0: no budget)", low=0,
           high=1_000_000_000, dynamic=True),
     Param("max_bitrate_overhead", -1, "bytes max_bitrate counts per message beside the "
           "payload: -1 measures the serialized ROS message; a link bridge's framing (e.g. 8) "
