@@ -114,8 +114,8 @@ and is not measured as a codec.
 - Restarted from: model {origin} (the bundled weights when the run directory was lost).
 - Data: `dev/trunk_flags.sh` (`RUN_DATA`): commercial-use sets only, as listed with their
   licences in `gan_compress_ros/weights/DATA_CREDITS.md`.
-- Seed 3; wall time {state['elapsed'] / 3600:.1f} h on 2 CPU cores (pauses by `kill -STOP` left out
-  since 2026-12-07, counted before).
+- Seed 3; wall time {state['elapsed'] / 3600:.1f} h on 2 CPU cores (a trainer started before commit
+  aab0e64, 2026-12-08, counted its `kill -STOP` pauses in it; later ones leave them out).
 - Recent training loss: {recent_loss(run / 'train_log.csv', step)}.
 - Commands (in order; later ones resumed the run):
 {commands}
