@@ -17,10 +17,8 @@ def _config(out: Path, **kw: object) -> TrainConfig:
                        batch=2, threads=1, checkpoint_every=0, max_val=2, **kw)  # type: ignore
 
 
-def test_warmup_ramps_the_lr_from_init_and_not_after_a_resume(tmp_path: Path) -> None:
-    Trainer(_config(tmp_path / "a", steps=2)).train()
-    weights = tmp_path / "a" / "weights.safetensors"
-    trainer = Trainer(_config(tmp_path / "b", steps=3, warmup=4, init=str(weights)))
+def _record_lrs(trainer: Trainer) -> list[float]:
+    """The generator's lr at each optimizer step ``trainer`` takes from now on."""
     seen: list[float] = []
     step = trainer.opt_g.step
 
@@ -29,6 +27,14 @@ def test_warmup_ramps_the_lr_from_init_and_not_after_a_resume(tmp_path: Path) ->
         return step(*args, **kwargs)
 
     trainer.opt_g.step = record  # type: ignore[method-assign]
+    return seen
+
+
+def test_warmup_ramps_the_lr_from_init_and_not_after_a_resume(tmp_path: Path) -> None:
+    Trainer(_config(tmp_path / "a", steps=2)).train()
+    weights = tmp_path / "a" / "weights.safetensors"
+    trainer = Trainer(_config(tmp_path / "b", steps=3, warmup=4, init=str(weights)))
+    seen = _record_lrs(trainer)
     trainer.train()
     assert seen == [trainer.config.lr * k / 4 for k in (1, 2, 3)]
     assert trainer.optimizer_fresh
@@ -99,14 +105,7 @@ def test_a_slim_checkpoint_resumes_with_a_fresh_optimizer(tmp_path: Path) -> Non
         if value.is_floating_point():
             assert torch.allclose(resumed.model.state_dict()[key], value, rtol=2 ** -10,
                                   atol=1e-7), key
-    seen: list[float] = []
-    step = resumed.opt_g.step
-
-    def record(*args: object, **kwargs: object) -> object:
-        seen.append(resumed.opt_g.param_groups[0]["lr"])
-        return step(*args, **kwargs)
-
-    resumed.opt_g.step = record  # type: ignore[method-assign]
+    seen = _record_lrs(resumed)
     resumed.train()
     assert seen == [resumed.config.lr * k / 4 for k in (1, 2)]
     assert resumed.step == 5
